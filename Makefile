@@ -1,0 +1,41 @@
+# zsc developer tasks. `make install` builds .venv with pinned versions; `make test` runs the suite.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+export TOKENIZERS_PARALLELISM ?= false
+
+.PHONY: install test test-fast bench bench-accuracy default-model wheel clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade "pip>=24"
+
+# torch first, from the pinned CPU build, so nothing later can pull a CUDA torch.
+install: $(PY)
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -c constraints.txt -e ".[export,serve,bench,dev]"
+	$(PY) -c "import torch; assert not torch.version.cuda, 'a CUDA torch was installed'; print('torch', torch.__version__)"
+	@test -f engine/models/default/model.onnx || $(MAKE) default-model
+
+test:
+	$(PY) -m pytest -q
+
+test-fast:
+	$(PY) -m pytest -q -m "not slow"
+
+# Export the shared MiniLM NLI model to int8 and embed it in the package.
+default-model:
+	$(PY) -m zsc.engine.cli export ../shared/models/minilm-l6-nli engine/models/default --quantize int8 --optimize O2 --force
+
+bench:
+	$(PY) benchmarks/run.py
+
+bench-accuracy:
+	$(PY) benchmarks/accuracy.py
+
+wheel:
+	$(PY) -m build --wheel --outdir dist .
+
+clean:
+	rm -rf dist build *.egg-info .pytest_cache

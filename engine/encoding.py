@@ -1,0 +1,190 @@
+"""Tokenise texts and hypotheses once; assemble premise/hypothesis pairs without re-tokenising.
+
+transformers encodes every (text, hypothesis) pair from scratch. A tokenizer encodes the
+two sequences of a pair independently and then adds special tokens, so we can encode each
+text once and each hypothesis once, then splice ids with the tokenizer's own pair layout
+and apply ``only_first`` truncation ourselves. The result equals ``tokenizer.encode(a, b)``.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tokenizers import Tokenizer
+
+IdArray = np.ndarray  # 1-D int64 token ids
+
+
+@dataclass(frozen=True)
+class PairLayout:
+    """Special tokens around and between the two sequences, with their token type ids."""
+
+    prefix: IdArray
+    middle: IdArray
+    suffix: IdArray
+    prefix_types: IdArray
+    middle_types: IdArray
+    suffix_types: IdArray
+    first_type: int
+    second_type: int
+
+    @property
+    def num_special(self) -> int:
+        return len(self.prefix) + len(self.middle) + len(self.suffix)
+
+
+def _segment(values: list[int], start: int, stop: int) -> IdArray:
+    return np.asarray(values[start:stop], dtype=np.int64)
+
+
+def derive_pair_layout(tokenizer: Tokenizer) -> PairLayout:
+    """Read the pair template off the tokenizer by encoding a probe pair (call with truncation off)."""
+    pair = tokenizer.encode("a", "b", add_special_tokens=True)
+    sequence_ids = pair.sequence_ids
+    if 0 not in sequence_ids or 1 not in sequence_ids:
+        raise ValueError("tokenizer produced no tokens for a probe pair; cannot derive its pair layout")
+    first_pos = [i for i, s in enumerate(sequence_ids) if s == 0]
+    second_pos = [i for i, s in enumerate(sequence_ids) if s == 1]
+    contiguous = (
+        first_pos == list(range(first_pos[0], first_pos[0] + len(first_pos)))
+        and second_pos == list(range(second_pos[0], second_pos[0] + len(second_pos)))
+        and first_pos[-1] < second_pos[0]
+    )
+    if not contiguous:
+        raise ValueError("unsupported tokenizer: its pair template does not place the premise before the hypothesis")
+    ids, types = pair.ids, pair.type_ids
+    a0, a1, b0, b1 = first_pos[0], first_pos[-1] + 1, second_pos[0], second_pos[-1] + 1
+    return PairLayout(
+        prefix=_segment(ids, 0, a0),
+        middle=_segment(ids, a1, b0),
+        suffix=_segment(ids, b1, len(ids)),
+        prefix_types=_segment(types, 0, a0),
+        middle_types=_segment(types, a1, b0),
+        suffix_types=_segment(types, b1, len(ids)),
+        first_type=int(types[a0]),
+        second_type=int(types[b0]),
+    )
+
+
+@dataclass
+class PairSet:
+    """Premise/hypothesis pairs as references to already-encoded ids, truncated to fit."""
+
+    firsts: list[IdArray]
+    seconds: list[IdArray]
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.fromiter((len(a) + len(b) for a, b in zip(self.firsts, self.seconds)), dtype=np.int64, count=len(self))
+
+    def __len__(self) -> int:
+        return len(self.firsts)
+
+    def take(self, indices: np.ndarray) -> PairSet:
+        return PairSet([self.firsts[i] for i in indices], [self.seconds[i] for i in indices])
+
+    @staticmethod
+    def concat(parts: list[PairSet]) -> PairSet:
+        return PairSet([a for p in parts for a in p.firsts], [b for p in parts for b in p.seconds])
+
+
+@dataclass(frozen=True)
+class EncodedBatch:
+    input_ids: np.ndarray
+    attention_mask: np.ndarray
+    token_type_ids: np.ndarray
+
+
+class PairEncoder:
+    """Encodes texts once and hypotheses once (cached), and assembles padded pair batches."""
+
+    def __init__(self, tokenizer: Tokenizer, max_length: int, pad_token_id: int, hypothesis_cache_size: int = 4096):
+        # Truncation and padding are ours to apply; the tokenizer must return raw sequences.
+        tokenizer.no_truncation()
+        tokenizer.no_padding()
+        self.tokenizer = tokenizer
+        self.layout = derive_pair_layout(tokenizer)
+        if max_length <= self.layout.num_special:
+            raise ValueError(f"max_length {max_length} leaves no room for the {self.layout.num_special} special tokens")
+        self.max_length = max_length
+        self.pad_token_id = pad_token_id
+        self._hypotheses: OrderedDict[str, IdArray] = OrderedDict()
+        self._cache_size = hypothesis_cache_size
+
+    @classmethod
+    def from_file(cls, path: str | Path, max_length: int, pad_token_id: int) -> PairEncoder:
+        try:
+            tokenizer = Tokenizer.from_file(str(path))
+        except Exception as exc:  # tokenizers raises a bare Exception on bad JSON
+            raise ValueError(f"cannot read tokenizer {path}: {exc}") from exc
+        return cls(tokenizer, max_length, pad_token_id)
+
+    def encode_texts(self, texts: list[str]) -> list[IdArray]:
+        encodings = self.tokenizer.encode_batch(texts, add_special_tokens=False)
+        return [np.asarray(e.ids, dtype=np.int64) for e in encodings]
+
+    def encode_hypotheses(self, hypotheses: list[str]) -> list[IdArray]:
+        missing = [h for h in dict.fromkeys(hypotheses) if h not in self._hypotheses]
+        if missing:
+            for hypothesis, ids in zip(missing, self.encode_texts(missing)):
+                self._hypotheses[hypothesis] = ids
+        result = []
+        for hypothesis in hypotheses:
+            self._hypotheses.move_to_end(hypothesis)
+            result.append(self._hypotheses[hypothesis])
+        while len(self._hypotheses) > self._cache_size:
+            self._hypotheses.popitem(last=False)
+        return result
+
+    def _check_hypotheses(self, hypothesis_ids: list[IdArray], labels: list[str]) -> int:
+        """The premise budget; the tokenizer refuses to cut the premise to nothing ("too short"), so do we."""
+        budget = self.max_length - self.layout.num_special
+        for label, ids in zip(labels, hypothesis_ids):
+            if len(ids) >= budget:
+                raise ValueError(
+                    f"the hypothesis for label {label!r} is {len(ids)} tokens long and leaves no room for the "
+                    f"text within the model's max length of {self.max_length} tokens; use a shorter label or template"
+                )
+        return budget
+
+    def pairs(self, texts: list[str], hypotheses: list[str], labels: list[str]) -> PairSet:
+        """All text x hypothesis pairs, text-major, with the premise truncated (only_first)."""
+        text_ids = self.encode_texts(texts)
+        hypothesis_ids = self.encode_hypotheses(hypotheses)
+        budget = self._check_hypotheses(hypothesis_ids, labels)
+        keeps = [budget - len(h) for h in hypothesis_ids]
+        firsts = [ids[:keep] for ids in text_ids for keep in keeps]
+        return PairSet(firsts, hypothesis_ids * len(text_ids))
+
+    def zipped_pairs(self, premises: list[str], hypotheses: list[str]) -> PairSet:
+        """One pair per (premise, hypothesis) position, as NLI evaluation needs."""
+        if len(premises) != len(hypotheses):
+            raise ValueError("premises and hypotheses must have the same length")
+        hypothesis_ids = self.encode_texts(hypotheses)
+        budget = self._check_hypotheses(hypothesis_ids, hypotheses)
+        firsts = [ids[: budget - len(h)] for ids, h in zip(self.encode_texts(premises), hypothesis_ids)]
+        return PairSet(firsts, hypothesis_ids)
+
+    def assemble(self, pairs: PairSet) -> EncodedBatch:
+        """Pad a batch to its longest pair, fully vectorised but for one concatenate."""
+        layout = self.layout
+        n = len(pairs)
+        lengths = pairs.lengths + layout.num_special
+        width = int(lengths.max())
+        ids_pieces: list[IdArray] = []
+        type_pieces: list[IdArray] = []
+        first_type = np.full(width, layout.first_type, dtype=np.int64)
+        second_type = np.full(width, layout.second_type, dtype=np.int64)
+        for first, second in zip(pairs.firsts, pairs.seconds):
+            ids_pieces += [layout.prefix, first, layout.middle, second, layout.suffix]
+            type_pieces += [layout.prefix_types, first_type[: len(first)], layout.middle_types, second_type[: len(second)], layout.suffix_types]
+        mask = np.arange(width)[None, :] < lengths[:, None]
+        input_ids = np.full((n, width), self.pad_token_id, dtype=np.int64)
+        token_type_ids = np.zeros((n, width), dtype=np.int64)
+        # Boolean assignment fills row-major, so the flat pieces land row by row.
+        input_ids[mask] = np.concatenate(ids_pieces)
+        token_type_ids[mask] = np.concatenate(type_pieces)
+        return EncodedBatch(input_ids, mask.astype(np.int64), token_type_ids)

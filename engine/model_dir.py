@@ -1,0 +1,205 @@
+"""Read and verify an exported model directory.
+
+A model directory holds ``model.onnx``, ``tokenizer.json``, ``config.json`` and the
+manifest ``zsc.json`` written by ``zsc export``. A plain optimum export (no manifest)
+is accepted too: its settings are derived the way transformers' pipeline derives them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger("zsc")
+
+MANIFEST_NAME = "zsc.json"
+MANIFEST_FORMAT = 1
+MODEL_FILE = "model.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+CONFIG_FILE = "config.json"
+# Sentinel used by tokenizers for "no limit"; larger values mean the tokenizer set none.
+_UNBOUNDED_LENGTH = 1_000_000
+# Models whose position ids start after the padding index (RoBERTa family).
+_POSITION_OFFSET_MODELS = {"roberta", "xlm-roberta", "camembert", "longformer"}
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What the runtime needs to know about an exported model, plus its provenance."""
+
+    entailment_id: int
+    contradiction_id: int
+    max_length: int
+    pad_token_id: int
+    id2label: dict[int, str]
+    model_type: str = "unknown"
+    model_file: str = MODEL_FILE
+    input_names: list[str] = field(default_factory=list)
+    precision: str = "fp32"
+    optimization: str | None = None
+    quantization_preset: str | None = None
+    opset: int | None = None
+    source: str | None = None
+    zsc_version: str | None = None
+    files: dict[str, str] = field(default_factory=dict)
+    parity: dict[str, Any] = field(default_factory=dict)
+    format: int = MANIFEST_FORMAT
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["id2label"] = {str(k): v for k, v in self.id2label.items()}
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Manifest:
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(data) - known
+        if unknown:
+            logger.debug("ignoring unknown manifest keys: %s", sorted(unknown))
+        try:
+            values = {k: v for k, v in data.items() if k in known}
+            values["id2label"] = {int(k): str(v) for k, v in data["id2label"].items()}
+            manifest = cls(**values)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{MANIFEST_NAME} is malformed: {exc}") from exc
+        if manifest.format > MANIFEST_FORMAT:
+            raise ValueError(
+                f"{MANIFEST_NAME} has format {manifest.format}; this zsc reads format "
+                f"{MANIFEST_FORMAT} and older. Upgrade zsc."
+            )
+        return manifest
+
+
+@dataclass(frozen=True)
+class ModelDirectory:
+    path: Path
+    manifest: Manifest
+
+    @property
+    def model_path(self) -> Path:
+        return self.path / self.manifest.model_file
+
+    @property
+    def tokenizer_path(self) -> Path:
+        return self.path / TOKENIZER_FILE
+
+    @property
+    def labels(self) -> list[str]:
+        return [self.manifest.id2label[i] for i in sorted(self.manifest.id2label)]
+
+
+def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path} is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} must hold a JSON object")
+    return data
+
+
+def nli_label_ids(label2id: dict[str, int], num_labels: int) -> tuple[int, int, bool]:
+    """Entailment and contradiction ids exactly as transformers' pipeline picks them.
+
+    Returns (entailment_id, contradiction_id, found): entailment is the first label whose
+    lower-cased name starts with "entail", else the last logit (-1) with found=False.
+    Contradiction is 0 unless entailment is 0, then the last logit.
+    """
+    entailment = -1
+    for label, index in label2id.items():
+        if str(label).lower().startswith("entail"):
+            entailment = int(index)
+            break
+    found = entailment != -1
+    contradiction = -1 if entailment == 0 else 0
+    # Normalise -1 to a real index so numpy indexing and the manifest agree.
+    return entailment % num_labels, contradiction % num_labels, found
+
+
+def derive_max_length(config: dict[str, Any], tokenizer_config: dict[str, Any]) -> int:
+    """The pipeline truncates to the tokenizer's model_max_length; fall back to positions."""
+    declared = tokenizer_config.get("model_max_length")
+    if isinstance(declared, (int, float)) and 0 < declared < _UNBOUNDED_LENGTH:
+        return int(declared)
+    positions = int(config.get("max_position_embeddings", 512))
+    if config.get("model_type") in _POSITION_OFFSET_MODELS:
+        positions -= 2
+    return positions
+
+
+def manifest_from_hf_files(directory: Path, model_file: str = MODEL_FILE) -> Manifest:
+    """Build a manifest for a directory that has HF files but no zsc.json (plain optimum export)."""
+    config = read_json(directory / CONFIG_FILE)
+    tokenizer_config_path = directory / "tokenizer_config.json"
+    tokenizer_config = read_json(tokenizer_config_path) if tokenizer_config_path.exists() else {}
+    id2label = {int(k): str(v) for k, v in config.get("id2label", {}).items()}
+    if not id2label:
+        raise ValueError(f"{directory / CONFIG_FILE} has no id2label: is this a classification model?")
+    label2id = config.get("label2id") or {v: k for k, v in id2label.items()}
+    entailment, contradiction, found = nli_label_ids(label2id, len(id2label))
+    if not found:
+        logger.warning(
+            "Failed to determine 'entailment' label id from the label mapping in the model config. "
+            "Setting to -1. Define a descriptive label2id mapping in the model config to ensure correct outputs."
+        )
+    pad = tokenizer_config.get("pad_token_id", config.get("pad_token_id"))
+    return Manifest(
+        entailment_id=entailment,
+        contradiction_id=contradiction,
+        max_length=derive_max_length(config, tokenizer_config),
+        pad_token_id=int(pad) if pad is not None else 0,
+        id2label=id2label,
+        model_type=str(config.get("model_type", "unknown")),
+        model_file=model_file,
+    )
+
+
+def load_model_directory(path: str | Path, verify: bool = True) -> ModelDirectory:
+    """Open a model directory, checking that its files exist and match the manifest's hashes."""
+    directory = Path(path).expanduser()
+    if not directory.is_dir():
+        raise FileNotFoundError(f"model directory not found: {directory}")
+    manifest_path = directory / MANIFEST_NAME
+    if manifest_path.exists():
+        manifest = Manifest.from_json(read_json(manifest_path))
+    else:
+        onnx_files = sorted(p.name for p in directory.glob("*.onnx"))
+        if not onnx_files:
+            raise FileNotFoundError(f"no {MANIFEST_NAME} and no .onnx file in {directory}")
+        if not (directory / CONFIG_FILE).exists():
+            raise FileNotFoundError(f"no {MANIFEST_NAME} and no {CONFIG_FILE} in {directory}")
+        model_file = MODEL_FILE if MODEL_FILE in onnx_files else onnx_files[0]
+        manifest = manifest_from_hf_files(directory, model_file)
+        logger.info("%s has no %s: settings derived from config.json, hashes not checked", directory, MANIFEST_NAME)
+    for required in (manifest.model_file, TOKENIZER_FILE):
+        if not (directory / required).is_file():
+            raise FileNotFoundError(f"{directory} is missing {required}")
+    if verify:
+        verify_hashes(directory, manifest.files)
+    return ModelDirectory(directory, manifest)
+
+
+def verify_hashes(directory: Path, expected: dict[str, str]) -> None:
+    for name, digest in expected.items():
+        file_path = directory / name
+        if not file_path.is_file():
+            raise FileNotFoundError(f"{directory} is missing {name}, listed in {MANIFEST_NAME}")
+        actual = sha256_file(file_path)
+        if actual != digest:
+            raise ValueError(
+                f"{file_path} does not match the sha256 in {MANIFEST_NAME} (altered or corrupt): "
+                f"expected {digest[:12]}…, got {actual[:12]}…"
+            )

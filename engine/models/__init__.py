@@ -1,0 +1,1 @@
+"""Embedded models shipped inside the package (see models/default/zsc.json for provenance)."""

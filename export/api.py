@@ -1,0 +1,155 @@
+"""export_model(): checkpoint -> verified zsc model directory, written atomically."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+
+from zsc.engine import __version__
+from zsc.engine.model_dir import MANIFEST_NAME, MODEL_FILE, TOKENIZER_FILE, Manifest, sha256_file
+
+from .presets import FP32_TOLERANCE, OPTIMIZE_CHOICES, QUANTIZE_CHOICES, resolve_preset
+
+logger = logging.getLogger("zsc")
+
+
+def _require_export_stack() -> None:
+    try:
+        import optimum.exporters.onnx  # noqa: F401
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(f"zsc export needs the export extra: pip install 'zsc[export]' ({exc})") from exc
+
+
+def export_model(
+    source: str,
+    output: str | Path,
+    *,
+    quantize: str = "int8",
+    optimize: str = "O2",
+    preset: str = "auto",
+    force: bool = False,
+    allow_no_entailment: bool = False,
+    validation_pairs: list[tuple[str, str]] | None = None,
+    opset: int | None = None,
+    tolerance: float = FP32_TOLERANCE,
+    progress: bool = True,
+) -> Manifest:
+    """Export ``source`` (local HF directory or hub id) into ``output`` and return its manifest.
+
+    The fp32 (or fused fp32) graph must match torch within ``tolerance`` or the export fails;
+    int8/fp16 figures are measured and recorded in the manifest, not hidden.
+    """
+    if quantize not in QUANTIZE_CHOICES:
+        raise ValueError(f"quantize must be one of {QUANTIZE_CHOICES}, got {quantize!r}")
+    if optimize not in OPTIMIZE_CHOICES:
+        raise ValueError(f"optimize must be one of {OPTIMIZE_CHOICES}, got {optimize!r}")
+    quant_preset = resolve_preset(preset) if quantize == "int8" else None
+    out = Path(output).expanduser().resolve()
+    if out.exists() and not force:
+        raise FileExistsError(f"{out} already exists; pass --force (force=True) to replace it")
+    _require_export_stack()
+    from tqdm.auto import tqdm
+
+    from .convert import export_fp32
+    from .optimize import optimize_graph
+    from .quantize import convert_fp16, quantize_int8
+    from .source import inspect_source
+    from .validate import BUILTIN_PAIRS, compare, onnx_logits, torch_logits
+
+    model = inspect_source(source, allow_no_entailment)
+    pairs = list(validation_pairs or BUILTIN_PAIRS)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    steps = tqdm(total=5, desc=f"export {Path(source).name}", disable=not progress, unit="step")
+    try:
+        work = staging / "work"
+        graph = export_fp32(model, work / "fp32", opset)
+        steps.update()
+        if optimize != "none":
+            graph = optimize_graph(work / "fp32", work / "optimized", optimize)
+        steps.update()
+
+        model.tokenizer.backend_tokenizer.save(str(staging / TOKENIZER_FILE))
+        model.config.save_pretrained(staging)
+        manifest = Manifest(
+            entailment_id=model.entailment_id,
+            contradiction_id=model.contradiction_id,
+            max_length=model.max_length,
+            pad_token_id=model.pad_token_id,
+            id2label={int(k): str(v) for k, v in model.config.id2label.items()},
+            model_type=model.config.model_type,
+            precision=quantize if quantize != "none" else "fp32",
+            optimization=None if optimize == "none" else optimize,
+            quantization_preset=quant_preset.name if quant_preset else None,
+            source=source,
+            zsc_version=__version__,
+        )
+
+        reference = torch_logits(model, pairs)
+        fp32_report = compare(reference, onnx_logits(graph, staging / TOKENIZER_FILE, manifest, pairs))
+        if fp32_report.max_abs_logit_diff > tolerance:
+            raise ValueError(
+                f"exported fp32 graph differs from torch by {fp32_report.max_abs_logit_diff:.3g} "
+                f"(> {tolerance:g}) on {fp32_report.pairs} pairs; the export is wrong"
+            )
+        steps.update()
+
+        final = staging / MODEL_FILE
+        if quantize == "int8":
+            assert quant_preset is not None
+            quantize_int8(graph, final, quant_preset)
+        elif quantize == "fp16":
+            convert_fp16(graph, final)
+        else:
+            shutil.copyfile(graph, final)
+        steps.update()
+
+        parity = {"fp32": fp32_report.as_dict()}
+        if quantize != "none":
+            parity[quantize] = compare(reference, onnx_logits(final, staging / TOKENIZER_FILE, manifest, pairs)).as_dict()
+        shutil.rmtree(work)
+        manifest = _finalise(staging, manifest, parity)
+        _replace_directory(staging, out)
+        steps.update()
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        steps.close()
+    logger.info("exported %s to %s (%s)", source, out, json.dumps(manifest.parity))
+    return manifest
+
+
+def _finalise(staging: Path, manifest: Manifest, parity: dict[str, dict[str, float | int]]) -> Manifest:
+    import onnx
+
+    graph = onnx.load(str(staging / MODEL_FILE), load_external_data=False)
+    opset = next((o.version for o in graph.opset_import if o.domain in ("", "ai.onnx")), None)
+    files = {p.name: sha256_file(p) for p in sorted(staging.iterdir()) if p.is_file() and p.name != MANIFEST_NAME}
+    values = manifest.to_json()
+    values.update(
+        input_names=[i.name for i in graph.graph.input],
+        opset=opset,
+        files=files,
+        parity=parity,
+    )
+    final = Manifest.from_json(values)
+    (staging / MANIFEST_NAME).write_text(json.dumps(final.to_json(), indent=2) + "\n", encoding="utf-8")
+    return final
+
+
+def _replace_directory(staging: Path, out: Path) -> None:
+    """Rename the finished directory into place; an old one is removed only after that succeeds."""
+    backup = None
+    if out.exists():
+        backup = out.with_name(f".{out.name}.old")
+        shutil.rmtree(backup, ignore_errors=True)
+        out.rename(backup)
+    staging.rename(out)
+    if backup is not None:
+        shutil.rmtree(backup, ignore_errors=True)

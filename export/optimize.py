@@ -1,0 +1,25 @@
+"""Step 2 (optional): onnxruntime transformer fusions (attention, layer norm, GELU) via optimum."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+
+def optimize_graph(fp32_dir: Path, out_dir: Path, level: str) -> Path:
+    from optimum.onnxruntime import ORTOptimizer
+    from optimum.onnxruntime.configuration import AutoOptimizationConfig
+
+    config = AutoOptimizationConfig.with_optimization_level(level)
+    try:
+        optimizer = ORTOptimizer.from_pretrained(fp32_dir, file_names=["model.onnx"])
+        optimizer.optimize(save_dir=out_dir, optimization_config=config)
+    except (KeyError, NotImplementedError, ValueError) as exc:
+        raise ValueError(f"graph optimisation {level} failed ({exc}); export with --optimize none") from exc
+    produced = sorted(out_dir.glob("*.onnx"))
+    if not produced:
+        raise RuntimeError(f"optimum's optimizer wrote no graph into {out_dir}")
+    graph = out_dir / "model.onnx"
+    if produced[0] != graph:
+        shutil.move(produced[0], graph)
+    return graph
