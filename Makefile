@@ -26,7 +26,8 @@ test-fast:
 
 # Export the shared MiniLM NLI model to int8 and embed it in the package.
 default-model:
-	$(PY) -m zsc.engine.cli export ../shared/models/minilm-l6-nli engine/models/default --quantize int8 --optimize O2 --force
+	$(PY) -m zsc.engine.cli export ../shared/models/minilm-l6-nli engine/models/default --quantize int8 --optimize O2 --force \
+		--validation-data ../shared/data/nli/mnli_dev_mismatched.jsonl --validation-size 512
 
 bench:
 	$(PY) benchmarks/run.py

@@ -145,6 +145,7 @@ def _finalise(staging: Path, manifest: Manifest, parity: dict[str, dict[str, flo
 
 def _replace_directory(staging: Path, out: Path) -> None:
     """Rename the finished directory into place; an old one is removed only after that succeeds."""
+    staging.chmod(0o755)  # mkdtemp makes it private; the result is an ordinary directory
     backup = None
     if out.exists():
         backup = out.with_name(f".{out.name}.old")

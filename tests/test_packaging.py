@@ -1,0 +1,82 @@
+"""The wheel as users get it: one namespace (zsc), runtime deps only, embedded model inside."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+
+HEAVY = ("torch", "transformers", "optimum")
+
+
+def test_engine_never_imports_heavy_stacks():
+    # The dev venv has torch, transformers and optimum installed: prove zsc.engine leaves them alone.
+    code = (
+        "import sys; from zsc.engine import ZeroShotClassifier; import zsc.engine.cli, zsc.engine.batch_file; "
+        "c = ZeroShotClassifier.default(); c('I want my money back', ['refund', 'faq']); "
+        f"loaded = [m for m in {HEAVY!r} if m in sys.modules or any(k.startswith(m + '.') for k in sys.modules)]; "
+        "print(loaded); sys.exit(1 if loaded else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_import_is_lazy():
+    code = "import sys, zsc.engine; print('onnxruntime' in sys.modules, 'numpy' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.split() == ["False", "False"]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(REPO)],
+                   check=True, capture_output=True, timeout=600)
+    (built,) = out.glob("zsc-*.whl")
+    return built
+
+
+def test_wheel_holds_one_namespace_and_the_model(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    top = {n.split("/")[0] for n in names if not n.startswith("zsc-")}
+    assert top == {"zsc"}
+    assert "zsc/engine/models/default/model.onnx" in names
+    assert "zsc/export/api.py" in names and "zsc/engine/py.typed" in names
+    metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()
+    required = [l.split(":", 1)[1].strip() for l in metadata.splitlines() if l.startswith("Requires-Dist:") and "extra ==" not in l]
+    assert sorted(r.split(">")[0].split("=")[0].split("<")[0].strip() for r in required) == ["numpy", "onnxruntime", "tokenizers"]
+
+
+@pytest.mark.slow
+def test_wheel_in_clean_venv_without_extras(wheel, tmp_path):
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    python = env_dir / "bin" / "python"
+    install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", str(wheel)], capture_output=True, text=True, timeout=900)
+    assert install.returncode == 0, install.stderr[-3000:]
+    code = (
+        "import json, importlib.util; from zsc.engine import ZeroShotClassifier; "
+        "r = ZeroShotClassifier.default()('I want my money back', ['refund', 'faq', 'legal']); "
+        f"assert all(importlib.util.find_spec(m) is None for m in {HEAVY!r}), 'heavy stack installed'; "
+        "print(json.dumps(r))"
+    )
+    result = subprocess.run([str(python), "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    from zsc.engine import ZeroShotClassifier
+
+    expected = ZeroShotClassifier.default()("I want my money back", ["refund", "faq", "legal"])
+    installed = json.loads(result.stdout)
+    assert [p["label"] for p in installed] == [p["label"] for p in expected]
+    assert [p["score"] for p in installed] == pytest.approx([p["score"] for p in expected], abs=1e-5)
+    cli = subprocess.run([str(env_dir / "bin" / "zsc"), "--help"], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert cli.returncode == 0 and "classify" in cli.stdout
+    export = subprocess.run([str(env_dir / "bin" / "zsc"), "export", "x", str(tmp_path / "o")], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert export.returncode == 2 and "pip install 'zsc[export]'" in export.stderr
