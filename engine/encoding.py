@@ -8,6 +8,7 @@ and apply ``only_first`` truncation ourselves. The result equals ``tokenizer.enc
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,6 +114,7 @@ class PairEncoder:
         self.pad_token_id = pad_token_id
         self._hypotheses: OrderedDict[str, IdArray] = OrderedDict()
         self._cache_size = hypothesis_cache_size
+        self._cache_lock = threading.Lock()  # a server tokenises from several threads
 
     @classmethod
     def from_file(cls, path: str | Path, max_length: int, pad_token_id: int) -> PairEncoder:
@@ -127,6 +129,10 @@ class PairEncoder:
         return [np.asarray(e.ids, dtype=np.int64) for e in encodings]
 
     def encode_hypotheses(self, hypotheses: list[str]) -> list[IdArray]:
+        with self._cache_lock:
+            return self._encode_hypotheses(hypotheses)
+
+    def _encode_hypotheses(self, hypotheses: list[str]) -> list[IdArray]:
         missing = [h for h in dict.fromkeys(hypotheses) if h not in self._hypotheses]
         if missing:
             for hypothesis, ids in zip(missing, self.encode_texts(missing)):

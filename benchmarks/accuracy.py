@@ -1,0 +1,172 @@
+"""Accuracy of torch, zsc fp32 and zsc int8 on every shared dataset (make bench-accuracy).
+
+    python benchmarks/accuracy.py            # 1,000 NLI pairs per set, 300 rows per zsc set
+    python benchmarks/accuracy.py --quick    # tiny sizes for the smoke test
+
+Writes benchmarks/results/<date>-<host>-accuracy.json (and .md); `make bench` folds it into its report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import itertools
+import json
+import socket
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from tqdm.auto import tqdm  # noqa: E402
+
+import contenders as C  # noqa: E402
+import report  # noqa: E402
+import workloads as W  # noqa: E402
+
+TEMPLATE = "This example is {}."
+MULTI_LABEL_THRESHOLD = 0.5
+
+
+def label_phrase(label: str) -> str:
+    """How a dataset label is put to the model: underscores and slashes become spaces."""
+    return label.replace("_", " ").replace("/", " ")
+
+
+def read_jsonl(path: Path, limit: int) -> list[dict]:
+    return [json.loads(l) for l in itertools.islice(open(path, encoding="utf-8"), limit)]
+
+
+def macro_f1(gold: list[str], predicted: list[str], labels: list[str]) -> float:
+    scores = []
+    for label in labels:
+        tp = sum(g == label and p == label for g, p in zip(gold, predicted))
+        fp = sum(g != label and p == label for g, p in zip(gold, predicted))
+        fn = sum(g == label and p != label for g, p in zip(gold, predicted))
+        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return float(np.mean(scores))
+
+
+def micro_f1(gold: list[set[str]], predicted: list[set[str]]) -> float:
+    tp = sum(len(g & p) for g, p in zip(gold, predicted))
+    fp = sum(len(p - g) for g, p in zip(gold, predicted))
+    fn = sum(len(g - p) for g, p in zip(gold, predicted))
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+class NliRunners:
+    """3-way NLI logits from torch (the HF model) and from zsc model directories."""
+
+    def __init__(self, threads: int):
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        torch.set_num_threads(threads)
+        self.torch_model = AutoModelForSequenceClassification.from_pretrained(C.MINILM).eval()
+        self.tokenizer = AutoTokenizer.from_pretrained(C.MINILM)
+        self.threads = threads
+
+    def torch_predictions(self, premises: list[str], hypotheses: list[str]) -> list[str]:
+        import torch
+
+        out = []
+        with torch.inference_mode():
+            for i in range(0, len(premises), 32):
+                batch = self.tokenizer(premises[i : i + 32], hypotheses[i : i + 32], truncation="only_first", padding=True, return_tensors="pt")
+                out += self.torch_model(**batch).logits.argmax(-1).tolist()
+        return [self.torch_model.config.id2label[i] for i in out]
+
+    def zsc_predictions(self, model_dir: Path, premises: list[str], hypotheses: list[str]) -> list[str]:
+        from zsc.engine import ZeroShotClassifier
+
+        classifier = ZeroShotClassifier.from_pretrained(model_dir, threads=self.threads)
+        logits = classifier.logits(classifier.encoder.zipped_pairs(premises, hypotheses))
+        names = classifier.model_dir.manifest.id2label
+        return [names[int(i)] for i in logits.argmax(1)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--nli-pairs", type=int, default=1000)
+    parser.add_argument("--rows", type=int, default=300, help="rows per zero-shot dataset")
+    parser.add_argument("--agreement-texts", type=int, default=1000)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    if args.quick:
+        args.nli_pairs, args.rows, args.agreement_texts = 16, 8, 8
+
+    models = {"zsc fp32": C.zsc_fp32_dir(), "zsc int8": C.DEFAULT_MODEL}
+    torch_name = "transformers torch"
+    tasks: dict[str, dict[str, dict[str, float]]] = {}
+    nli = NliRunners(args.threads)
+    nli_files = sorted(W.NLI_DATA.glob("*.jsonl"))
+    zsc_sets = sorted(p for p in W.ZSC_DATA.iterdir() if p.is_dir())
+    with tqdm(total=len(nli_files) + len(zsc_sets) + 1, desc="accuracy", unit="set") as bar:
+        for path in nli_files:
+            rows = read_jsonl(path, args.nli_pairs)
+            premises, hypotheses, gold = [r["premise"] for r in rows], [r["hypothesis"] for r in rows], [r["label"] for r in rows]
+            predictions = {torch_name: nli.torch_predictions(premises, hypotheses)}
+            for name, directory in models.items():
+                predictions[name] = nli.zsc_predictions(directory, premises, hypotheses)
+            tasks[f"nli/{path.stem}"] = {n: {"accuracy": float(np.mean([p == g for p, g in zip(pred, gold)]))} for n, pred in predictions.items()}
+            bar.update()
+
+        pipe = C.torch_pipeline(args.threads, 32)
+        zsc_contenders = {name: C.zsc(d, args.threads, name.split()[-1]) for name, d in models.items()}
+        everyone = {torch_name: pipe} | zsc_contenders
+        for folder in zsc_sets:
+            rows = read_jsonl(folder / "test.jsonl", args.rows)
+            raw_labels = json.loads((folder / "labels.json").read_text())
+            phrases = [label_phrase(l) for l in raw_labels]
+            to_raw = dict(zip(phrases, raw_labels))
+            texts = [r["text"] for r in rows]
+            multi = "labels" in rows[0]
+            tasks[f"zsc/{folder.name}"] = {}
+            for name, contender in everyone.items():
+                if multi:
+                    results = contender.classify(texts, phrases, multi_label=True)
+                    chosen = [{to_raw[p["label"]] for p in r if p["score"] >= MULTI_LABEL_THRESHOLD} for r in results]
+                    tasks[f"zsc/{folder.name}"][name] = {"micro_f1": micro_f1([set(r["labels"]) for r in rows], chosen)}
+                else:
+                    predicted = [to_raw[r[0]["label"]] for r in contender.classify(texts, phrases)]
+                    gold = [r["label"] for r in rows]
+                    tasks[f"zsc/{folder.name}"][name] = {
+                        "accuracy": float(np.mean([p == g for p, g in zip(predicted, gold)])),
+                        "macro_f1": macro_f1(gold, predicted, raw_labels),
+                    }
+            bar.update()
+
+        texts, labels = W.ag_news(args.agreement_texts)
+        reference = pipe.classify(texts, labels)
+        agreement = {}
+        for name, contender in zsc_contenders.items():
+            ours = contender.classify(texts, labels)
+            top1 = np.mean([a[0]["label"] == b[0]["label"] for a, b in zip(reference, ours)])
+            delta = max(abs(dict((p["label"], p["score"]) for p in a)[l] - dict((p["label"], p["score"]) for p in b)[l]) for a, b in zip(reference, ours) for l in labels)
+            agreement[name] = {"top1_agreement": float(top1), "max_abs_score_diff": float(delta)}
+        bar.update()
+
+    result = {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "template": TEMPLATE,
+        "note": f"first {args.nli_pairs} pairs of each NLI set (3-way argmax); first {args.rows} rows of each zero-shot set; "
+                f"multi-label: multi_label=True, threshold {MULTI_LABEL_THRESHOLD}",
+        "tasks": tasks,
+        "agreement_texts": args.agreement_texts,
+        "agreement_with_torch": agreement,
+        "quick": args.quick,
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    name = f"{datetime.date.today()}-{socket.gethostname().split('.')[0]}-accuracy{'-quick' if args.quick else ''}"
+    (args.out / f"{name}.json").write_text(json.dumps(result, indent=2))
+    markdown = report.accuracy_markdown(result)
+    (args.out / f"{name}.md").write_text(markdown)
+    print(markdown)
+
+
+if __name__ == "__main__":
+    main()

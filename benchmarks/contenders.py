@@ -1,0 +1,88 @@
+"""The contenders, built the same way for every benchmark: same model, same thread count."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+MINILM = SHARED / "models" / "minilm-l6-nli"
+CACHE = REPO / "benchmarks" / ".cache"
+DEFAULT_MODEL = REPO / "engine" / "models" / "default"
+
+Classify = Callable[..., list[list[dict[str, Any]]]]  # (texts, labels, multi_label=False)
+
+
+@dataclass
+class Contender:
+    name: str
+    classify: Classify  # texts, labels, multi_label -> per text, ranked [{label, score}]
+    precision: str
+
+
+def zsc_fp32_dir() -> Path:
+    """The shared model exported by zsc to fused fp32 (cached between runs)."""
+    out = CACHE / "minilm-fp32-o2"
+    if not (out / "zsc.json").exists():
+        from zsc.export import export_model
+
+        export_model(str(MINILM), out, quantize="none", optimize="O2", force=True)
+    return out
+
+
+def _pipeline_result(raw: Any) -> list[list[dict[str, Any]]]:
+    raw = raw if isinstance(raw, list) else [raw]
+    return [[{"label": l, "score": s} for l, s in zip(r["labels"], r["scores"])] for r in raw]
+
+
+def torch_pipeline(threads: int, batch_size: int) -> Contender:
+    import torch
+    from transformers import pipeline
+
+    torch.set_num_threads(threads)
+    pipe = pipeline("zero-shot-classification", model=str(MINILM), device=-1)
+    return Contender(
+        f"transformers torch (batch {batch_size})",
+        lambda texts, labels, multi_label=False: _pipeline_result(pipe(texts, candidate_labels=labels, batch_size=batch_size, multi_label=multi_label)),
+        "fp32",
+    )
+
+
+def optimum_pipeline(model_dir: Path, threads: int, precision: str, batch_size: int = 32) -> Contender:
+    import onnxruntime as ort
+    from optimum.onnxruntime import ORTModelForSequenceClassification
+    from transformers import AutoTokenizer, pipeline
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    model = ORTModelForSequenceClassification.from_pretrained(model_dir, file_name="model.onnx", session_options=options, provider="CPUExecutionProvider")
+    pipe = pipeline("zero-shot-classification", model=model, tokenizer=AutoTokenizer.from_pretrained(MINILM), device=-1)
+    return Contender(
+        f"optimum ORT {precision} + pipeline",
+        lambda texts, labels, multi_label=False: _pipeline_result(pipe(texts, candidate_labels=labels, batch_size=batch_size, multi_label=multi_label)),
+        precision,
+    )
+
+
+def zsc(model_dir: Path, threads: int, precision: str) -> Contender:
+    from zsc.engine import ZeroShotClassifier
+
+    classifier = ZeroShotClassifier.from_pretrained(model_dir, provider="cpu", threads=threads)
+    return Contender(f"zsc {precision}", lambda texts, labels, multi_label=False: classifier(texts, labels, multi_label=multi_label), precision)
+
+
+def all_contenders(threads: int, torch_batch: int = 32) -> list[Contender]:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    fp32 = zsc_fp32_dir()
+    return [
+        torch_pipeline(threads, torch_batch),
+        optimum_pipeline(fp32, threads, "fp32"),
+        optimum_pipeline(DEFAULT_MODEL, threads, "int8"),
+        zsc(fp32, threads, "fp32"),
+        zsc(DEFAULT_MODEL, threads, "int8"),
+    ]

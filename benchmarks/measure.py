@@ -1,0 +1,92 @@
+"""Timing helpers: interleaved rounds, percentiles, peak MatMul throughput, install sizes."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def interleaved(runs: dict[str, Callable[[], Any]], rounds: int, progress: Any = None) -> dict[str, list[float]]:
+    """Seconds per run, contenders alternating A B C A B C so machine noise hits all of them."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, fn in runs.items():
+            times[name].append(timed(fn))
+            if progress is not None:
+                progress.update()
+    return times
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    array = np.asarray(values) * 1000
+    return {"p50_ms": float(np.percentile(array, 50)), "p95_ms": float(np.percentile(array, 95)), "p99_ms": float(np.percentile(array, 99))}
+
+
+def matmul_peak_gops(threads: int, m: int = 1024, k: int = 384, n: int = 1536, repeats: int = 20) -> dict[str, float]:
+    """Measured onnxruntime MatMul (fp32) and MatMulInteger (u8 x s8) throughput at the model's shapes."""
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    results = {}
+    for kind in ("fp32", "int8"):
+        if kind == "fp32":
+            weight = numpy_helper.from_array(rng.standard_normal((k, n)).astype(np.float32), "w")
+            node = helper.make_node("MatMul", ["x", "w"], ["y"])
+            x_type, y_type, x = TensorProto.FLOAT, TensorProto.FLOAT, rng.standard_normal((m, k)).astype(np.float32)
+        else:
+            weight = numpy_helper.from_array(rng.integers(-127, 127, (k, n)).astype(np.int8), "w")
+            node = helper.make_node("MatMulInteger", ["x", "w"], ["y"])
+            x_type, y_type, x = TensorProto.UINT8, TensorProto.INT32, rng.integers(0, 255, (m, k)).astype(np.uint8)
+        graph = helper.make_graph([node], kind, [helper.make_tensor_value_info("x", x_type, [m, k])],
+                                  [helper.make_tensor_value_info("y", y_type, [m, n])], initializer=[weight])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        session.run(None, {"x": x})
+        best = min(timed(lambda: session.run(None, {"x": x})) for _ in range(repeats))
+        results[f"{kind}_gops"] = 2 * m * k * n / best / 1e9
+    return results
+
+
+def distribution_size_mb(roots: list[str], exclude: set[str] | None = None) -> float:
+    """Installed size of distributions and everything they require (from their RECORD files)."""
+    seen: set[str] = set()
+    exclude = {e.lower() for e in (exclude or set())}
+    stack = list(roots)
+    total = 0
+    while stack:
+        name = stack.pop().lower().replace("_", "-")
+        if name in seen or name in exclude:
+            continue
+        seen.add(name)
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        for file in dist.files or []:
+            path = Path(str(file.locate()))
+            if path.is_file():
+                total += path.stat().st_size
+        for requirement in dist.requires or []:
+            if "extra ==" in requirement:
+                continue
+            stack.append(requirement.split(";")[0].split("[")[0].split(" ")[0].split(">")[0].split("<")[0].split("=")[0].split("!")[0].split("~")[0].strip())
+    return total / 1e6

@@ -1,0 +1,170 @@
+"""zsc against transformers' pipeline and optimum, side by side, in one run.
+
+    python benchmarks/run.py                 # full run (make bench), ~15 minutes on 2 cores
+    python benchmarks/run.py --quick         # tiny sizes, for the smoke test
+
+Writes benchmarks/results/<date>-<host>.json, .md (tables) and .png (plot).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import platform
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from tqdm.auto import tqdm  # noqa: E402
+
+import contenders as C  # noqa: E402
+import measure as M  # noqa: E402
+import report  # noqa: E402
+import workloads as W  # noqa: E402
+
+# MiniLM-L6 (6 layers, hidden 384, FFN 1536): 2 FLOPs per multiply-add over the encoder weights per
+# token, plus attention scores/values (~2*2*L*384 per layer at L tokens), here for L≈64.
+FLOPS_PER_TOKEN = 2 * 6 * (4 * 384 * 384 + 2 * 384 * 1536) + 6 * 4 * 64 * 384
+
+
+def parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--texts", type=int, default=320, help="AG News texts for the 4-label throughput run")
+    parser.add_argument("--texts-50", type=int, default=24, help="texts for the 50-label run")
+    parser.add_argument("--long-texts", type=int, default=20, help="texts near max length (x 5 labels)")
+    parser.add_argument("--latency-calls", type=int, default=200)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the script, measures nothing")
+    args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.texts, args.texts_50, args.long_texts, args.latency_calls = 1, 8, 2, 2, 5
+    return args
+
+
+def best_torch_batch(threads: int, quick: bool) -> tuple[int, dict[str, float]]:
+    texts, labels = W.ag_news(8 if quick else 48)
+    rates = {}
+    for batch in (1, 8, 32):
+        contender = C.torch_pipeline(threads, batch)
+        contender.classify(texts[:2], labels)
+        rates[str(batch)] = len(texts) * len(labels) / M.timed(lambda: contender.classify(texts, labels))
+    return int(max(rates, key=rates.get)), rates
+
+
+def throughput(contenders: list[C.Contender], texts: list[str], labels: list[str], rounds: int, bar) -> dict:
+    for c in contenders:
+        c.classify(texts[:2], labels)  # warm-up
+    times = M.interleaved({c.name: (lambda c=c: c.classify(texts, labels)) for c in contenders}, rounds, bar)
+    pairs = len(texts) * len(labels)
+    out = {}
+    for name, seconds in times.items():
+        rates = [pairs / s for s in seconds]
+        out[name] = {"pairs_per_s": M.summary(rates), "texts_per_s": M.summary([len(texts) / s for s in seconds])}
+    return out
+
+
+def latency(contenders: list[C.Contender], calls: int, bar) -> dict:
+    out = {}
+    for c in contenders:
+        c.classify([W.LATENCY_TEXT], W.LATENCY_LABELS)
+    samples: dict[str, list[float]] = {c.name: [] for c in contenders}
+    for _ in range(calls):  # interleaved call by call
+        for c in contenders:
+            samples[c.name].append(M.timed(lambda: c.classify([W.LATENCY_TEXT], W.LATENCY_LABELS)))
+        bar.update()
+    for name, values in samples.items():
+        out[name] = M.percentiles(values)
+    return out
+
+
+COLD_START = {
+    "zsc int8": "from zsc.engine import ZeroShotClassifier; c = ZeroShotClassifier.default(threads={t}); c({text!r}, {labels!r})",
+    "transformers torch": "import torch; torch.set_num_threads({t}); from transformers import pipeline; "
+    "p = pipeline('zero-shot-classification', model={model!r}, device=-1); p({text!r}, candidate_labels={labels!r})",
+}
+
+
+def cold_start(threads: int) -> dict:
+    out = {}
+    for name, body in COLD_START.items():
+        code = (
+            "import time; t0 = time.perf_counter(); "
+            + body.format(t=threads, text=W.LATENCY_TEXT, labels=W.LATENCY_LABELS, model=str(C.MINILM))
+            # VmHWM, not ru_maxrss: ru_maxrss keeps the forking parent's peak across exec.
+            + "; hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]"
+            + "; print(time.perf_counter() - t0, hwm)"
+        )
+        start = time.perf_counter()
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+        wall = time.perf_counter() - start
+        if result.returncode != 0:
+            raise RuntimeError(f"cold start of {name} failed: {result.stderr[-2000:]}")
+        first_result_s, rss_kb = result.stdout.split()[-2:]
+        out[name] = {"first_result_s": float(first_result_s), "process_wall_s": wall, "peak_rss_mb": int(rss_kb) / 1024}
+    return out
+
+
+def main() -> None:
+    args = parse()
+    stamp = datetime.datetime.now().strftime("%Y-%m-%d")
+    host = socket.gethostname().split(".")[0]
+    args.out.mkdir(parents=True, exist_ok=True)
+    results: dict = {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "host": host,
+        "machine": {"cpu": platform.processor() or platform.machine(), "threads": args.threads, "python": platform.python_version()},
+        "model": str(C.MINILM.name),
+        "quick": args.quick,
+        "settings": vars(args) | {"out": str(args.out)},
+    }
+    batch, batch_rates = best_torch_batch(args.threads, args.quick)
+    results["torch_batch_search_pairs_per_s"] = batch_rates
+    contenders = [C.torch_pipeline(args.threads, batch)] + C.all_contenders(args.threads)[1:]
+    texts, labels = W.ag_news(args.texts)
+    work = args.rounds * len(contenders) * 3 + args.latency_calls
+    with tqdm(total=work, desc="benchmark", unit="run") as bar:
+        results["throughput_ag_news_4_labels"] = throughput(contenders, texts, labels, args.rounds, bar)
+        results["throughput_50_labels"] = throughput(contenders, texts[: args.texts_50], W.many_labels(50), args.rounds, bar)
+        results["long_input_5_labels"] = throughput(contenders, W.long_texts(args.long_texts), labels + ["Health"], args.rounds, bar)
+        results["latency_1_text_3_labels"] = latency(contenders, args.latency_calls, bar)
+    results["cold_start"] = cold_start(args.threads)
+    results["install_size_mb"] = {
+        "zsc runtime (numpy, tokenizers, onnxruntime + deps)": M.distribution_size_mb(["zsc"]),
+        "torch + transformers (+ deps)": M.distribution_size_mb(["torch", "transformers"]),
+    }
+    tokens_per_pair = _mean_tokens(texts, labels)
+    peak = M.matmul_peak_gops(args.threads)
+    results["efficiency"] = {"tokens_per_pair": tokens_per_pair, "flops_per_token": FLOPS_PER_TOKEN, "matmul_peak": peak, "contenders": {}}
+    for name, entry in results["throughput_ag_news_4_labels"].items():
+        achieved = entry["pairs_per_s"]["median"] * tokens_per_pair * FLOPS_PER_TOKEN / 1e9
+        limit = peak["int8_gops"] if "int8" in name else peak["fp32_gops"]
+        results["efficiency"]["contenders"][name] = {"achieved_gops": achieved, "fraction_of_matmul_peak": achieved / limit}
+    accuracy_file = args.out / f"{stamp}-{host}-accuracy.json"
+    if accuracy_file.exists():
+        results["accuracy"] = json.loads(accuracy_file.read_text())
+    base = args.out / f"{stamp}-{host}{'-quick' if args.quick else ''}"
+    base.with_suffix(".json").write_text(json.dumps(results, indent=2))
+    markdown = report.markdown(results)
+    base.with_suffix(".md").write_text(markdown)
+    report.plot(results, base.with_suffix(".png"))
+    print(markdown)
+    print(f"wrote {base}.json, .md and .png")
+
+
+def _mean_tokens(texts: list[str], labels: list[str]) -> float:
+    from zsc.engine import ZeroShotClassifier
+
+    encoder = ZeroShotClassifier.default().encoder
+    pairs = encoder.pairs(texts, [f"This example is {l}." for l in labels], labels)
+    return float(pairs.lengths.mean() + encoder.layout.num_special)
+
+
+if __name__ == "__main__":
+    main()

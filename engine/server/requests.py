@@ -1,0 +1,85 @@
+"""Parse and check an Inference API request body. Every problem is a RequestError (HTTP 400)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ..inputs import DEFAULT_TEMPLATE
+from .config import Limits
+
+
+class RequestError(ValueError):
+    """The client sent something zsc cannot classify; becomes 400 {"error": message}."""
+
+
+@dataclass(frozen=True)
+class ZeroShotRequest:
+    inputs: str | list[str]
+    candidate_labels: list[str] | str
+    hypothesis_template: str
+    multi_label: bool
+
+    @property
+    def characters(self) -> int:
+        texts = [self.inputs] if isinstance(self.inputs, str) else self.inputs
+        return sum(len(t) for t in texts)
+
+    def cache_key(self, model_id: str, legacy: bool) -> str:
+        return json.dumps([model_id, legacy, self.inputs, self.candidate_labels, self.hypothesis_template, self.multi_label], ensure_ascii=False)
+
+
+def parse_request(body: bytes, limits: Limits) -> ZeroShotRequest:
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RequestError(f"request body is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise RequestError('request body must be a JSON object: {"inputs": ..., "parameters": {...}}')
+    inputs = data.get("inputs")
+    if isinstance(inputs, list):
+        if not all(isinstance(t, str) for t in inputs):
+            raise RequestError("inputs must be a string or a list of strings")
+        if len(inputs) > limits.max_inputs:
+            raise RequestError(f"too many inputs: {len(inputs)} > max_inputs {limits.max_inputs}")
+        texts = inputs
+    elif isinstance(inputs, str):
+        texts = [inputs]
+    else:
+        raise RequestError("inputs is required and must be a string or a list of strings")
+    for text in texts:
+        if len(text) > limits.max_input_chars:
+            raise RequestError(f"an input is {len(text)} characters long > max_input_chars {limits.max_input_chars}")
+    parameters = data.get("parameters")
+    if not isinstance(parameters, dict):
+        raise RequestError("parameters is required and must be an object with candidate_labels")
+    labels = parameters.get("candidate_labels")
+    if isinstance(labels, list):
+        if not all(isinstance(l, str) for l in labels):
+            raise RequestError("candidate_labels must be a list of strings")
+        count = len(labels)
+    elif isinstance(labels, str):
+        count = len([l for l in labels.split(",") if l.strip()])
+    else:
+        raise RequestError("parameters.candidate_labels is required: a list of strings")
+    if count > limits.max_labels:
+        raise RequestError(f"too many candidate_labels: {count} > max_labels {limits.max_labels}")
+    template = _optional(parameters, "hypothesis_template", str, DEFAULT_TEMPLATE)
+    multi_label = _optional(parameters, "multi_label", bool, False)
+    return ZeroShotRequest(inputs, labels, template, multi_label)
+
+
+def _optional(parameters: dict[str, Any], name: str, kind: type, default: Any) -> Any:
+    value = parameters.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, kind):
+        raise RequestError(f"parameters.{name} must be a {kind.__name__}")
+    return value
+
+
+def header_flag(value: str | None, default: bool) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}

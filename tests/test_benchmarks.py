@@ -1,0 +1,33 @@
+"""The benchmark scripts run end to end at tiny sizes (they measure nothing here; no timing asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import REPO
+
+
+def run_script(name: str, out) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(REPO / "benchmarks" / name), "--quick", "--out", str(out)],
+                          capture_output=True, text=True, timeout=900)
+
+
+def test_accuracy_then_speed_benchmark_smoke(tmp_path):
+    accuracy = run_script("accuracy.py", tmp_path)
+    assert accuracy.returncode == 0, accuracy.stderr[-3000:]
+    (accuracy_json,) = tmp_path.glob("*-accuracy-quick.json")
+    data = json.loads(accuracy_json.read_text())
+    assert {"nli/mnli_dev_mismatched", "zsc/ag_news", "zsc/goemotions_ekman"} <= set(data["tasks"])
+    assert data["agreement_with_torch"]["zsc fp32"]["max_abs_score_diff"] < 1e-4
+
+    speed = run_script("run.py", tmp_path)
+    assert speed.returncode == 0, speed.stderr[-3000:]
+    (result,) = [p for p in tmp_path.glob("*-quick.json") if "accuracy" not in p.name]
+    data = json.loads(result.read_text())
+    for section in ("throughput_ag_news_4_labels", "throughput_50_labels", "long_input_5_labels"):
+        assert len(data[section]) == 5 and all(v["pairs_per_s"]["median"] > 0 for v in data[section].values())
+    assert data["cold_start"]["zsc int8"]["peak_rss_mb"] < data["cold_start"]["transformers torch"]["peak_rss_mb"]
+    assert result.with_suffix(".png").stat().st_size > 10_000
+    assert "Throughput" in result.with_suffix(".md").read_text()

@@ -1,0 +1,204 @@
+"""The HTTP server through a real uvicorn on 127.0.0.1, with httpx and huggingface_hub's client."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import socket
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytest.importorskip("fastapi")
+import uvicorn  # noqa: E402
+
+from zsc.engine import ZeroShotClassifier  # noqa: E402
+from zsc.engine.server.app import create_app  # noqa: E402
+from zsc.engine.server.config import Limits, ServerConfig  # noqa: E402
+
+TEXT = "Hi, I recently bought a device from your company but it is not working as advertised and I would like to get reimbursed!"
+LABELS = ["refund", "legal", "faq"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running(config: ServerConfig):
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def wait_ready(base: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if all(v == "ready" for v in httpx.get(f"{base}/health").json()["models"].values()):
+            return
+        time.sleep(0.05)
+    raise AssertionError("models did not load")
+
+
+@pytest.fixture(scope="module")
+def config(tiny_exported, default_model_dir) -> ServerConfig:
+    return ServerConfig(models={"minilm": default_model_dir, "tiny": tiny_exported("bert")},
+                        limits=Limits(max_labels=10, max_inputs=4, max_input_chars=2000, max_body_bytes=4000))
+
+
+@pytest.fixture(scope="module")
+def server(config):
+    with running(config) as base:
+        wait_ready(base)
+        yield base
+
+
+def post(base, path="/models/minilm", body=None, **kwargs):
+    body = body if body is not None else {"inputs": TEXT, "parameters": {"candidate_labels": LABELS}}
+    return httpx.post(base + path, json=body, timeout=60, **kwargs)
+
+
+def test_classify_matches_engine(server, default_model_dir):
+    response = post(server, headers={"x-use-cache": "false"})
+    assert response.status_code == 200
+    expected = ZeroShotClassifier.from_pretrained(default_model_dir)(TEXT, LABELS)
+    assert [p["label"] for p in response.json()] == [p["label"] for p in expected]
+    assert [p["score"] for p in response.json()] == pytest.approx([p["score"] for p in expected], abs=1e-6)
+    assert response.headers["x-compute-type"] == "cpu"
+    assert float(response.headers["x-compute-time"]) > 0
+    assert response.headers["x-compute-characters"] == str(len(TEXT))
+
+
+def test_default_route_list_inputs_and_legacy(server):
+    response = post(server, "/", {"inputs": [TEXT, "sports news"], "parameters": {"candidate_labels": "refund, faq", "multi_label": True}})
+    assert response.status_code == 200 and len(response.json()) == 2 and len(response.json()[0]) == 2
+    legacy = post(server, "/models/minilm?legacy=1")
+    assert set(legacy.json()) == {"sequence", "labels", "scores"}
+    header = post(server, headers={"x-zsc-format": "legacy"})
+    assert header.json()["labels"] == legacy.json()["labels"]
+
+
+def test_cache_hit_and_bypass(server):
+    body = {"inputs": "cache me please", "parameters": {"candidate_labels": LABELS}}
+    first = post(server, body=body)
+    second = post(server, body=body)
+    assert second.headers["x-cache"] == "hit" and second.json() == first.json()
+    bypass = post(server, body=body, headers={"x-use-cache": "false"})
+    assert bypass.headers["x-cache"] == "miss" and bypass.json() == first.json()
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"parameters": {"candidate_labels": ["a"]}}, "inputs is required"),
+        ({"inputs": 3, "parameters": {"candidate_labels": ["a"]}}, "inputs is required"),
+        ({"inputs": "x"}, "parameters is required"),
+        ({"inputs": "x", "parameters": {}}, "candidate_labels is required"),
+        ({"inputs": "x", "parameters": {"candidate_labels": [1]}}, "list of strings"),
+        ({"inputs": "x", "parameters": {"candidate_labels": ["a"], "multi_label": "yes"}}, "multi_label must be a bool"),
+        ({"inputs": "x", "parameters": {"candidate_labels": ["a"], "hypothesis_template": "no slot"}}, "hypothesis_template"),
+        ({"inputs": "", "parameters": {"candidate_labels": ["a"]}}, "at least one label"),
+        ({"inputs": "x", "parameters": {"candidate_labels": [str(i) for i in range(11)]}}, "max_labels 10"),
+        ({"inputs": ["x"] * 5, "parameters": {"candidate_labels": ["a"]}}, "max_inputs 4"),
+        ({"inputs": "x" * 2001, "parameters": {"candidate_labels": ["a"]}}, "max_input_chars 2000"),
+        ([1, 2], {"error"}),
+    ],
+)
+def test_bad_requests_are_400_with_error(server, body, message):
+    response = post(server, body=body)
+    assert response.status_code == 400
+    assert isinstance(message, set) or message in response.json()["error"]
+
+
+def test_invalid_json_unknown_model_and_too_large(server):
+    bad = httpx.post(server + "/models/minilm", content=b"{nope", headers={"content-type": "application/json"})
+    assert bad.status_code == 400 and "not valid JSON" in bad.json()["error"]
+    missing = post(server, "/models/nope")
+    assert missing.status_code == 404 and missing.json() == {"error": "Model nope does not exist"}
+    large = post(server, body={"inputs": "x" * 5000, "parameters": {"candidate_labels": ["a"]}})
+    assert large.status_code == 413 and "max_body_bytes" in large.json()["error"]
+
+
+def test_health_models_and_openapi(server):
+    assert httpx.get(server + "/health").json()["status"] == "ok"
+    models = {m["id"]: m for m in httpx.get(server + "/models").json()["models"]}
+    assert models["minilm"]["precision"] == "int8" and models["minilm"]["labels"] == ["contradiction", "neutral", "entailment"]
+    spec = httpx.get(server + "/openapi.json").json()
+    assert "/models/{model_id}" in spec["paths"] and "requestBody" in spec["paths"]["/"]["post"]
+
+
+def test_authorization_header_ignored_without_tokens(server):
+    assert post(server, headers={"Authorization": "Bearer hf_anything"}).status_code == 200
+
+
+def test_tokens_required_when_configured(config, tmp_path):
+    with running(replace(config, tokens=frozenset({"s3cret"}))) as base:
+        wait_ready(base)
+        assert post(base).status_code == 401 and "Bearer" in post(base).json()["error"]
+        assert post(base, headers={"Authorization": "Bearer wrong"}).status_code == 401
+        assert post(base, headers={"Authorization": "Bearer s3cret"}).status_code == 200
+        assert httpx.get(base + "/models").status_code == 401
+        assert httpx.get(base + "/health").status_code == 200
+
+
+def test_loading_model_answers_503_or_waits(config, monkeypatch):
+    release = threading.Event()
+    original = ZeroShotClassifier.from_pretrained.__func__
+
+    def slow(cls, *args, **kwargs):
+        release.wait(20)
+        return original(cls, *args, **kwargs)
+
+    monkeypatch.setattr(ZeroShotClassifier, "from_pretrained", classmethod(slow))
+    with running(replace(config, models={"minilm": config.models["minilm"]})) as base:
+        response = post(base)
+        assert response.status_code == 503
+        assert response.json()["error"] == "Model minilm is currently loading" and response.json()["estimated_time"] > 0
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            waiting = pool.submit(post, base, headers={"x-wait-for-model": "true"})
+            time.sleep(0.3)
+            assert not waiting.done()
+            release.set()
+            assert waiting.result(timeout=30).status_code == 200
+
+
+def test_concurrent_requests_share_batches(config):
+    # fp32: int8's dynamic activation scale depends on the whole batch, so merged int8 batches
+    # legitimately move scores by ~1e-2; fp32 must give the same result however requests merge.
+    texts = [f"news item number {i} about markets and sport" for i in range(24)]
+    expected = ZeroShotClassifier.from_pretrained(config.models["tiny"])(texts, LABELS)
+    with running(replace(config, max_wait_ms=50, cache_entries=0)) as base:
+        wait_ready(base)
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            responses = list(pool.map(lambda t: post(base, "/models/tiny", {"inputs": t, "parameters": {"candidate_labels": LABELS}}), texts))
+        assert all(r.status_code == 200 for r in responses)
+        for response, want in zip(responses, expected):
+            assert [p["label"] for p in response.json()] == [p["label"] for p in want]
+            assert [p["score"] for p in response.json()] == pytest.approx([p["score"] for p in want], abs=1e-5)
+
+
+def test_huggingface_hub_client(server, default_model_dir):
+    from huggingface_hub import InferenceClient
+
+    client = InferenceClient(base_url=f"{server}/models/minilm")
+    engine = ZeroShotClassifier.from_pretrained(default_model_dir)
+    for multi_label in (False, True):
+        output = client.zero_shot_classification(TEXT, LABELS, multi_label=multi_label)
+        expected = engine(TEXT, LABELS, multi_label=multi_label)
+        assert [o.label for o in output] == [p["label"] for p in expected]
+        assert [o.score for o in output] == pytest.approx([p["score"] for p in expected], abs=1e-5)
