@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install test test-fast bench bench-accuracy default-model wheel clean
+.PHONY: install test test-fast bench bench-accuracy bench-export bench-server default-model wheel clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,11 +29,20 @@ default-model:
 	$(PY) -m zsc.engine.cli export ../shared/models/minilm-l6-nli engine/models/default --quantize int8 --optimize O2 --force \
 		--validation-data ../shared/data/nli/mnli_dev_mismatched.jsonl --validation-size 512
 
-bench:
+# Accuracy first: run.py folds that day's accuracy results into its report and plot.
+bench: bench-accuracy
 	$(PY) benchmarks/run.py
 
 bench-accuracy:
 	$(PY) benchmarks/accuracy.py
+
+# Size, load time and NLI accuracy of fp32, O2-fused fp32 and int8 exports.
+bench-export:
+	$(PY) benchmarks/export_variants.py
+
+# HTTP load on loopback: 1/8/32 clients, dynamic batching on and off.
+bench-server:
+	$(PY) benchmarks/server_load.py
 
 wheel:
 	$(PY) -m build --wheel --outdir dist .

@@ -40,7 +40,7 @@ def markdown(results: dict[str, Any]) -> str:
     lines += _throughput_table("Throughput: AG News × 4 labels", results["throughput_ag_news_4_labels"])
     lines += _throughput_table("Throughput: 50 labels", results["throughput_50_labels"])
     lines += _throughput_table("Long input (near 512 tokens) × 5 labels", results["long_input_5_labels"])
-    lines += ["### Latency: one ~25-word text × 3 labels", "", "| contender | p50 ms | p95 ms | p99 ms |", "|---|---|---|---|"]
+    lines += ["### Latency: one ~25-word text × 3 labels (each contender timed in its own block)", "", "| contender | p50 ms | p95 ms | p99 ms |", "|---|---|---|---|"]
     for name, entry in results["latency_1_text_3_labels"].items():
         lines.append(f"| {name} | {entry['p50_ms']:.1f} | {entry['p95_ms']:.1f} | {entry['p99_ms']:.1f} |")
     lines += ["", "### Cold start (fresh process: import + load + first result)", "", "| stack | first result s | process wall s | peak RSS MB |", "|---|---|---|---|"]

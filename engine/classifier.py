@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -20,8 +20,7 @@ from .session import SessionInfo, create_session, run_logits
 
 logger = logging.getLogger("zsc")
 
-Prediction = dict[str, Any]  # {"label": str, "score": float}, or the legacy shape
-Result = Union[list[Prediction], Prediction, list[list[Prediction]], list[Prediction]]
+Prediction = dict[str, Any]  # {"label": str, "score": float}
 
 DEFAULT_BATCH_SIZE = 16
 DEFAULT_BATCH_TOKENS = 2048

@@ -113,9 +113,9 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     try:
-        from zsc.export import export_model
-        from zsc.export.api import _require_export_stack
-        _require_export_stack()
+        from zsc.export.api import export_model, require_export_stack
+
+        require_export_stack()
     except ImportError as exc:
         raise ValueError(str(exc)) from exc
     pairs = _read_validation_pairs(args.validation_data, args.validation_size) if args.validation_data else None

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 DEFAULT_TEMPLATE = "This example is {}."
 NO_LABEL_OR_SEQUENCE = "You must include at least one label and at least one sequence."
+
+
+def _string_items(values: Sequence[object], name: str) -> list[str]:
+    """The items as a list, each checked to be a string (the error names the position)."""
+    items = list(values)
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise ValueError(f"{name}[{i}] must be a string, got {type(item).__name__}")
+    return cast(list[str], items)
 
 
 def normalise_labels(candidate_labels: str | Sequence[str] | None) -> list[str]:
@@ -16,11 +26,7 @@ def normalise_labels(candidate_labels: str | Sequence[str] | None) -> list[str]:
         return [label.strip() for label in candidate_labels.split(",") if label.strip()]
     if not isinstance(candidate_labels, Sequence):
         raise ValueError(f"candidate_labels must be a string or a list of strings, got {type(candidate_labels).__name__}")
-    labels = list(candidate_labels)
-    for i, label in enumerate(labels):
-        if not isinstance(label, str):
-            raise ValueError(f"candidate_labels[{i}] must be a string, got {type(label).__name__}")
-    return labels
+    return _string_items(candidate_labels, "candidate_labels")
 
 
 def normalise_texts(inputs: str | Sequence[str] | None) -> tuple[list[str], bool]:
@@ -31,10 +37,8 @@ def normalise_texts(inputs: str | Sequence[str] | None) -> tuple[list[str], bool
         return [], False
     if not isinstance(inputs, Sequence):
         raise ValueError(f"inputs must be a string or a list of strings, got {type(inputs).__name__}")
-    texts = list(inputs)
+    texts = _string_items(inputs, "inputs")
     for i, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise ValueError(f"inputs[{i}] must be a string, got {type(text).__name__}")
         if not text:
             raise ValueError(f"inputs[{i}] is an empty string. {NO_LABEL_OR_SEQUENCE}")
     return texts, False

@@ -16,7 +16,8 @@ from .presets import FP32_TOLERANCE, OPTIMIZE_CHOICES, QUANTIZE_CHOICES, resolve
 logger = logging.getLogger("zsc")
 
 
-def _require_export_stack() -> None:
+def require_export_stack() -> None:
+    """Fail with an install hint when the export extra (torch, transformers, optimum) is missing."""
     try:
         import optimum.exporters.onnx  # noqa: F401
         import torch  # noqa: F401
@@ -52,7 +53,7 @@ def export_model(
     out = Path(output).expanduser().resolve()
     if out.exists() and not force:
         raise FileExistsError(f"{out} already exists; pass --force (force=True) to replace it")
-    _require_export_stack()
+    require_export_stack()
     from tqdm.auto import tqdm
 
     from .convert import export_fp32
@@ -100,8 +101,7 @@ def export_model(
         steps.update()
 
         final = staging / MODEL_FILE
-        if quantize == "int8":
-            assert quant_preset is not None
+        if quant_preset is not None:
             quantize_int8(graph, final, quant_preset)
         elif quantize == "fp16":
             convert_fp16(graph, final)

@@ -31,3 +31,18 @@ def test_accuracy_then_speed_benchmark_smoke(tmp_path):
     assert data["cold_start"]["zsc int8"]["peak_rss_mb"] < data["cold_start"]["transformers torch"]["peak_rss_mb"]
     assert result.with_suffix(".png").stat().st_size > 10_000
     assert "Throughput" in result.with_suffix(".md").read_text()
+
+
+def test_export_variants_and_server_load_smoke(tmp_path):
+    variants = run_script("export_variants.py", tmp_path)
+    assert variants.returncode == 0, variants.stderr[-3000:]
+    (export_json,) = tmp_path.glob("*-export-quick.json")
+    rows = json.loads(export_json.read_text())["variants"]
+    assert rows["int8 (O2 + dynamic int8)"]["model_mb"] < rows["fp32"]["model_mb"] / 3
+
+    load = run_script("server_load.py", tmp_path)
+    assert load.returncode == 0, load.stderr[-3000:]
+    (server_json,) = tmp_path.glob("*-server-quick.json")
+    data = json.loads(server_json.read_text())
+    for mode in ("batching on", "batching off"):
+        assert all(data[mode][c]["errors"] == 0 and data[mode][c]["requests"] == 8 for c in ("1", "8", "32"))

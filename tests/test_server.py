@@ -202,3 +202,79 @@ def test_huggingface_hub_client(server, default_model_dir):
         expected = engine(TEXT, LABELS, multi_label=multi_label)
         assert [o.label for o in output] == [p["label"] for p in expected]
         assert [o.score for o in output] == pytest.approx([p["score"] for p in expected], abs=1e-5)
+
+
+def test_zsc_serve_command_end_to_end(tmp_path, tiny_exported):
+    import subprocess
+    import sys
+
+    tokens = tmp_path / "tokens.txt"
+    tokens.write_text("# one per line\nabc123\n")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "zsc.engine.cli", "serve", "--model", str(tiny_exported("bert")), "--model-id", "tiny",
+         "--port", str(port), "--token-file", str(tokens)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(base + "/health").json()["models"]["tiny"] == "ready":
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        auth = {"Authorization": "Bearer abc123"}
+        response = post(base, "/models/tiny", headers=auth)
+        assert response.status_code == 200 and len(response.json()) == 3
+        assert post(base, "/models/tiny").status_code == 401
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=30)[0]
+    assert "abc123" not in output  # tokens never logged
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--model", "/nonexistent"], "model directory not found"),
+        (["--token-file", "/nonexistent/tokens"], "token file not found"),
+        (["--model-id", "a", "--model-id", "b"], "more --model-id than --model"),
+    ],
+)
+def test_zsc_serve_bad_arguments(args, message):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "zsc.engine.cli", "serve", *args], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and message in result.stderr
+
+
+def _json_strategy():
+    from hypothesis import strategies as st
+
+    scalars = st.none() | st.booleans() | st.integers(-10, 10) | st.floats(allow_nan=False, width=32) | st.text(max_size=30)
+    values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4), max_leaves=12)
+    parameters = st.fixed_dictionaries({}, optional={
+        "candidate_labels": st.one_of(st.lists(st.text(max_size=20), max_size=6), st.text(max_size=30), values),
+        "hypothesis_template": st.one_of(st.text(max_size=30), st.just("This is {}."), values),
+        "multi_label": st.one_of(st.booleans(), values),
+    })
+    body = st.fixed_dictionaries({}, optional={"inputs": st.one_of(st.text(max_size=60), st.lists(st.text(max_size=40), max_size=5), values), "parameters": st.one_of(parameters, values)})
+    return st.one_of(body, values)
+
+
+def test_random_bodies_never_500(server):
+    from hypothesis import HealthCheck, given, settings
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(_json_strategy())
+    def check(body):
+        response = httpx.post(server + "/models/tiny", json=body, timeout=60)
+        assert response.status_code in (200, 400, 413), (body, response.text)
+        data = response.json()
+        if response.status_code != 200:
+            assert set(data) == {"error"} and isinstance(data["error"], str)
+
+    check()

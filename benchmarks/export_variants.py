@@ -1,0 +1,81 @@
+"""Export variants of the shared model: size, load time and NLI accuracy (issue: export benchmark).
+
+    python benchmarks/export_variants.py [--pairs 2000] [--quick]
+
+Writes benchmarks/results/<date>-<host>-export.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import socket
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from tqdm.auto import tqdm  # noqa: E402
+
+import contenders as C  # noqa: E402
+import workloads as W  # noqa: E402
+
+VARIANTS = {  # name -> export options
+    "fp32": {"quantize": "none", "optimize": "none"},
+    "fp32 O2-fused": {"quantize": "none", "optimize": "O2"},
+    "int8 (O2 + dynamic int8)": {"quantize": "int8", "optimize": "O2"},
+}
+SETS = ("mnli_dev_mismatched", "snli_test")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pairs", type=int, default=2000)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    if args.quick:
+        args.pairs = 16
+    from zsc.engine import ZeroShotClassifier
+    from zsc.export import export_model
+
+    data = {name: [json.loads(l) for l in list(open(W.NLI_DATA / f"{name}.jsonl"))[: args.pairs]] for name in SETS}
+    rows = {}
+    for variant, options in tqdm(VARIANTS.items(), desc="export variants"):
+        directory = C.CACHE / ("variant-" + variant.split()[0] + ("-o2" if options["optimize"] != "none" else ""))
+        if not (directory / "zsc.json").exists():
+            export_model(str(C.MINILM), directory, force=True, progress=False, **options)
+        loads = []
+        for _ in range(5):
+            start = time.perf_counter()
+            classifier = ZeroShotClassifier.from_pretrained(directory, threads=args.threads)
+            loads.append(time.perf_counter() - start)
+        entry = {
+            "model_mb": (directory / "model.onnx").stat().st_size / 1e6,
+            "load_s_median": statistics.median(loads),
+        }
+        names = classifier.model_dir.manifest.id2label
+        for name, pairs in data.items():
+            logits = classifier.logits(classifier.encoder.zipped_pairs([p["premise"] for p in pairs], [p["hypothesis"] for p in pairs]))
+            entry[f"{name}_accuracy"] = sum(names[int(i)] == p["label"] for i, p in zip(logits.argmax(1), pairs)) / len(pairs)
+        rows[variant] = entry
+    lines = [
+        f"### Export variants of {C.MINILM.name} ({args.pairs} pairs per NLI set, 3-way argmax; load = from_pretrained, median of 5)",
+        "", "| variant | model.onnx MB | load s | " + " | ".join(f"{s} acc" for s in SETS) + " |", "|---|---|---|" + "---|" * len(SETS),
+    ]
+    for variant, e in rows.items():
+        lines.append(f"| {variant} | {e['model_mb']:.1f} | {e['load_s_median']:.3f} | " + " | ".join(f"{e[f'{s}_accuracy']:.4f}" for s in SETS) + " |")
+    markdown = "\n".join(lines) + "\n"
+    args.out.mkdir(parents=True, exist_ok=True)
+    base = args.out / f"{datetime.date.today()}-{socket.gethostname().split('.')[0]}-export{'-quick' if args.quick else ''}"
+    base.with_suffix(".json").write_text(json.dumps({"pairs": args.pairs, "variants": rows}, indent=2))
+    base.with_suffix(".md").write_text(markdown)
+    print(markdown)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""Load the HTTP server on loopback: 1, 8 and 32 concurrent clients, dynamic batching on and off.
+
+    python benchmarks/server_load.py [--requests 240] [--quick]
+
+Each request is one AG News text x 4 labels, all texts distinct, cache disabled. Bounded: every
+level sends exactly --requests requests to 127.0.0.1 and stops. Writes results/<date>-<host>-server.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import workloads as W  # noqa: E402
+
+LEVELS = (1, 8, 32)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, batching: bool, threads: int) -> subprocess.Popen:
+    command = [sys.executable, "-m", "zsc.engine.cli", "serve", "--port", str(port), "--cache-entries", "0",
+               "--threads", str(threads), "--model-id", "default"] + ([] if batching else ["--no-batching"])
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def wait_ready(client, base: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if (await client.get(base + "/health")).json()["models"]["default"] == "ready":
+                return
+        except Exception:  # server not listening yet
+            pass
+        await asyncio.sleep(0.1)
+    raise RuntimeError("server did not become ready")
+
+
+async def level(client, base: str, texts: list[str], labels: list[str], concurrency: int) -> dict:
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for text in texts:
+        queue.put_nowait(text)
+    latencies: list[float] = []
+    errors = 0
+
+    async def worker() -> None:
+        nonlocal errors
+        while not queue.empty():
+            text = queue.get_nowait()
+            start = time.perf_counter()
+            response = await client.post(base + "/models/default", json={"inputs": text, "parameters": {"candidate_labels": labels}})
+            latencies.append(time.perf_counter() - start)
+            errors += response.status_code != 200
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    wall = time.perf_counter() - start
+    ms = np.asarray(latencies) * 1000
+    return {"requests": len(texts), "errors": errors, "requests_per_s": len(texts) / wall, "pairs_per_s": len(texts) * len(labels) / wall,
+            "p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95)), "p99_ms": float(np.percentile(ms, 99))}
+
+
+async def run(args: argparse.Namespace) -> dict:
+    import httpx
+
+    texts, labels = W.ag_news(args.requests * (len(LEVELS) + 1))
+    results: dict = {}
+    for batching in (True, False):
+        port = free_port()
+        server = start_server(port, batching, args.threads)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=64)) as client:
+                await wait_ready(client, base)
+                await level(client, base, texts[:8], labels, 1)  # warm-up
+                mode = {}
+                for i, concurrency in enumerate(LEVELS, start=1):
+                    chunk = texts[i * args.requests : (i + 1) * args.requests]
+                    mode[str(concurrency)] = await level(client, base, chunk, labels, concurrency)
+                mode["server_peak_rss_mb"] = peak_rss_mb(server.pid)
+                results["batching on" if batching else "batching off"] = mode
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=240, help="requests per concurrency level")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    if args.quick:
+        args.requests = 8
+    results = asyncio.run(run(args))
+    lines = [f"### Server load on loopback (embedded int8 model, 1 text x 4 labels per request, {args.requests} requests per level, cache off)", "",
+             "| mode | clients | req/s | pairs/s | p50 ms | p95 ms | p99 ms | errors | server peak RSS MB |", "|---|---|---|---|---|---|---|---|---|"]
+    for mode, levels in results.items():
+        for concurrency in map(str, LEVELS):
+            e = levels[concurrency]
+            lines.append(f"| {mode} | {concurrency} | {e['requests_per_s']:.1f} | {e['pairs_per_s']:.1f} | {e['p50_ms']:.0f} | {e['p95_ms']:.0f} | {e['p99_ms']:.0f} | {e['errors']} | {levels['server_peak_rss_mb']:.0f} |")
+    markdown = "\n".join(lines) + "\n"
+    args.out.mkdir(parents=True, exist_ok=True)
+    base = args.out / f"{datetime.date.today()}-{socket.gethostname().split('.')[0]}-server{'-quick' if args.quick else ''}"
+    base.with_suffix(".json").write_text(json.dumps(results, indent=2))
+    base.with_suffix(".md").write_text(markdown)
+    print(markdown)
+    if any(levels[c]["errors"] for levels in results.values() for c in map(str, LEVELS)):
+        sys.exit("server answered with errors")
+
+
+if __name__ == "__main__":
+    main()
