@@ -92,8 +92,8 @@ def plot(results: dict[str, Any], path: Path) -> None:
     colors = ["#999999" if n.startswith(TORCH) else "#6a9fd4" if n.startswith("optimum") else "#e8743b" for n in names]
     bars = ax.barh(names, medians, xerr=errors, color=colors)
     base = medians[0]
-    for bar, value in zip(bars, medians):
-        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f"  {value:.0f}/s  ({value / base:.1f}×)", va="center")
+    for bar, value, upper in zip(bars, medians, errors[1]):
+        ax.text(value + upper, bar.get_y() + bar.get_height() / 2, f"  {value:.0f}/s  ({value / base:.1f}×)", va="center")
     ax.set_xlabel("pairs per second (AG News × 4 labels, median, min–max)")
     ax.set_title(f"Throughput, {results['model']}, {results['machine']['threads']} threads")
     ax.invert_yaxis()
@@ -110,8 +110,9 @@ def plot(results: dict[str, Any], path: Path) -> None:
         ax.set_xticks([x + width * (len(contenders) - 1) / 2 for x in range(len(tasks))])
         ax.set_xticklabels(tasks, rotation=30, ha="right")
         ax.set_ylabel("accuracy (micro-F1 for multi-label)")
+        ax.set_ylim(0, 1.0)
         ax.set_title("Accuracy per dataset")
-        ax.legend()
+        ax.legend(loc="upper right", ncol=len(contenders), fontsize="small")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
