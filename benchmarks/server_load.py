@@ -33,9 +33,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, batching: bool, threads: int) -> subprocess.Popen:
+def start_server(port: int, batching: bool, threads: int, max_wait_ms: float) -> subprocess.Popen:
     command = [sys.executable, "-m", "zsc.engine.cli", "serve", "--port", str(port), "--cache-entries", "0",
-               "--threads", str(threads), "--model-id", "default"] + ([] if batching else ["--no-batching"])
+               "--threads", str(threads), "--model-id", "default", "--max-wait-ms", str(max_wait_ms)]
+    command += [] if batching else ["--no-batching"]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -89,7 +90,7 @@ async def run(args: argparse.Namespace) -> dict:
     results: dict = {}
     for batching in (True, False):
         port = free_port()
-        server = start_server(port, batching, args.threads)
+        server = start_server(port, batching, args.threads, args.max_wait_ms)
         base = f"http://127.0.0.1:{port}"
         try:
             async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=64)) as client:
@@ -111,13 +112,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=240, help="requests per concurrency level")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--max-wait-ms", type=float, default=0.0, help="the server's batching wait")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     if args.quick:
         args.requests = 8
     results = asyncio.run(run(args))
-    lines = [f"### Server load on loopback (embedded int8 model, 1 text x 4 labels per request, {args.requests} requests per level, cache off)", "",
+    lines = [f"### Server load on loopback (embedded int8 model, 1 text x 4 labels per request, {args.requests} requests per level, cache off, max wait {args.max_wait_ms} ms)", "",
              "| mode | clients | req/s | pairs/s | p50 ms | p95 ms | p99 ms | errors | server peak RSS MB |", "|---|---|---|---|---|---|---|---|---|"]
     for mode, levels in results.items():
         for concurrency in map(str, LEVELS):

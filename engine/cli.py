@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-input-chars", type=int, default=20_000, help="longest text, in characters")
     serve.add_argument("--max-body-bytes", type=int, default=1_000_000, help="largest request body")
     serve.add_argument("--max-batch-pairs", type=int, default=64, help="pairs merged into one onnxruntime batch")
-    serve.add_argument("--max-wait-ms", type=float, default=5.0, help="how long a batch waits for more requests")
+    serve.add_argument("--max-wait-ms", type=float, default=0.0,
+                       help="how long a batch waits for more requests (0: merge only what is already queued)")
     serve.add_argument("--no-batching", action="store_true", help="run each request on its own")
     serve.add_argument("--cache-entries", type=int, default=1024)
     _add_runtime_options(serve)

@@ -254,7 +254,7 @@ def test_zsc_serve_bad_arguments(args, message):
 def _json_strategy():
     from hypothesis import strategies as st
 
-    scalars = st.none() | st.booleans() | st.integers(-10, 10) | st.floats(allow_nan=False, width=32) | st.text(max_size=30)
+    scalars = st.none() | st.booleans() | st.integers(-10, 10) | st.floats(allow_nan=False, allow_infinity=False, width=32) | st.text(max_size=30)
     values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4), max_leaves=12)
     parameters = st.fixed_dictionaries({}, optional={
         "candidate_labels": st.one_of(st.lists(st.text(max_size=20), max_size=6), st.text(max_size=30), values),

@@ -19,7 +19,7 @@ class ServerConfig:
     limits: Limits = field(default_factory=Limits)
     batching: bool = True
     max_batch_pairs: int = 64
-    max_wait_ms: float = 5.0
+    max_wait_ms: float = 0.0
     cache_entries: int = 1024
     cache_bytes: int = 64 * 1024 * 1024
     provider: str = "auto"
