@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from packaging.requirements import Requirement
 
 
 def timed(fn: Callable[[], Any]) -> float:
@@ -66,15 +67,14 @@ def matmul_peak_gops(threads: int, m: int = 1024, k: int = 384, n: int = 1536, r
     return results
 
 
-def distribution_size_mb(roots: list[str], exclude: set[str] | None = None) -> float:
+def distribution_size_mb(roots: list[str]) -> float:
     """Installed size of distributions and everything they require (from their RECORD files)."""
     seen: set[str] = set()
-    exclude = {e.lower() for e in (exclude or set())}
     stack = list(roots)
     total = 0
     while stack:
         name = stack.pop().lower().replace("_", "-")
-        if name in seen or name in exclude:
+        if name in seen:
             continue
         seen.add(name)
         try:
@@ -88,5 +88,5 @@ def distribution_size_mb(roots: list[str], exclude: set[str] | None = None) -> f
         for requirement in dist.requires or []:
             if "extra ==" in requirement:
                 continue
-            stack.append(requirement.split(";")[0].split("[")[0].split(" ")[0].split(">")[0].split("<")[0].split("=")[0].split("!")[0].split("~")[0].strip())
+            stack.append(Requirement(requirement).name)
     return total / 1e6

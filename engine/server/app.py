@@ -44,6 +44,10 @@ class ModelSlot:
     batcher: MicroBatcher | None = None
     error: str | None = None
 
+    @property
+    def status(self) -> str:
+        return "ready" if self.classifier else "failed" if self.error else "loading"
+
     def estimated_time(self) -> float:
         size_mb = sum(p.stat().st_size for p in self.path.glob("*.onnx")) / 1e6
         return round(max(0.5, size_mb / 50 - (time.monotonic() - self.started)), 1)
@@ -79,7 +83,6 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     app = FastAPI(title="zsc", version=__version__, lifespan=lifespan,
                   description="Zero-shot classification with the Hugging Face Inference API contract.")
-    app.state.slots, app.state.cache = slots, cache
 
     @app.exception_handler(HttpError)
     async def http_error(_: Request, exc: HttpError) -> JSONResponse:
@@ -183,14 +186,14 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     @app.get("/health")
     async def health() -> dict[str, Any]:
-        return {"status": "ok", "models": {m: ("ready" if s.classifier else "failed" if s.error else "loading") for m, s in slots.items()}}
+        return {"status": "ok", "models": {m: s.status for m, s in slots.items()}}
 
     @app.get("/models")
     async def list_models(request: Request) -> dict[str, Any]:
         authorize(request)
         models = []
         for slot in slots.values():
-            entry: dict[str, Any] = {"id": slot.model_id, "status": "ready" if slot.classifier else "failed" if slot.error else "loading"}
+            entry: dict[str, Any] = {"id": slot.model_id, "status": slot.status}
             if slot.classifier is not None:
                 manifest = slot.classifier.model_dir.manifest
                 entry |= {"labels": slot.classifier.model_dir.labels, "precision": manifest.precision,

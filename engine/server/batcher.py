@@ -7,7 +7,6 @@ another, so a huge request takes turns with the others instead of holding the mo
 from __future__ import annotations
 
 import asyncio
-import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -15,9 +14,6 @@ import numpy as np
 
 from ..classifier import ZeroShotClassifier
 from ..encoding import PairSet
-
-logger = logging.getLogger("zsc.server")
-
 
 @dataclass
 class _Job:
@@ -34,7 +30,6 @@ class MicroBatcher:
         # One inference thread per model: onnxruntime already uses every core inside a run.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zsc-infer")
         self.queue: asyncio.Queue[_Job] = asyncio.Queue()
-        self.batches_run = 0
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -57,7 +52,6 @@ class MicroBatcher:
             chunk = pairs.take(np.arange(start, min(start + self.max_batch_pairs, len(pairs))))
             if not self.enabled:
                 parts.append(await loop.run_in_executor(self.executor, self.classifier.logits, chunk))
-                self.batches_run += 1
                 continue
             job = _Job(chunk, loop.create_future())
             await self.queue.put(job)
@@ -88,7 +82,6 @@ class MicroBatcher:
                     if not job.future.done():
                         job.future.set_exception(exc)
                 continue
-            self.batches_run += 1
             offset = 0
             for job in jobs:
                 if not job.future.done():

@@ -36,7 +36,3 @@ class ResponseCache:
 
     def __len__(self) -> int:
         return len(self._items)
-
-    @property
-    def size_bytes(self) -> int:
-        return self._bytes

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ..inputs import DEFAULT_TEMPLATE
+from ..inputs import DEFAULT_TEMPLATE, normalise_labels
 from .config import Limits
 
 
@@ -60,7 +60,7 @@ def parse_request(body: bytes, limits: Limits) -> ZeroShotRequest:
             raise RequestError("candidate_labels must be a list of strings")
         count = len(labels)
     elif isinstance(labels, str):
-        count = len([l for l in labels.split(",") if l.strip()])
+        count = len(normalise_labels(labels))
     else:
         raise RequestError("parameters.candidate_labels is required: a list of strings")
     if count > limits.max_labels:
