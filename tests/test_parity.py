@@ -8,6 +8,7 @@ import itertools
 import pytest
 
 from conftest import DATA, MINILM
+from ranking import assert_same_ranking
 from tiny_models import BUILDERS
 from zsc.engine import ZeroShotClassifier
 
@@ -29,9 +30,7 @@ def assert_same(ours, theirs):
         theirs, ours = [theirs], [ours]
     assert len(ours) == len(theirs)
     for mine, ref in zip(ours, theirs):
-        assert [p["label"] for p in mine] == ref["labels"]
-        for p, score in zip(mine, ref["scores"]):
-            assert p["score"] == pytest.approx(score, abs=TOLERANCE)
+        assert_same_ranking(mine, ref["labels"], ref["scores"], TOLERANCE)
 
 
 def label_sets():
@@ -76,8 +75,8 @@ def test_minilm_legacy_shape(minilm, hf_pipeline):
     expected = hf_pipeline(MINILM)(TEXTS[1], candidate_labels=LABELS_4)
     legacy = minilm(TEXTS[1], LABELS_4, legacy=True)
     assert legacy["sequence"] == expected["sequence"]
-    assert legacy["labels"] == expected["labels"]
-    assert legacy["scores"] == pytest.approx(expected["scores"], abs=TOLERANCE)
+    as_dicts = [{"label": label, "score": score} for label, score in zip(legacy["labels"], legacy["scores"])]
+    assert_same_ranking(as_dicts, expected["labels"], expected["scores"], TOLERANCE)
 
 
 def test_ties_follow_transformers_order(minilm, hf_pipeline):
@@ -91,8 +90,7 @@ def test_batching_does_not_change_results(minilm_fp32):
     large = ZeroShotClassifier.from_pretrained(minilm_fp32, batch_size=64, max_batch_tokens=100_000)
     a, b = small(TEXTS, LABELS_4), large(TEXTS, LABELS_4)
     for x, y in zip(a, b):
-        assert [p["label"] for p in x] == [p["label"] for p in y]
-        assert [p["score"] for p in x] == pytest.approx([p["score"] for p in y], abs=1e-6)
+        assert_same_ranking(x, [p["label"] for p in y], [p["score"] for p in y], 1e-6)
 
 
 @pytest.mark.parametrize("arch", sorted(BUILDERS))

@@ -16,6 +16,7 @@ import pytest
 pytest.importorskip("fastapi")
 import uvicorn  # noqa: E402
 
+from ranking import assert_same_ranking  # noqa: E402
 from zsc.engine import ZeroShotClassifier  # noqa: E402
 from zsc.engine.server.app import create_app  # noqa: E402
 from zsc.engine.server.config import Limits, ServerConfig  # noqa: E402
@@ -77,8 +78,7 @@ def test_classify_matches_engine(server, default_model_dir):
     response = post(server, headers={"x-use-cache": "false"})
     assert response.status_code == 200
     expected = ZeroShotClassifier.from_pretrained(default_model_dir)(TEXT, LABELS)
-    assert [p["label"] for p in response.json()] == [p["label"] for p in expected]
-    assert [p["score"] for p in response.json()] == pytest.approx([p["score"] for p in expected], abs=1e-6)
+    assert_same_ranking(response.json(), [p["label"] for p in expected], [p["score"] for p in expected], 1e-6)
     assert response.headers["x-compute-type"] == "cpu"
     assert float(response.headers["x-compute-time"]) > 0
     assert response.headers["x-compute-characters"] == str(len(TEXT))
@@ -188,8 +188,7 @@ def test_concurrent_requests_share_batches(config):
             responses = list(pool.map(lambda t: post(base, "/models/tiny", {"inputs": t, "parameters": {"candidate_labels": LABELS}}), texts))
         assert all(r.status_code == 200 for r in responses)
         for response, want in zip(responses, expected):
-            assert [p["label"] for p in response.json()] == [p["label"] for p in want]
-            assert [p["score"] for p in response.json()] == pytest.approx([p["score"] for p in want], abs=1e-5)
+            assert_same_ranking(response.json(), [p["label"] for p in want], [p["score"] for p in want], 1e-5)
 
 
 def test_huggingface_hub_client(server, default_model_dir):
@@ -200,8 +199,8 @@ def test_huggingface_hub_client(server, default_model_dir):
     for multi_label in (False, True):
         output = client.zero_shot_classification(TEXT, LABELS, multi_label=multi_label)
         expected = engine(TEXT, LABELS, multi_label=multi_label)
-        assert [o.label for o in output] == [p["label"] for p in expected]
-        assert [o.score for o in output] == pytest.approx([p["score"] for p in expected], abs=1e-5)
+        as_dicts = [{"label": o.label, "score": o.score} for o in output]
+        assert_same_ranking(as_dicts, [p["label"] for p in expected], [p["score"] for p in expected], 1e-5)
 
 
 def test_zsc_serve_command_end_to_end(tmp_path, tiny_exported):
