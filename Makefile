@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install test test-fast bench bench-accuracy bench-export bench-server default-model wheel clean
+.PHONY: install test test-fast bench bench-accuracy bench-export bench-int8 bench-server default-model wheel clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ bench-accuracy:
 # Size, load time and NLI accuracy of fp32, O2-fused fp32 and int8 exports.
 bench-export:
 	$(PY) benchmarks/export_variants.py
+
+# Where int8's top-1 disagreement with fp32 comes from: weights alone vs dynamic int8.
+bench-int8:
+	$(PY) benchmarks/int8_sensitivity.py
 
 # HTTP load on loopback: 1/8/32 clients, dynamic batching on and off.
 bench-server:

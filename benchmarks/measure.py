@@ -67,6 +67,19 @@ def matmul_peak_gops(threads: int, m: int = 1024, k: int = 384, n: int = 1536, r
     return results
 
 
+def package_tree_mb(modules: list[str]) -> float:
+    """Size of the packages' folders as a wheel ships them (source, data files, no bytecode).
+
+    An editable install's RECORD lists only its import hook, so its own files are counted here."""
+    import importlib
+
+    total = 0
+    for module in modules:
+        folder = Path(importlib.import_module(module).__file__).parent
+        total += sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    return total / 1e6
+
+
 def distribution_size_mb(roots: list[str]) -> float:
     """Installed size of distributions and everything they require (from their RECORD files)."""
     seen: set[str] = set()

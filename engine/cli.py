@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--quantize", choices=["int8", "fp16", "none"], default="int8")
     export.add_argument("--optimize", choices=["O1", "O2", "none"], default="O2")
     export.add_argument("--preset", default="auto", help="int8 preset: auto, avx512_vnni, avx2 or arm64")
+    export.add_argument("--all-tokens", action="store_true",
+                        help="keep the last layer running on every token (by default only the pooled first token, when that is exact)")
     export.add_argument("--opset", type=int, help="ONNX opset (default: optimum's choice)")
     export.add_argument("--validation-data", type=Path, help="JSON lines with premise/hypothesis for the parity report")
     export.add_argument("--validation-size", type=int, default=256, help="pairs to read from --validation-data")
@@ -121,7 +123,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise ValueError(str(exc)) from exc
     pairs = _read_validation_pairs(args.validation_data, args.validation_size) if args.validation_data else None
     manifest = export_model(
-        args.source, args.output, quantize=args.quantize, optimize=args.optimize, preset=args.preset,
+        args.source, args.output, quantize=args.quantize, optimize=args.optimize, preset=args.preset, first_token_only=not args.all_tokens,
         force=args.force, allow_no_entailment=args.allow_no_entailment, validation_pairs=pairs, opset=args.opset,
     )
     print(json.dumps({"output": str(args.output), "precision": manifest.precision, "parity": manifest.parity}, indent=2))

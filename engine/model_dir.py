@@ -42,6 +42,7 @@ class Manifest:
     precision: str = "fp32"
     optimization: str | None = None
     quantization_preset: str | None = None
+    first_token_only: bool = False  # the last layer's top runs on the pooled token only
     opset: int | None = None
     source: str | None = None
     zsc_version: str | None = None

@@ -6,12 +6,17 @@ import json
 import logging
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from zsc.engine import __version__
 from zsc.engine.model_dir import MANIFEST_NAME, MODEL_FILE, TOKENIZER_FILE, Manifest, sha256_file
 
 from .presets import FP32_TOLERANCE, OPTIMIZE_CHOICES, QUANTIZE_CHOICES, resolve_preset
+
+if TYPE_CHECKING:
+    from .validate import ParityReport
 
 logger = logging.getLogger("zsc")
 
@@ -38,12 +43,15 @@ def export_model(
     validation_pairs: list[tuple[str, str]] | None = None,
     opset: int | None = None,
     tolerance: float = FP32_TOLERANCE,
+    first_token_only: bool = True,
     progress: bool = True,
 ) -> Manifest:
     """Export ``source`` (local HF directory or hub id) into ``output`` and return its manifest.
 
     The fp32 (or fused fp32) graph must match torch within ``tolerance`` or the export fails;
     int8/fp16 figures are measured and recorded in the manifest, not hidden.
+    ``first_token_only`` runs the top of the last layer on the pooled token only, where the
+    graph pools the first token and the result still matches torch; otherwise it is skipped.
     """
     if quantize not in QUANTIZE_CHOICES:
         raise ValueError(f"quantize must be one of {QUANTIZE_CHOICES}, got {quantize!r}")
@@ -98,6 +106,9 @@ def export_model(
                 f"exported fp32 graph differs from torch by {fp32_report.max_abs_logit_diff:.3g} "
                 f"(> {tolerance:g}) on {fp32_report.pairs} pairs; the export is wrong"
             )
+        if first_token_only:
+            graph, fp32_report, pruned = _prune_if_exact(graph, work / "pruned.onnx", reference, fp32_report, staging, manifest, pairs, tolerance)
+            manifest = replace(manifest, first_token_only=pruned)
         steps.update()
 
         final = staging / MODEL_FILE
@@ -123,6 +134,27 @@ def export_model(
         steps.close()
     logger.info("exported %s to %s (%s)", source, out, json.dumps(manifest.parity))
     return manifest
+
+
+def _prune_if_exact(graph: Path, pruned_path: Path, reference, report, staging: Path, manifest: Manifest,
+                    pairs: list[tuple[str, str]], tolerance: float) -> tuple[Path, ParityReport, bool]:
+    """The pruned graph, its parity report and True; or the given graph, its report and False
+    when pruning does not apply or would change the logits."""
+    from .prune import prune_to_first_token
+    from .validate import compare, onnx_logits
+
+    try:
+        if not prune_to_first_token(graph, pruned_path):
+            logger.info("first-token pruning does not apply to this graph (it does not pool token 0)")
+            return graph, report, False
+        pruned_report = compare(reference, onnx_logits(pruned_path, staging / TOKENIZER_FILE, manifest, pairs))
+    except Exception as exc:  # an op the pass misjudged, a graph too big to rewrite: keep the full graph
+        logger.warning("first-token pruning skipped: %s", exc)
+        return graph, report, False
+    if pruned_report.max_abs_logit_diff > tolerance:
+        logger.warning("first-token pruning skipped: logits moved by %.3g", pruned_report.max_abs_logit_diff)
+        return graph, report, False
+    return pruned_path, pruned_report, True
 
 
 def _finalise(staging: Path, manifest: Manifest, parity: dict[str, dict[str, float | int]]) -> Manifest:

@@ -39,6 +39,7 @@ def test_export_variants_and_server_load_smoke(tmp_path):
     (export_json,) = tmp_path.glob("*-export-quick.json")
     rows = json.loads(export_json.read_text())["variants"]
     assert rows["int8 (O2 + dynamic int8)"]["model_mb"] < rows["fp32"]["model_mb"] / 3
+    assert len(rows) == 5 and all(r["ag_news_pairs_per_s"] > 0 for r in rows.values())
 
     load = run_script("server_load.py", tmp_path)
     assert load.returncode == 0, load.stderr[-3000:]
@@ -46,3 +47,14 @@ def test_export_variants_and_server_load_smoke(tmp_path):
     data = json.loads(server_json.read_text())
     for mode in ("batching on", "batching off"):
         assert all(data[mode][c]["errors"] == 0 and data[mode][c]["requests"] == 8 for c in ("1", "8", "32"))
+
+
+def test_int8_sensitivity_smoke(tmp_path):
+    sensitivity = run_script("int8_sensitivity.py", tmp_path)
+    assert sensitivity.returncode == 0, sensitivity.stderr[-3000:]
+    (result,) = tmp_path.glob("*-int8-quick.json")
+    data = json.loads(result.read_text())
+    assert len(data["variants"]) == 4
+    # Every variant really perturbs the fp32 graph (a copy that changed nothing would show 0).
+    assert all(v["mean_abs_logit_diff"] > 0 and 0 <= v["top1_agreement"] <= 1 for v in data["variants"].values())
+    assert set(data["close_calls"]) == {"0.02", "0.05", "0.1", "0.2"}

@@ -10,9 +10,11 @@ import pytest
 from conftest import DATA
 from zsc.engine import ZeroShotClassifier
 
-# The target is 99%. Dynamic int8 (per-tensor activations) measures ~0.91 here on this
-# weak 4-label task, where 5% of texts have a top-2 entailment-logit gap under 0.055: this bound
-# guards against regressions in the quantiser without claiming the target is met.
+# The target is 99%; the embedded dynamic int8 model measures ~0.905. It is not reachable
+# with int8 on this model and task: `make bench-int8` shows that rounding only the weights to int8
+# (per channel, activations left in fp32) already gives 0.985, because 6% of these texts have a
+# fp32 top-2 entailment-logit gap under 0.05. This bound guards against regressions in the
+# quantiser without claiming the target is met.
 MEASURED_FLOOR = 0.88
 
 

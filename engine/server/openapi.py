@@ -1,0 +1,88 @@
+"""The classification routes' OpenAPI description: what the handlers accept and answer.
+
+The handlers parse bodies themselves (to answer 400 {"error"} like the hosted API, never
+FastAPI's 422), so the request and response shapes are declared here by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+_RANKED = {"type": "array", "items": {
+    "type": "object", "required": ["label", "score"],
+    "properties": {"label": {"type": "string"}, "score": {"type": "number"}}}}
+_LEGACY = {"type": "object", "required": ["sequence", "labels", "scores"], "properties": {
+    "sequence": {"type": "string"},
+    "labels": {"type": "array", "items": {"type": "string"}},
+    "scores": {"type": "array", "items": {"type": "number"}}}}
+_ERROR = {"type": "object", "required": ["error"], "properties": {
+    "error": {"type": "string"}, "estimated_time": {"type": "number"}}}
+_COMPUTE_HEADERS = {
+    "x-compute-time": {"description": "seconds spent computing (0 for a cache hit)", "schema": {"type": "string"}},
+    "x-compute-type": {"description": "cpu or cuda", "schema": {"type": "string"}},
+    "x-compute-characters": {"description": "characters of input classified", "schema": {"type": "string"}},
+}
+
+
+def _flag(name: str, description: str, default: bool, location: str = "header") -> dict[str, Any]:
+    return {"name": name, "in": location, "required": False, "description": description,
+            "schema": {"type": "boolean", "default": default}}
+
+
+def openapi_contract() -> tuple[dict[str, Any], dict[Any, Any], list[dict[str, Any]]]:
+    """(requestBody, responses, parameters) for the classification routes."""
+    request_body = {
+        "required": True,
+        "content": {"application/json": {"schema": {
+            "type": "object", "required": ["inputs", "parameters"],
+            "properties": {
+                "inputs": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                "parameters": {"type": "object", "required": ["candidate_labels"], "properties": {
+                    "candidate_labels": {"oneOf": [{"type": "array", "items": {"type": "string"}},
+                                                   {"type": "string", "description": "comma-separated labels"}]},
+                    "hypothesis_template": {"type": "string", "default": "This example is {}."},
+                    "multi_label": {"type": "boolean", "default": False}}},
+            }}}},
+    }
+    answer = {"oneOf": [_RANKED, {"type": "array", "items": _RANKED}, _LEGACY, {"type": "array", "items": _LEGACY}]}
+    error = {"application/json": {"schema": _ERROR}}
+    responses: dict[Any, Any] = {
+        200: {"description": "labels ranked by score (a list of rankings for a list of inputs; the legacy shape on request)",
+              "content": {"application/json": {"schema": answer}}, "headers": _COMPUTE_HEADERS},
+        400: {"description": "invalid body or parameters, or over a configured limit", "content": error},
+        401: {"description": "missing or wrong bearer token", "content": error},
+        404: {"description": "unknown model", "content": error},
+        413: {"description": "body too large", "content": error},
+        500: {"description": "unexpected error (details only in the server log)", "content": error},
+        503: {"description": "model still loading (with estimated_time) or failed to load", "content": error},
+    }
+    parameters = [
+        _flag("x-use-cache", "answer from the response cache when the same request was seen", True),
+        _flag("x-wait-for-model", "wait for a loading model instead of answering 503", False),
+        {"name": "x-zsc-format", "in": "header", "required": False, "description": "legacy: answer {sequence, labels, scores}",
+         "schema": {"type": "string", "enum": ["legacy"]}},
+        _flag("legacy", "answer {sequence, labels, scores}", False, location="query"),
+    ]
+    return request_body, responses, parameters
+
+
+UNAUTHORIZED = {401: {"description": "missing or wrong bearer token", "content": {"application/json": {"schema": _ERROR}}}}
+
+
+def without_validation_error(app: FastAPI) -> dict[str, Any]:
+    """The app's OpenAPI document minus FastAPI's 422 entries, which this server never sends."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                operation.get("responses", {}).pop("422", None)
+        components = schema.get("components", {}).get("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        if not components:
+            schema.pop("components", None)
+        app.openapi_schema = schema
+    return app.openapi_schema
