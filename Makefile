@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install test test-fast bench bench-accuracy bench-export bench-int8 bench-server default-model wheel clean
+.PHONY: install test test-fast bench bench-accuracy bench-export bench-int8 bench-memory bench-server default-model wheel clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ bench-export:
 # Where int8's top-1 disagreement with fp32 comes from: weights alone vs dynamic int8.
 bench-int8:
 	$(PY) benchmarks/int8_sensitivity.py
+
+# Peak RSS of a fresh process per workload, zsc against the torch pipeline.
+bench-memory:
+	$(PY) benchmarks/memory.py
 
 # HTTP load on loopback: 1/8/32 clients, dynamic batching on and off.
 bench-server:

@@ -58,3 +58,12 @@ def test_int8_sensitivity_smoke(tmp_path):
     # Every variant really perturbs the fp32 graph (a copy that changed nothing would show 0).
     assert all(v["mean_abs_logit_diff"] > 0 and 0 <= v["top1_agreement"] <= 1 for v in data["variants"].values())
     assert set(data["close_calls"]) == {"0.02", "0.05", "0.1", "0.2"}
+
+
+def test_memory_smoke(tmp_path):
+    memory = run_script("memory.py", tmp_path)
+    assert memory.returncode == 0, memory.stderr[-3000:]
+    (result,) = tmp_path.glob("*-memory-quick.json")
+    rows = json.loads(result.read_text())["peak_rss_mb"]
+    assert len(rows) == 3
+    assert all(row["zsc int8"] < row["transformers torch"] for row in rows.values())

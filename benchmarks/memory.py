@@ -1,0 +1,81 @@
+"""Peak memory of a fresh process per workload: zsc int8 against the torch pipeline (make bench-memory).
+
+    python benchmarks/memory.py            # 240 AG News texts x 4 labels, 16 long texts x 5 labels
+    python benchmarks/memory.py --quick    # tiny sizes for the smoke test
+
+`make bench`'s cold start measures one short call. Batches hold more activations, so this runs
+each workload in its own process and reads the kernel's high-water mark (VmHWM) at the end.
+Writes benchmarks/results/<date>-<host>-memory.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from tqdm.auto import tqdm  # noqa: E402
+
+import contenders as C  # noqa: E402
+
+LOADERS = {
+    "zsc int8": "from zsc.engine import ZeroShotClassifier; c = ZeroShotClassifier.default(threads={threads}); "
+                "run = lambda texts, labels: c(texts, labels)",
+    "transformers torch": "import torch; torch.set_num_threads({threads}); from transformers import pipeline; "
+                          "p = pipeline('zero-shot-classification', model={model!r}, device=-1); "
+                          "run = lambda texts, labels: p(texts, candidate_labels=labels, batch_size=8)",
+}
+WORKLOADS = {  # name -> expression giving (texts, labels), evaluated with benchmarks/ on sys.path
+    "1 short text x 3 labels": "([W.LATENCY_TEXT], W.LATENCY_LABELS)",
+    "{texts} AG News texts x 4 labels": "W.ag_news({texts})",
+    "{long} long texts x 5 labels": "(W.long_texts({long}), W.ag_news(1)[1] + ['Health'])",
+}
+
+
+def peak_mb(loader: str, workload: str) -> float:
+    code = (
+        f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import workloads as W; "
+        f"{loader}; texts, labels = {workload}; run(texts, labels); "
+        "print([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900)
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr[-2000:])
+    return int(result.stdout.split()[-1]) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--texts", type=int, default=240)
+    parser.add_argument("--long-texts", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    if args.quick:
+        args.texts, args.long_texts = 4, 1
+    rows: dict[str, dict[str, float]] = {}
+    jobs = [(stack, name.format(texts=args.texts, long=args.long_texts), expression.format(texts=args.texts, long=args.long_texts))
+            for name, expression in WORKLOADS.items() for stack in LOADERS]
+    for stack, name, expression in tqdm(jobs, desc="memory"):
+        loader = LOADERS[stack].format(threads=args.threads, model=str(C.MINILM))
+        rows.setdefault(name, {})[stack] = peak_mb(loader, expression)
+    lines = [f"### Peak RSS of a fresh process per workload (MB, VmHWM; {args.threads} threads, default batch sizes)", "",
+             "| workload | " + " | ".join(LOADERS) + " |", "|---|" + "---|" * len(LOADERS)]
+    lines += [f"| {name} | " + " | ".join(f"{row[s]:.0f}" for s in LOADERS) + " |" for name, row in rows.items()]
+    markdown = "\n".join(lines) + "\n"
+    args.out.mkdir(parents=True, exist_ok=True)
+    base = args.out / f"{datetime.date.today()}-{socket.gethostname().split('.')[0]}-memory{'-quick' if args.quick else ''}"
+    base.with_suffix(".json").write_text(json.dumps({"threads": args.threads, "peak_rss_mb": rows}, indent=2))
+    base.with_suffix(".md").write_text(markdown)
+    print(markdown)
+
+
+if __name__ == "__main__":
+    main()
