@@ -8,11 +8,9 @@ Writes benchmarks/results/<date>-<host>-accuracy.json (and .md); `make bench` fo
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import itertools
 import json
-import socket
 import sys
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from tqdm.auto import tqdm  # noqa: E402
 
 import contenders as C  # noqa: E402
 import report  # noqa: E402
+import results_io as R  # noqa: E402
 import workloads as W  # noqa: E402
 
 TEMPLATE = "This example is {}."
@@ -88,13 +87,10 @@ class NliRunners:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--threads", type=int, default=2)
+    parser = R.parser(__doc__)
     parser.add_argument("--nli-pairs", type=int, default=1000)
     parser.add_argument("--rows", type=int, default=300, help="rows per zero-shot dataset")
     parser.add_argument("--agreement-texts", type=int, default=1000)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
-    parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     if args.quick:
         args.nli_pairs, args.rows, args.agreement_texts = 16, 8, 8
@@ -160,12 +156,7 @@ def main() -> None:
         "agreement_with_torch": agreement,
         "quick": args.quick,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    name = f"{datetime.date.today()}-{socket.gethostname().split('.')[0]}-accuracy{'-quick' if args.quick else ''}"
-    (args.out / f"{name}.json").write_text(json.dumps(result, indent=2))
-    markdown = report.accuracy_markdown(result)
-    (args.out / f"{name}.md").write_text(markdown)
-    print(markdown)
+    R.write_results(R.results_base(args.out, "accuracy", args.quick), result, report.accuracy_markdown(result))
 
 
 if __name__ == "__main__":

@@ -10,10 +10,7 @@ Writes benchmarks/results/<date>-<host>-export.{json,md}.
 
 from __future__ import annotations
 
-import argparse
-import datetime
 import json
-import socket
 import statistics
 import sys
 import time
@@ -24,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from tqdm.auto import tqdm  # noqa: E402
 
 import contenders as C  # noqa: E402
+import results_io as R  # noqa: E402
 import workloads as W  # noqa: E402
 
 VARIANTS = {  # name -> export options
@@ -54,12 +52,9 @@ SETS = ("mnli_dev_mismatched", "snli_test")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = R.parser(__doc__)
     parser.add_argument("--pairs", type=int, default=2000)
     parser.add_argument("--texts", type=int, default=120, help="AG News texts for the throughput column")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
-    parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     if args.quick:
         args.pairs, args.texts = 16, 4
@@ -96,12 +91,7 @@ def main() -> None:
     for variant, e in rows.items():
         lines.append(f"| {variant} | {e['model_mb']:.1f} | {e['load_s_median']:.3f} | {e['ag_news_pairs_per_s']:.1f} | "
                      + " | ".join(f"{e[f'{s}_accuracy']:.4f}" for s in SETS) + " |")
-    markdown = "\n".join(lines) + "\n"
-    args.out.mkdir(parents=True, exist_ok=True)
-    base = args.out / f"{datetime.date.today()}-{socket.gethostname().split('.')[0]}-export{'-quick' if args.quick else ''}"
-    base.with_suffix(".json").write_text(json.dumps({"pairs": args.pairs, "variants": rows}, indent=2))
-    base.with_suffix(".md").write_text(markdown)
-    print(markdown)
+    R.write_results(R.results_base(args.out, "export", args.quick), {"pairs": args.pairs, "variants": rows}, "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -14,11 +14,8 @@ Writes benchmarks/results/<date>-<host>-int8.{json,md}.
 
 from __future__ import annotations
 
-import argparse
-import datetime
 import json
 import shutil
-import socket
 import sys
 from pathlib import Path
 
@@ -29,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from tqdm.auto import tqdm  # noqa: E402
 
 import contenders as C  # noqa: E402
+import results_io as R  # noqa: E402
 import workloads as W  # noqa: E402
 
 TEMPLATE = "This example is {}."
@@ -72,11 +70,8 @@ def entailment_logits(model_dir: Path, texts: list[str], labels: list[str], thre
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = R.parser(__doc__)
     parser.add_argument("--texts", type=int, default=1000)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
-    parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     if args.quick:
         args.texts = 8
@@ -108,12 +103,8 @@ def main() -> None:
         "", "Share of texts whose fp32 top-2 entailment logits are closer than a gap: "
         + ", ".join(f"< {t}: {share:.1%}" for t, share in close_calls.items()),
     ]
-    markdown = "\n".join(lines) + "\n"
-    args.out.mkdir(parents=True, exist_ok=True)
-    base = args.out / f"{datetime.date.today()}-{socket.gethostname().split('.')[0]}-int8{'-quick' if args.quick else ''}"
-    base.with_suffix(".json").write_text(json.dumps({"texts": len(texts), "labels": labels, "variants": rows, "close_calls": close_calls}, indent=2))
-    base.with_suffix(".md").write_text(markdown)
-    print(markdown)
+    data = {"texts": len(texts), "labels": labels, "variants": rows, "close_calls": close_calls}
+    R.write_results(R.results_base(args.out, "int8", args.quick), data, "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

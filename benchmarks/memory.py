@@ -10,10 +10,6 @@ Writes benchmarks/results/<date>-<host>-memory.{json,md}.
 
 from __future__ import annotations
 
-import argparse
-import datetime
-import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from tqdm.auto import tqdm  # noqa: E402
 
 import contenders as C  # noqa: E402
+import results_io as R  # noqa: E402
 
 LOADERS = {
     "zsc int8": "from zsc.engine import ZeroShotClassifier; c = ZeroShotClassifier.default(threads={threads}); "
@@ -51,12 +48,9 @@ def peak_mb(loader: str, workload: str) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = R.parser(__doc__)
     parser.add_argument("--texts", type=int, default=240)
     parser.add_argument("--long-texts", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
-    parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     if args.quick:
         args.texts, args.long_texts = 4, 1
@@ -69,12 +63,7 @@ def main() -> None:
     lines = [f"### Peak RSS of a fresh process per workload (MB, VmHWM; {args.threads} threads, default batch sizes)", "",
              "| workload | " + " | ".join(LOADERS) + " |", "|---|" + "---|" * len(LOADERS)]
     lines += [f"| {name} | " + " | ".join(f"{row[s]:.0f}" for s in LOADERS) + " |" for name, row in rows.items()]
-    markdown = "\n".join(lines) + "\n"
-    args.out.mkdir(parents=True, exist_ok=True)
-    base = args.out / f"{datetime.date.today()}-{socket.gethostname().split('.')[0]}-memory{'-quick' if args.quick else ''}"
-    base.with_suffix(".json").write_text(json.dumps({"threads": args.threads, "peak_rss_mb": rows}, indent=2))
-    base.with_suffix(".md").write_text(markdown)
-    print(markdown)
+    R.write_results(R.results_base(args.out, "memory", args.quick), {"threads": args.threads, "peak_rss_mb": rows}, "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

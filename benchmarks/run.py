@@ -27,6 +27,7 @@ from tqdm.auto import tqdm  # noqa: E402
 import contenders as C  # noqa: E402
 import measure as M  # noqa: E402
 import report  # noqa: E402
+import results_io as R  # noqa: E402
 import workloads as W  # noqa: E402
 
 # MiniLM-L6 (6 layers, hidden 384, FFN 1536): 2 FLOPs per multiply-add over the encoder weights per
@@ -39,15 +40,12 @@ COLD_START_RUNS = 3
 
 
 def parse() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--threads", type=int, default=2)
+    parser = R.parser(__doc__)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--texts", type=int, default=240, help="AG News texts for the 4-label throughput run")
     parser.add_argument("--texts-50", type=int, default=16, help="texts for the 50-label run")
     parser.add_argument("--long-texts", type=int, default=16, help="texts near max length (x 5 labels)")
     parser.add_argument("--latency-calls", type=int, default=200)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
-    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the script, measures nothing")
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.texts, args.texts_50, args.long_texts, args.latency_calls = 1, 8, 2, 2, 5
@@ -128,9 +126,7 @@ def cold_start(threads: int) -> dict:
 
 def main() -> None:
     args = parse()
-    stamp = datetime.datetime.now().strftime("%Y-%m-%d")
     host = socket.gethostname().split(".")[0]
-    args.out.mkdir(parents=True, exist_ok=True)
     results: dict = {
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
         "host": host,
@@ -170,15 +166,12 @@ def main() -> None:
         limit = peak["int8_gops"] if "int8" in name else peak["fp32_gops"]
         results["efficiency"]["contenders"][name] = {"achieved_gops": achieved, "fraction_of_matmul_peak": achieved / limit,
                                                      "first_token_only": pruned_by_name[name]}
-    accuracy_file = args.out / f"{stamp}-{host}-accuracy.json"
+    accuracy_file = R.results_base(args.out, "accuracy").with_suffix(".json")
     if accuracy_file.exists():
         results["accuracy"] = json.loads(accuracy_file.read_text())
-    base = args.out / f"{stamp}-{host}{'-quick' if args.quick else ''}"
-    base.with_suffix(".json").write_text(json.dumps(results, indent=2))
-    markdown = report.markdown(results)
-    base.with_suffix(".md").write_text(markdown)
+    base = R.results_base(args.out, quick=args.quick)
+    R.write_results(base, results, report.markdown(results))
     report.plot(results, base.with_suffix(".png"))
-    print(markdown)
     print(f"wrote {base}.json, .md and .png")
 
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
-import json
 import socket
 import subprocess
 import sys
@@ -22,6 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import results_io as R  # noqa: E402
 import workloads as W  # noqa: E402
 
 LEVELS = (1, 8, 32)
@@ -109,12 +108,9 @@ async def run(args: argparse.Namespace) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = R.parser(__doc__)
     parser.add_argument("--requests", type=int, default=240, help="requests per concurrency level")
-    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-wait-ms", type=float, default=0.0, help="the server's batching wait")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
-    parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     if args.quick:
         args.requests = 8
@@ -126,11 +122,7 @@ def main() -> None:
             e = levels[concurrency]
             lines.append(f"| {mode} | {concurrency} | {e['requests_per_s']:.1f} | {e['pairs_per_s']:.1f} | {e['p50_ms']:.0f} | {e['p95_ms']:.0f} | {e['p99_ms']:.0f} | {e['errors']} | {levels['server_peak_rss_mb']:.0f} |")
     markdown = "\n".join(lines) + "\n"
-    args.out.mkdir(parents=True, exist_ok=True)
-    base = args.out / f"{datetime.date.today()}-{socket.gethostname().split('.')[0]}-server{'-quick' if args.quick else ''}"
-    base.with_suffix(".json").write_text(json.dumps(results, indent=2))
-    base.with_suffix(".md").write_text(markdown)
-    print(markdown)
+    R.write_results(R.results_base(args.out, "server", args.quick), results, markdown)
     if any(levels[c]["errors"] for levels in results.values() for c in map(str, LEVELS)):
         sys.exit("server answered with errors")
 

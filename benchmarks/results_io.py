@@ -1,0 +1,35 @@
+"""What every benchmark script shares: its common options and where and how it writes results."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def parser(doc: str | None) -> argparse.ArgumentParser:
+    """An argument parser with --threads, --out and --quick; scripts add their own sizes."""
+    made = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    made.add_argument("--threads", type=int, default=2)
+    made.add_argument("--out", type=Path, default=RESULTS)
+    made.add_argument("--quick", action="store_true", help="tiny sizes: checks the script, measures nothing")
+    return made
+
+
+def results_base(out: Path, kind: str = "", quick: bool = False) -> Path:
+    """<out>/<date>-<host>[-kind][-quick], without a suffix; the folder is created."""
+    out.mkdir(parents=True, exist_ok=True)
+    parts = [datetime.date.today().isoformat(), socket.gethostname().split(".")[0], kind, "quick" if quick else ""]
+    return out / "-".join(p for p in parts if p)
+
+
+def write_results(base: Path, data: dict[str, Any], markdown: str) -> None:
+    """<base>.json and <base>.md, and the Markdown on stdout."""
+    base.with_suffix(".json").write_text(json.dumps(data, indent=2))
+    base.with_suffix(".md").write_text(markdown)
+    print(markdown)
