@@ -47,11 +47,14 @@ def running(config: ServerConfig):
         thread.join(timeout=10)
 
 
-def wait_ready(base: str) -> None:
-    deadline = time.monotonic() + 30
+def wait_ready(base: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if all(v == "ready" for v in httpx.get(f"{base}/health").json()["models"].values()):
-            return
+        try:
+            if all(v == "ready" for v in httpx.get(f"{base}/health").json()["models"].values()):
+                return
+        except httpx.TransportError:  # a server process still starting
+            pass
         time.sleep(0.05)
     raise AssertionError("models did not load")
 
@@ -217,13 +220,7 @@ def test_zsc_serve_command_end_to_end(tmp_path, tiny_exported):
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(base + "/health").json()["models"]["tiny"] == "ready":
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        wait_ready(base, timeout=60)
         auth = {"Authorization": "Bearer abc123"}
         response = post(base, "/models/tiny", headers=auth)
         assert response.status_code == 200 and len(response.json()) == 3

@@ -27,6 +27,13 @@ _COMPUTE_HEADERS = {
 }
 
 
+def _error_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ERROR}}}
+
+
+UNAUTHORIZED = {401: _error_response("missing or wrong bearer token")}
+
+
 def _flag(name: str, description: str, default: bool, location: str = "header") -> dict[str, Any]:
     return {"name": name, "in": location, "required": False, "description": description,
             "schema": {"type": "boolean", "default": default}}
@@ -48,16 +55,15 @@ def openapi_contract() -> tuple[dict[str, Any], dict[Any, Any], list[dict[str, A
             }}}},
     }
     answer = {"oneOf": [_RANKED, {"type": "array", "items": _RANKED}, _LEGACY, {"type": "array", "items": _LEGACY}]}
-    error = {"application/json": {"schema": _ERROR}}
     responses: dict[Any, Any] = {
         200: {"description": "labels ranked by score (a list of rankings for a list of inputs; the legacy shape on request)",
               "content": {"application/json": {"schema": answer}}, "headers": _COMPUTE_HEADERS},
-        400: {"description": "invalid body or parameters, or over a configured limit", "content": error},
-        401: {"description": "missing or wrong bearer token", "content": error},
-        404: {"description": "unknown model", "content": error},
-        413: {"description": "body too large", "content": error},
-        500: {"description": "unexpected error (details only in the server log)", "content": error},
-        503: {"description": "model still loading (with estimated_time) or failed to load", "content": error},
+        400: _error_response("invalid body or parameters, or over a configured limit"),
+        **UNAUTHORIZED,
+        404: _error_response("unknown model"),
+        413: _error_response("body too large"),
+        500: _error_response("unexpected error (details only in the server log)"),
+        503: _error_response("model still loading (with estimated_time) or failed to load"),
     }
     parameters = [
         _flag("x-use-cache", "answer from the response cache when the same request was seen", True),
@@ -67,9 +73,6 @@ def openapi_contract() -> tuple[dict[str, Any], dict[Any, Any], list[dict[str, A
         _flag("legacy", "answer {sequence, labels, scores}", False, location="query"),
     ]
     return request_body, responses, parameters
-
-
-UNAUTHORIZED = {401: {"description": "missing or wrong bearer token", "content": {"application/json": {"schema": _ERROR}}}}
 
 
 def without_validation_error(app: FastAPI) -> dict[str, Any]:
