@@ -27,7 +27,9 @@ class Contender:
 
 
 def runs_first_token_only(model_dir: Path) -> bool:
-    return bool(json.loads((model_dir / "zsc.json").read_text()).get("first_token_only", False))
+    from zsc.engine.model_dir import load_model_directory
+
+    return load_model_directory(model_dir, verify=False).manifest.first_token_only
 
 
 def cached_export(name: str, **options: Any) -> Path:

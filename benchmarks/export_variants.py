@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from tqdm.auto import tqdm  # noqa: E402
 
 import contenders as C  # noqa: E402
+import measure as M  # noqa: E402
 import results_io as R  # noqa: E402
 import workloads as W  # noqa: E402
 
@@ -41,13 +42,10 @@ def cache_name(options: dict) -> str:
 
 def throughput(classifiers: dict, texts: list[str], labels: list[str]) -> dict[str, float]:
     """Median pairs/s per variant, interleaved (A B C A B C ...) so machine noise hits all."""
-    runs: dict[str, list[float]] = {name: [] for name in classifiers}
-    for _ in tqdm(range(ROUNDS), desc="throughput rounds"):
-        for name, classifier in classifiers.items():
-            start = time.perf_counter()
-            classifier(texts, labels)
-            runs[name].append(len(texts) * len(labels) / (time.perf_counter() - start))
-    return {name: statistics.median(values) for name, values in runs.items()}
+    runs = {name: (lambda c=classifier: c(texts, labels)) for name, classifier in classifiers.items()}
+    with tqdm(total=ROUNDS * len(runs), desc="throughput", unit="run") as bar:
+        seconds = M.interleaved(runs, ROUNDS, bar)
+    return {name: statistics.median(len(texts) * len(labels) / s for s in values) for name, values in seconds.items()}
 SETS = ("mnli_dev_mismatched", "snli_test")
 
 

@@ -13,6 +13,11 @@ import numpy as np
 from packaging.requirements import Requirement
 
 
+# A Python expression, for code run in a fresh process: that process's peak RSS in kB. VmHWM, not
+# ru_maxrss: ru_maxrss keeps the forking parent's peak across exec.
+PEAK_RSS_KB = "int([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])"
+
+
 def timed(fn: Callable[[], Any]) -> float:
     start = time.perf_counter()
     fn()

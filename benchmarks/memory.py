@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from tqdm.auto import tqdm  # noqa: E402
 
 import contenders as C  # noqa: E402
+import measure as M  # noqa: E402
 import results_io as R  # noqa: E402
 
 LOADERS = {
@@ -39,7 +40,7 @@ def peak_mb(loader: str, workload: str) -> float:
     code = (
         f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import workloads as W; "
         f"{loader}; texts, labels = {workload}; run(texts, labels); "
-        "print([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])"
+        f"print({M.PEAK_RSS_KB})"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900)
     if result.returncode != 0:

@@ -105,9 +105,7 @@ def cold_start(threads: int) -> dict:
         code = (
             "import time; t0 = time.perf_counter(); "
             + body.format(t=threads, text=W.LATENCY_TEXT, labels=W.LATENCY_LABELS, model=str(C.MINILM))
-            # VmHWM, not ru_maxrss: ru_maxrss keeps the forking parent's peak across exec.
-            + "; hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]"
-            + "; print(time.perf_counter() - t0, hwm)"
+            + f"; print(time.perf_counter() - t0, {M.PEAK_RSS_KB})"
         )
         runs = []
         for _ in range(COLD_START_RUNS):
