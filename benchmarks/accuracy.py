@@ -1,4 +1,4 @@
-"""Accuracy of torch, zsc fp32 and zsc int8 on every shared dataset (make bench-accuracy).
+"""Accuracy of torch, zsc fp32, int8-dynamic and int8 on every shared dataset (make bench-accuracy).
 
     python benchmarks/accuracy.py            # 1,000 NLI pairs per set, 300 rows per zsc set
     python benchmarks/accuracy.py --quick    # tiny sizes for the smoke test
@@ -18,12 +18,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from tqdm.auto import tqdm  # noqa: E402
-
 import contenders as C  # noqa: E402
 import report  # noqa: E402
 import results_io as R  # noqa: E402
 import workloads as W  # noqa: E402
+from tqdm.auto import tqdm  # noqa: E402
 
 TEMPLATE = "This example is {}."
 MULTI_LABEL_THRESHOLD = 0.5
@@ -95,7 +94,7 @@ def main() -> None:
     if args.quick:
         args.nli_pairs, args.rows, args.agreement_texts = 16, 8, 8
 
-    models = {"zsc fp32": C.zsc_fp32_dir(), "zsc int8": C.DEFAULT_MODEL}
+    models = {"zsc fp32": C.zsc_fp32_dir(), "zsc int8-dynamic": C.zsc_dynamic_int8_dir(), "zsc int8": C.DEFAULT_MODEL}
     torch_name = "transformers torch"
     tasks: dict[str, dict[str, dict[str, float]]] = {}
     nli = NliRunners(args.threads)

@@ -18,19 +18,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from tqdm.auto import tqdm  # noqa: E402
-
 import contenders as C  # noqa: E402
 import measure as M  # noqa: E402
 import results_io as R  # noqa: E402
 import workloads as W  # noqa: E402
+from tqdm.auto import tqdm  # noqa: E402
 
 VARIANTS = {  # name -> export options
     "fp32": {"quantize": "none", "optimize": "none"},
     "fp32 O2-fused, all tokens": {"quantize": "none", "optimize": "O2", "first_token_only": False},
     "fp32 O2-fused": {"quantize": "none", "optimize": "O2"},
-    "int8 (O2 + dynamic int8), all tokens": {"quantize": "int8", "optimize": "O2", "first_token_only": False},
-    "int8 (O2 + dynamic int8)": {"quantize": "int8", "optimize": "O2"},
+    "int8 (O2 + per-row int8), all tokens": {"quantize": "int8", "optimize": "O2", "first_token_only": False},
+    "int8 (O2 + per-row int8)": {"quantize": "int8", "optimize": "O2"},
+    "int8-dynamic (O2 + dynamic int8)": {"quantize": "int8-dynamic", "optimize": "O2"},
 }
 ROUNDS = 3
 

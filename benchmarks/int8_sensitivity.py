@@ -1,109 +1,223 @@
-"""Where int8's top-1 disagreement with fp32 comes from (make bench-int8).
+"""8-bit variants side by side against fp32, in one run (make bench-int8).
 
-    python benchmarks/int8_sensitivity.py            # 1,000 AG News texts x 4 labels
+    python benchmarks/int8_sensitivity.py            # 1,000 AG News texts x 4 labels, 300 rows per shared set
     python benchmarks/int8_sensitivity.py --quick    # tiny sizes for the smoke test
 
-Each variant runs through zsc.engine on the same texts as the fused fp32 graph (the reference):
-- weights rounded to int8 and back (per output channel; 8-bit and the AVX2 preset's 7-bit),
-  with every activation still fp32: the error of the weights alone;
-- dynamic int8 exports (weights and activations int8), as `zsc export` writes them.
-Also reported: how many texts the fp32 model itself ranks with a top-2 entailment-logit gap under
-a few small thresholds, the close calls that any perturbation can flip.
-Writes benchmarks/results/<date>-<host>-int8.{json,md}.
+Every variant is built from the same fused, first-token-pruned fp32 graph (the reference) and
+run through zsc.engine. For each: top-1 agreement with fp32 and max/mean |Δscore| on AG News,
+accuracy on every single-label shared set, batch invariance (each text alone against all texts
+in one batch: the largest score change), pairs/s against fp32 (interleaved rounds, median),
+and model size. The variants:
+- int8 (per-row activations + SmoothQuant, zsc's default) and the same without SmoothQuant;
+- int8-dynamic (onnxruntime's quantize_dynamic, the previous default), batched as usual and
+  called one text at a time (the cheap way to determinism, which leaves its error as it is);
+- MatMulNBits 8-bit, block 32 and 128, accuracy_level 4 (int8 compute), on the fused graph;
+- weights alone rounded to 8 bits (activations fp32): the floor any 8-bit-weight scheme starts from.
+Writes benchmarks/results/<date>-<host>-int8.{json,md} with the CPU flags.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
+import statistics
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from tqdm.auto import tqdm  # noqa: E402
-
 import contenders as C  # noqa: E402
+import measure as M  # noqa: E402
 import results_io as R  # noqa: E402
 import workloads as W  # noqa: E402
+from accuracy import label_phrase, read_jsonl  # noqa: E402
+from tqdm.auto import tqdm  # noqa: E402
 
-TEMPLATE = "This example is {}."
-GAP_THRESHOLDS = (0.02, 0.05, 0.1, 0.2)
+SINGLE_LABEL_SETS = ("ag_news", "dair_emotion", "sst2", "trec", "banking77", "imdb")
 
 
-def round_weights(fp32_dir: Path, out: Path, bits: int) -> Path:
-    """A copy of the fp32 model directory whose MatMul/Attention weights went through int8."""
-    import onnx
-    from onnx import numpy_helper
+def _with_graph(fp32_dir: Path, name: str, write: Callable[[Path, Path], Any], precision: str) -> Path:
+    """A copy of the fp32 model directory whose graph ``write(src, dst)`` produced."""
+    from zsc.engine.model_dir import MANIFEST_NAME, sha256_file, write_manifest
 
-    from zsc.engine.model_dir import MANIFEST_NAME, sha256_file
-
-    shutil.copytree(fp32_dir, out, dirs_exist_ok=True)
-    model = onnx.load(str(fp32_dir / "model.onnx"))
-    weight_names = {n.input[1] for n in model.graph.node if n.op_type in ("MatMul", "Attention")}
-    limit = 2 ** (bits - 1) - 1
-    for index, tensor in enumerate(model.graph.initializer):
-        if tensor.name in weight_names:
-            weights = numpy_helper.to_array(tensor).astype(np.float32)
-            if weights.ndim != 2:
-                continue
-            scale = np.maximum(np.abs(weights).max(axis=0), 1e-12) / limit  # one scale per output channel
-            rounded = (np.round(weights / scale) * scale).astype(np.float32)
-            model.graph.initializer[index].CopyFrom(numpy_helper.from_array(rounded, tensor.name))
-    onnx.save(model, str(out / "model.onnx"))
+    out = C.CACHE / name
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(fp32_dir, out)
+    write(fp32_dir / "model.onnx", out / "model.onnx")
     manifest = json.loads((out / MANIFEST_NAME).read_text())
     manifest["files"]["model.onnx"] = sha256_file(out / "model.onnx")
-    manifest["precision"] = f"fp32 (weights rounded to {bits}-bit)"
-    (out / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2))
+    manifest["precision"] = precision
+    write_manifest(out / MANIFEST_NAME, manifest)
     return out
 
 
-def entailment_logits(model_dir: Path, texts: list[str], labels: list[str], threads: int) -> np.ndarray:
+def per_row(fp32_dir: Path, smooth: bool) -> Path:
+    from zsc.engine import Manifest
+    from zsc.export.calibrate import smoothing_factors
+    from zsc.export.per_row import quantize_per_row
+    from zsc.export.presets import resolve_preset
+
+    def write(src: Path, dst: Path) -> None:
+        factors = None
+        if smooth:
+            manifest = Manifest.from_json(json.loads((fp32_dir / "zsc.json").read_text()))
+            nli = read_jsonl(W.NLI_DATA / "mnli_dev_mismatched.jsonl", 512)
+            factors = smoothing_factors(src, fp32_dir / "tokenizer.json", manifest, [(r["premise"], r["hypothesis"]) for r in nli])
+        quantize_per_row(src, dst, resolve_preset("auto").per_row_weights, smoothing=factors)
+
+    return _with_graph(fp32_dir, "int8-per-row" + ("-smooth" if smooth else ""), write, "int8")
+
+
+def dynamic(fp32_dir: Path) -> Path:
+    from zsc.export.presets import resolve_preset
+    from zsc.export.quantize import quantize_int8_dynamic
+
+    return _with_graph(fp32_dir, "int8-dynamic", lambda s, d: quantize_int8_dynamic(s, d, resolve_preset("auto")), "int8-dynamic")
+
+
+def matmul_nbits(fp32_dir: Path, block: int) -> Path:
+    def write(src: Path, dst: Path) -> None:
+        import onnx
+        from onnxruntime.quantization.matmul_nbits_quantizer import DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer
+
+        config = DefaultWeightOnlyQuantConfig(block_size=block, is_symmetric=True, accuracy_level=4, bits=8)
+        quantizer = MatMulNBitsQuantizer(onnx.load(str(src)), algo_config=config)
+        quantizer.process()
+        quantizer.model.save_model_to_file(str(dst))
+
+    return _with_graph(fp32_dir, f"nbits8-b{block}", write, f"MatMulNBits-8-b{block}")
+
+
+def weights_only(fp32_dir: Path) -> Path:
+    def write(src: Path, dst: Path) -> None:
+        import onnx
+        from onnx import numpy_helper
+
+        model = onnx.load(str(src))
+        weight_names = {n.input[1] for n in model.graph.node if n.op_type in ("MatMul", "Attention")}
+        for index, tensor in enumerate(model.graph.initializer):
+            if tensor.name in weight_names and len(tensor.dims) == 2:
+                weights = numpy_helper.to_array(tensor).astype(np.float32)
+                scale = np.maximum(np.abs(weights).max(axis=0), 1e-12) / 127
+                rounded = (np.round(weights / scale) * scale).astype(np.float32)
+                model.graph.initializer[index].CopyFrom(numpy_helper.from_array(rounded, tensor.name))
+        onnx.save(model, str(dst))
+
+    return _with_graph(fp32_dir, "weights-8bit", write, "fp32 (weights rounded to 8-bit)")
+
+
+def load(model_dir: Path, threads: int) -> Any:
     from zsc.engine import ZeroShotClassifier
 
-    classifier = ZeroShotClassifier.from_pretrained(model_dir, provider="cpu", threads=threads)
-    hypotheses = [TEMPLATE.format(label) for label in labels]
-    logits = classifier.logits(classifier.encoder.pairs(texts, hypotheses, labels))
-    return logits[:, classifier.model_dir.manifest.entailment_id].reshape(len(texts), len(labels))
+    return ZeroShotClassifier.from_pretrained(model_dir, provider="cpu", threads=threads)
+
+
+def scores_matrix(classify: Callable[[list[str], list[str]], Any], texts: list[str], labels: list[str]) -> np.ndarray:
+    """Scores (texts, labels) in label order, from ranked results."""
+    results = classify(texts, labels)
+    position = {label: i for i, label in enumerate(labels)}
+    out = np.zeros((len(texts), len(labels)))
+    for row, ranked in enumerate(results):
+        for item in ranked:
+            out[row, position[item["label"]]] = item["score"]
+    return out
+
+
+def one_text_per_call(classifier: Any) -> Callable[[list[str], list[str]], Any]:
+    return lambda texts, labels: [classifier(text, labels) for text in texts]
+
+
+def set_accuracy(classify: Callable[[list[str], list[str]], Any], rows_per_set: int) -> dict[str, float]:
+    accuracies = {}
+    for name in SINGLE_LABEL_SETS:
+        folder = W.ZSC_DATA / name
+        rows = read_jsonl(folder / "test.jsonl", rows_per_set if name != "banking77" else max(rows_per_set // 3, 4))
+        labels = json.loads((folder / "labels.json").read_text())
+        phrases = [label_phrase(label) for label in labels]
+        scores = scores_matrix(classify, [r["text"] for r in rows], phrases)
+        predicted = [labels[i] for i in scores.argmax(1)]
+        accuracies[name] = float(np.mean([p == r["label"] for p, r in zip(predicted, rows)]))
+    return accuracies
+
+
+def invariance(classify: Callable[[list[str], list[str]], Any], texts: list[str], labels: list[str]) -> float:
+    """Largest score change of a text alone against the same text among all the others."""
+    together = scores_matrix(classify, texts, labels)
+    alone = np.concatenate([scores_matrix(classify, [t], labels) for t in texts])
+    return float(np.abs(together - alone).max())
 
 
 def main() -> None:
     parser = R.parser(__doc__)
     parser.add_argument("--texts", type=int, default=1000)
+    parser.add_argument("--rows-per-set", type=int, default=300)
+    parser.add_argument("--speed-texts", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--no-nbits", action="store_true", help="skip MatMulNBits (needs onnx_ir)")
     args = parser.parse_args()
     if args.quick:
-        args.texts = 8
-    texts, labels = W.ag_news(args.texts)
+        args.texts, args.rows_per_set, args.speed_texts, args.rounds = 6, 4, 4, 1
+    from zsc.engine.cpu import flags_summary
+
     fp32_dir = C.zsc_fp32_dir()
-    variants = {
-        "weights int8 per channel (8-bit), fp32 activations": lambda: round_weights(fp32_dir, C.CACHE / "weights-8bit", 8),
-        "weights int8 per channel (7-bit, avx2 preset), fp32 activations": lambda: round_weights(fp32_dir, C.CACHE / "weights-7bit", 7),
-        "dynamic int8, avx2 preset (the embedded default)": lambda: C.DEFAULT_MODEL,
-        "dynamic int8, 8-bit weights (avx512_vnni preset)": lambda: C.cached_export("int8-vnni-preset", quantize="int8", optimize="O2", preset="avx512_vnni"),
+    builders: dict[str, Callable[[], Path]] = {
+        "fp32 (O2, first-token pruned)": lambda: fp32_dir,
+        "int8 per-row + SmoothQuant (default)": lambda: per_row(fp32_dir, smooth=True),
+        "int8 per-row, no SmoothQuant": lambda: per_row(fp32_dir, smooth=False),
+        "int8-dynamic (previous default)": lambda: dynamic(fp32_dir),
+        "weights only 8-bit, fp32 activations": lambda: weights_only(fp32_dir),
     }
-    reference = entailment_logits(fp32_dir, texts, labels, args.threads)
-    top1 = reference.argmax(1)
-    ordered = np.sort(reference, axis=1)
-    gaps = ordered[:, -1] - ordered[:, -2]
-    rows = {}
-    for name, make in tqdm(variants.items(), desc="int8 variants"):
-        logits = entailment_logits(make(), texts, labels, args.threads)
+    if not args.no_nbits:
+        builders["MatMulNBits 8-bit, block 32, acc 4"] = lambda: matmul_nbits(fp32_dir, 32)
+        builders["MatMulNBits 8-bit, block 128, acc 4"] = lambda: matmul_nbits(fp32_dir, 128)
+    texts, labels = W.ag_news(args.texts)
+    speed_texts = texts[: args.speed_texts]
+    classifiers = {name: load(build(), args.threads) for name, build in tqdm(builders.items(), desc="build variants")}
+    calls: dict[str, Callable[[list[str], list[str]], Any]] = {name: c.__call__ for name, c in classifiers.items()}
+    dynamic_name = "int8-dynamic (previous default)"
+    calls["int8-dynamic, one text per call"] = one_text_per_call(classifiers[dynamic_name])
+    reference = scores_matrix(calls["fp32 (O2, first-token pruned)"], texts, labels)
+    rows: dict[str, dict[str, Any]] = {}
+    for name, classify in tqdm(calls.items(), desc="quality"):
+        scores = scores_matrix(classify, texts, labels)
+        base = classifiers.get(name, classifiers[dynamic_name])
         rows[name] = {
-            "top1_agreement": float((logits.argmax(1) == top1).mean()),
-            "mean_abs_logit_diff": float(np.abs(logits - reference).mean()),
-            "max_abs_logit_diff": float(np.abs(logits - reference).max()),
+            "top1_agreement": float((scores.argmax(1) == reference.argmax(1)).mean()),
+            "max_abs_score_diff": float(np.abs(scores - reference).max()),
+            "mean_abs_score_diff": float(np.abs(scores - reference).mean()),
+            "batch_invariance_max_abs_diff": invariance(classify, texts[: min(32, len(texts))], labels),
+            "accuracy": set_accuracy(classify, args.rows_per_set),
+            "model_mb": base.model_dir.model_path.stat().st_size / 1e6,
         }
-    close_calls = {str(t): float((gaps < t).mean()) for t in GAP_THRESHOLDS}
+    with tqdm(total=args.rounds * len(calls), desc="speed") as bar:
+        times = M.interleaved({n: functools.partial(f, speed_texts, labels) for n, f in calls.items()}, args.rounds, bar)
+    pairs = len(speed_texts) * len(labels)
+    fp32_median = statistics.median(times["fp32 (O2, first-token pruned)"])
+    for name, values in times.items():
+        rows[name]["pairs_per_s"] = pairs / statistics.median(values)
+        rows[name]["speed_vs_fp32"] = fp32_median / statistics.median(values)
+    flags = flags_summary()
+    set_names = " | ".join(SINGLE_LABEL_SETS)
     lines = [
-        f"### int8 sensitivity: {len(texts)} AG News texts x {len(labels)} labels, against fused fp32 (entailment logits)",
-        "", "| variant | top-1 agreement | mean abs Δlogit | max abs Δlogit |", "|---|---|---|---|",
-        *(f"| {n} | {r['top1_agreement']:.3f} | {r['mean_abs_logit_diff']:.4f} | {r['max_abs_logit_diff']:.3f} |" for n, r in rows.items()),
-        "", "Share of texts whose fp32 top-2 entailment logits are closer than a gap: "
-        + ", ".join(f"< {t}: {share:.1%}" for t, share in close_calls.items()),
+        f"### 8-bit variants against fp32: {len(texts)} AG News texts x {len(labels)} labels; CPU flags: {flags}; {args.threads} threads",
+        "",
+        f"| variant | top-1 agreement | max \\|Δscore\\| | mean \\|Δscore\\| | batch invariance (max \\|Δscore\\|) | pairs/s | speed vs fp32 | MB | {set_names} |",
+        "|---|---|---|---|---|---|---|---|" + "---|" * len(SINGLE_LABEL_SETS),
     ]
-    data = {"texts": len(texts), "labels": labels, "variants": rows, "close_calls": close_calls}
+    for name, r in rows.items():
+        accuracy = " | ".join(f"{r['accuracy'][s]:.3f}" for s in SINGLE_LABEL_SETS)
+        lines.append(
+            f"| {name} | {r['top1_agreement']:.3f} | {r['max_abs_score_diff']:.3f} | {r['mean_abs_score_diff']:.4f} | "
+            f"{r['batch_invariance_max_abs_diff']:.2g} | {r['pairs_per_s']:.0f} | {r['speed_vs_fp32']:.2f}x | {r['model_mb']:.1f} | {accuracy} |"
+        )
+    lines += ["", f"Accuracy: {args.rows_per_set} rows per set ({max(args.rows_per_set // 3, 4)} for banking77, 77 labels); "
+              f"speed: {len(speed_texts)} texts x {len(labels)} labels, median of {args.rounds} interleaved rounds."]
+    data = {"cpu_flags": flags, "threads": args.threads, "texts": len(texts), "labels": labels, "variants": rows}
     R.write_results(R.results_base(args.out, "int8", args.quick), data, "\n".join(lines) + "\n")
 
 

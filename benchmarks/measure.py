@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import statistics
 import time
 from collections.abc import Callable
@@ -10,8 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from packaging.requirements import Requirement
-
 
 # A Python expression, for code run in a fresh process: that process's peak RSS in kB. VmHWM, not
 # ru_maxrss: ru_maxrss keeps the forking parent's peak across exec.
@@ -67,7 +66,8 @@ def matmul_peak_gops(threads: int, m: int = 1024, k: int = 384, n: int = 1536, r
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
         session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
         session.run(None, {"x": x})
-        best = min(timed(lambda: session.run(None, {"x": x})) for _ in range(repeats))
+        run = functools.partial(session.run, None, {"x": x})
+        best = min(timed(run) for _ in range(repeats))
         results[f"{kind}_gops"] = 2 * m * k * n / best / 1e9
     return results
 
@@ -87,6 +87,8 @@ def package_tree_mb(modules: list[str]) -> float:
 
 def distribution_size_mb(roots: list[str]) -> float:
     """Installed size of distributions and everything they require (from their RECORD files)."""
+    from packaging.requirements import Requirement
+
     seen: set[str] = set()
     stack = list(roots)
     total = 0

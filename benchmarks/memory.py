@@ -16,11 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from tqdm.auto import tqdm  # noqa: E402
-
 import contenders as C  # noqa: E402
 import measure as M  # noqa: E402
 import results_io as R  # noqa: E402
+from tqdm.auto import tqdm  # noqa: E402
 
 LOADERS = {
     "zsc int8": "from zsc.engine import ZeroShotClassifier; c = ZeroShotClassifier.default(threads={threads}); "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import json
 import platform
 import socket
@@ -22,13 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from tqdm.auto import tqdm  # noqa: E402
-
 import contenders as C  # noqa: E402
 import measure as M  # noqa: E402
 import report  # noqa: E402
 import results_io as R  # noqa: E402
 import workloads as W  # noqa: E402
+from tqdm.auto import tqdm  # noqa: E402
 
 # MiniLM-L6 (6 layers, hidden 384, FFN 1536): 2 FLOPs per multiply-add over the encoder weights per
 # token, plus attention scores/values (~2*2*L*384 per layer at L tokens), here for L≈64.
@@ -58,7 +58,7 @@ def best_torch_batch(threads: int, quick: bool) -> tuple[int, dict[str, float]]:
     for batch in (1, 8, 32):
         contender = C.torch_pipeline(threads, batch)
         contender.classify(texts[:2], labels)
-        rates[str(batch)] = len(texts) * len(labels) / M.timed(lambda: contender.classify(texts, labels))
+        rates[str(batch)] = len(texts) * len(labels) / M.timed(functools.partial(contender.classify, texts, labels))
     return int(max(rates, key=rates.get)), rates
 
 
@@ -87,7 +87,7 @@ def latency(contenders: list[C.Contender], calls: int, rounds: int, bar) -> dict
             for _ in range(3):
                 c.classify([W.LATENCY_TEXT], W.LATENCY_LABELS)
             for _ in range(per_block):
-                samples[c.name].append(M.timed(lambda: c.classify([W.LATENCY_TEXT], W.LATENCY_LABELS)))
+                samples[c.name].append(M.timed(functools.partial(c.classify, [W.LATENCY_TEXT], W.LATENCY_LABELS)))
             bar.update()
     return {name: M.percentiles(values) for name, values in samples.items()}
 

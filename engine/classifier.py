@@ -1,4 +1,10 @@
-"""ZeroShotClassifier: the public runtime API."""
+"""ZeroShotClassifier: the public runtime API.
+
+Its surface: ``from_pretrained`` / ``default`` / ``from_graph`` to load; ``__call__`` to classify
+(what most users need); ``prepare`` → ``logits`` → ``finish``, the same call in three steps, so a
+server can merge the pairs of several calls into shared batches; ``nli_logits`` for raw NLI
+logits of (premise, hypothesis) pairs (validation, calibration, benchmarks).
+"""
 
 from __future__ import annotations
 
@@ -7,28 +13,53 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypedDict, overload
 
 import numpy as np
 
 from .batching import plan_batches
+from .cpu import has_int8_dot_products
+from .defaults import DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TOKENS
 from .encoding import PairEncoder, PairSet
-from .inputs import DEFAULT_TEMPLATE, NO_LABEL_OR_SEQUENCE, hypotheses_for, normalise_labels, normalise_texts
-from .model_dir import ModelDirectory, load_model_directory
+from .inputs import (
+    DEFAULT_TEMPLATE,
+    NO_LABEL_OR_SEQUENCE,
+    InputError,
+    InputTypeError,
+    hypotheses_for,
+    normalise_labels,
+    normalise_texts,
+)
+from .model_dir import MANIFEST_NAME, Manifest, ModelDirectory, load_model_directory
 from .scoring import label_scores, ranking
 from .session import SessionInfo, create_session, run_logits
 
 logger = logging.getLogger("zsc")
 
-Prediction = dict[str, Any]  # {"label": str, "score": float}
 
-DEFAULT_BATCH_SIZE = 16
-DEFAULT_BATCH_TOKENS = 2048
+
+class Prediction(TypedDict):
+    """One label's score; a call returns them ranked, highest first."""
+
+    label: str
+    score: float
+
+
+class LegacyPrediction(TypedDict):
+    """transformers' older result shape, for one text."""
+
+    sequence: str
+    labels: list[str]
+    scores: list[float]
 
 
 @dataclass
 class PreparedCall:
-    """A validated, tokenised call, ready for logits; lets a server merge calls into shared batches."""
+    """A validated, tokenised call (from ``prepare``), ready for ``logits`` and ``finish``.
+
+    ``pairs`` holds every text x label pair, text-major; pairs of several calls may be merged,
+    computed together and split again, since no pair's logits depend on its batch-mates.
+    """
 
     texts: list[str]
     labels: list[str]
@@ -38,6 +69,20 @@ class PreparedCall:
 
 
 class ZeroShotClassifier:
+    """Zero-shot text classification with an exported NLI model on onnxruntime.
+
+    Scores follow transformers' ZeroShotClassificationPipeline exactly (same template, label
+    parsing, normalisation and ranking); an fp32 export gives the pipeline's scores to 1e-5.
+    A text's scores never depend on the other texts in a call or on ``batch_size``.
+
+    >>> clf = ZeroShotClassifier.default()
+    >>> clf("I want my money back", ["refund", "legal", "faq"])[0]["label"]
+    'faq'
+
+    Bad input raises :class:`~zsc.engine.inputs.InputError` (a ValueError); wrong types raise
+    :class:`~zsc.engine.inputs.InputTypeError`, also a TypeError.
+    """
+
     def __init__(
         self,
         model_dir: ModelDirectory,
@@ -67,24 +112,83 @@ class ZeroShotClassifier:
         max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
         verify: bool = True,
     ) -> ZeroShotClassifier:
-        """Load an exported model directory (or a hub repo holding one, fetched with huggingface_hub)."""
+        """Load an exported model directory, or a hub repo id ("org/name") holding one.
+
+        ``provider``: "auto" (CUDA when available and suited to the graph, else CPU), "cpu" or
+        "cuda". ``threads``: onnxruntime intra-op threads (default: the CPUs this process may
+        use). ``batch_size`` and ``max_batch_tokens`` bound each onnxruntime batch (pairs, and
+        padded tokens). ``verify`` checks the files against the manifest's sha256 hashes.
+        A path-like name that does not exist raises FileNotFoundError, never a hub lookup.
+        """
         local = Path(path).expanduser()
-        if not local.exists() and _looks_like_hub_id(str(path)):
+        if not local.exists():
+            if not _looks_like_hub_id(str(path)):
+                raise FileNotFoundError(f"model directory not found: {local}")
             local = _download(str(path))
         model_dir = load_model_directory(local, verify=verify)
         manifest = model_dir.manifest
+        warn_if_int8_saturates(manifest.precision, manifest.quantization_preset, provider)
         encoder = PairEncoder.from_file(model_dir.tokenizer_path, manifest.max_length, manifest.pad_token_id)
-        session = create_session(model_dir.model_path, provider, threads, num_labels=len(manifest.id2label))
+        session = create_session(model_dir.model_path, provider, threads, num_labels=len(manifest.id2label),
+                                 precision=manifest.precision)
+        if manifest.input_names and set(manifest.input_names) != set(session.input_names):
+            raise ValueError(
+                f"{model_dir.path}: {MANIFEST_NAME} lists inputs {manifest.input_names} but the graph takes "
+                f"{list(session.input_names)}; the manifest does not describe this graph"
+            )
         return cls(model_dir, session, encoder, batch_size, max_batch_tokens)
 
     @classmethod
     def default(cls, **kwargs: Any) -> ZeroShotClassifier:
-        """The embedded int8 model (minilm-l6-nli), shipped inside the package."""
+        """The embedded per-row int8 model (minilm-l6-nli), shipped inside the package; no network.
+
+        Takes the keyword arguments of ``from_pretrained``."""
         return cls.from_pretrained(default_model_path(), **kwargs)
+
+    @classmethod
+    def from_graph(
+        cls,
+        graph: str | Path,
+        tokenizer: str | Path,
+        manifest: Manifest,
+        provider: str = "cpu",
+        threads: int | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
+    ) -> ZeroShotClassifier:
+        """A classifier over a graph and tokenizer that are not (yet) a model directory, as the
+        exporter checks and calibrates them before it writes one."""
+        graph = Path(graph)
+        encoder = PairEncoder.from_file(tokenizer, manifest.max_length, manifest.pad_token_id)
+        session = create_session(graph, provider, threads, num_labels=len(manifest.id2label), precision=manifest.precision)
+        return cls(ModelDirectory(graph.parent, manifest), session, encoder, batch_size, max_batch_tokens)
 
     @property
     def compute_type(self) -> str:
+        """Where the model runs: "cpu" or "cuda"."""
         return self.session.compute_type
+
+    @property
+    def precision(self) -> str:
+        """The graph's precision from its manifest: "int8", "int8-dynamic", "fp16", "fp32" or "unknown"."""
+        return self.model_dir.manifest.precision
+
+    # str is a Sequence[str] too: the str overloads come first and win (as in typeshed).
+    @overload
+    def __call__(self, inputs: str, candidate_labels: str | Sequence[str], hypothesis_template: str = ...,  # type: ignore[overload-overlap]
+                 multi_label: bool = ..., legacy: Literal[False] = ...) -> list[Prediction]: ...
+
+    @overload
+    def __call__(self, inputs: Sequence[str], candidate_labels: str | Sequence[str], hypothesis_template: str = ...,
+                 multi_label: bool = ..., legacy: Literal[False] = ...) -> list[list[Prediction]]: ...
+
+    @overload
+    def __call__(self, inputs: str, candidate_labels: str | Sequence[str], hypothesis_template: str = ...,  # type: ignore[overload-overlap]
+                 multi_label: bool = ..., *, legacy: Literal[True]) -> LegacyPrediction: ...
+
+    @overload
+    def __call__(self, inputs: Sequence[str], candidate_labels: str | Sequence[str], hypothesis_template: str = ...,
+                 multi_label: bool = ..., *, legacy: Literal[True]) -> list[LegacyPrediction]: ...
 
     def __call__(
         self,
@@ -96,10 +200,20 @@ class ZeroShotClassifier:
     ) -> Any:
         """Classify one text (a ranked list of {label, score}) or a list of texts (a list of such lists).
 
+        ``candidate_labels``: a list, or one comma-separated string. ``hypothesis_template``:
+        where ``{}`` stands for the label. ``multi_label``: score each label on its own
+        (entailment against contradiction) instead of a softmax over the labels.
         ``legacy=True`` returns transformers' older shape {sequence, labels, scores} instead.
         """
         prepared = self.prepare(inputs, candidate_labels, hypothesis_template, multi_label)
         return self.finish(prepared, self.logits(prepared.pairs), legacy=legacy)
+
+    def nli_logits(self, premises: Sequence[str], hypotheses: Sequence[str]) -> np.ndarray:
+        """Raw NLI logits, shape (pairs, classes), one row per (premise, hypothesis) position.
+
+        Class order is the model's ``id2label``; the premise is truncated as the pipeline does.
+        """
+        return self.logits(self.encoder.zipped_pairs(list(premises), list(hypotheses)))
 
     def prepare(
         self,
@@ -108,18 +222,20 @@ class ZeroShotClassifier:
         hypothesis_template: str = DEFAULT_TEMPLATE,
         multi_label: bool = False,
     ) -> PreparedCall:
+        """Validate and tokenise a call (every check of ``__call__``), without running the model."""
         texts, single = normalise_texts(inputs)
         labels = normalise_labels(candidate_labels)
         if not labels or not texts:
-            raise ValueError(NO_LABEL_OR_SEQUENCE)
+            raise InputError(NO_LABEL_OR_SEQUENCE)
         if not isinstance(multi_label, bool):
-            raise ValueError(f"multi_label must be a boolean, got {type(multi_label).__name__}")
+            raise InputTypeError(f"multi_label must be a boolean, got {type(multi_label).__name__}")
         hypotheses = hypotheses_for(labels, hypothesis_template)
         pairs = self.encoder.pairs(texts, hypotheses, labels)
         return PreparedCall(texts, labels, multi_label, single, pairs)
 
     def logits(self, pairs: PairSet) -> np.ndarray:
-        """Logits (pairs, classes) in the pairs' order, computed in length-sorted batches."""
+        """Logits (pairs, classes) in the pairs' order, computed in length-sorted batches
+        (at most ``batch_size`` pairs and ``max_batch_tokens`` padded tokens each)."""
         lengths = pairs.lengths
         out = np.empty((len(pairs), len(self.model_dir.manifest.id2label)), dtype=np.float32)
         for batch in plan_batches(lengths + self.encoder.layout.num_special, self.batch_size, self.max_batch_tokens):
@@ -133,10 +249,11 @@ class ZeroShotClassifier:
         return out
 
     def finish(self, prepared: PreparedCall, logits: np.ndarray, legacy: bool = False) -> Any:
+        """Scores and rankings from the logits of ``prepared.pairs``, shaped as ``__call__`` returns them."""
         n_texts, n_labels = len(prepared.texts), len(prepared.labels)
         shaped = logits.reshape(n_texts, n_labels, -1)
         scores = label_scores(shaped, self.entailment_id, self.contradiction_id, prepared.multi_label)
-        results = []
+        results: list[Any] = []
         for text, row in zip(prepared.texts, scores):
             order = ranking(row)
             if legacy:
@@ -150,6 +267,16 @@ class ZeroShotClassifier:
         return results[0] if prepared.single_text else results
 
 
+def warn_if_int8_saturates(precision: str, preset: str | None, provider: str) -> None:
+    """int8 weights made for VNNI/arm64 can overflow AVX2's 16-bit u8 x s8 products: say so loudly."""
+    if precision.startswith("int8") and preset in ("avx512_vnni", "arm64") and provider != "cuda" and not has_int8_dot_products():
+        logger.warning(
+            "this %s model was exported with the %s preset, whose 8-bit weights can saturate on a CPU without "
+            "VNNI like this one (scores may be wrong); re-export with --preset avx2, which is correct on every CPU",
+            precision, preset,
+        )
+
+
 def default_model_path() -> Path:
     path = Path(str(resources.files("zsc.engine.models") / "default"))
     if not (path / "model.onnx").exists():
@@ -161,8 +288,16 @@ def default_model_path() -> Path:
 
 
 def _looks_like_hub_id(name: str) -> bool:
+    """True for an "org/name" that cannot be a local path.
+
+    No ./, ../, / or ~ prefix, no backslash, and no local folder "org": "out/x" next to an
+    existing out/ is a mistyped path, not a hub id.
+    """
     parts = name.split("/")
-    return len(parts) == 2 and all(parts) and not name.startswith((".", "~"))
+    return (
+        len(parts) == 2 and all(parts) and "\\" not in name
+        and not name.startswith((".", "~")) and not Path(parts[0]).exists()
+    )
 
 
 def _download(repo_id: str) -> Path:

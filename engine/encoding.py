@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 from tokenizers import Tokenizer
 
+from .inputs import InputError
+
 IdArray = np.ndarray  # 1-D int64 token ids
 
 
@@ -129,28 +131,31 @@ class PairEncoder:
         return [np.asarray(e.ids, dtype=np.int64) for e in encodings]
 
     def encode_hypotheses(self, hypotheses: list[str]) -> list[IdArray]:
-        with self._cache_lock:
-            return self._encode_hypotheses(hypotheses)
+        """Token ids per hypothesis, from the LRU cache or the tokenizer.
 
-    def _encode_hypotheses(self, hypotheses: list[str]) -> list[IdArray]:
-        missing = [h for h in dict.fromkeys(hypotheses) if h not in self._hypotheses]
+        The lock guards only the cache's bookkeeping: tokenising happens outside it, so one
+        slow request never holds up the others (two threads may tokenise the same new
+        hypothesis at once; both get the same ids).
+        """
+        with self._cache_lock:
+            known = {h: self._hypotheses[h] for h in dict.fromkeys(hypotheses) if h in self._hypotheses}
+        missing = [h for h in dict.fromkeys(hypotheses) if h not in known]
         if missing:
-            for hypothesis, ids in zip(missing, self.encode_texts(missing)):
+            known.update(zip(missing, self.encode_texts(missing)))
+        with self._cache_lock:
+            for hypothesis, ids in known.items():
                 self._hypotheses[hypothesis] = ids
-        result = []
-        for hypothesis in hypotheses:
-            self._hypotheses.move_to_end(hypothesis)
-            result.append(self._hypotheses[hypothesis])
-        while len(self._hypotheses) > self._cache_size:
-            self._hypotheses.popitem(last=False)
-        return result
+                self._hypotheses.move_to_end(hypothesis)
+            while len(self._hypotheses) > self._cache_size:
+                self._hypotheses.popitem(last=False)
+        return [known[h] for h in hypotheses]
 
     def _check_hypotheses(self, hypothesis_ids: list[IdArray], labels: list[str]) -> int:
         """The premise budget; the tokenizer refuses to cut the premise to nothing ("too short"), so do we."""
         budget = self.max_length - self.layout.num_special
         for label, ids in zip(labels, hypothesis_ids):
             if len(ids) >= budget:
-                raise ValueError(
+                raise InputError(
                     f"the hypothesis for label {label!r} is {len(ids)} tokens long and leaves no room for the "
                     f"text within the model's max length of {self.max_length} tokens; use a shorter label or template"
                 )

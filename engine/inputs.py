@@ -1,62 +1,144 @@
-"""Validate and normalise call arguments, with transformers' error messages where it has them."""
+"""Validate and normalise call arguments, with transformers' error messages where it has them.
+
+Every problem with what a caller passed raises :class:`InputError` (a ``ValueError``); a value of
+the wrong type raises :class:`InputTypeError`, which is also a ``TypeError`` as transformers'
+own pipeline tests expect. The server answers 400 for these and only these.
+"""
 
 from __future__ import annotations
 
+import string
+import unicodedata
 from collections.abc import Sequence
 from typing import cast
 
 DEFAULT_TEMPLATE = "This example is {}."
 NO_LABEL_OR_SEQUENCE = "You must include at least one label and at least one sequence."
+# A hypothesis is a short sentence; past this it can only be a mistake or an attack, and it is
+# refused before str.format or the tokenizer spend anything on it.
+MAX_HYPOTHESIS_CHARS = 2000
+_NOT_FORMATTABLE = (
+    'The provided hypothesis_template "{template}" was not able to be formatted with the target labels. '
+    "Make sure the passed template includes formatting syntax such as {{}} where the label should go."
+)
+
+
+class InputError(ValueError):
+    """The caller passed something zsc cannot classify (a message says what and where)."""
+
+
+class InputTypeError(InputError, TypeError):
+    """An argument of the wrong type (None, bytes, a number where text belongs)."""
+
+
+def _type_name(value: object) -> str:
+    return type(value).__name__
+
+
+def _check_text(value: str, name: str) -> None:
+    """Text that tokenizers can take and that says something: valid Unicode, not blank."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputError(f"{name} is not valid Unicode (a lone surrogate at position {exc.start})") from None
+    if not any(not ch.isspace() and unicodedata.category(ch)[0] != "C" for ch in value):
+        what = "an empty string" if not value else "only whitespace or control characters"
+        raise InputError(f"{name} is {what}. {NO_LABEL_OR_SEQUENCE}")
 
 
 def _string_items(values: Sequence[object], name: str) -> list[str]:
-    """The items as a list, each checked to be a string (the error names the position)."""
+    """The items as a list, each checked to be a usable string (the error names the position)."""
     items = list(values)
     for i, item in enumerate(items):
         if not isinstance(item, str):
-            raise ValueError(f"{name}[{i}] must be a string, got {type(item).__name__}")
+            raise InputTypeError(f"{name}[{i}] must be a string, got {_type_name(item)}")
+        _check_text(item, f"{name}[{i}]")
     return cast(list[str], items)
+
+
+def _reject_non_sequences(value: object, name: str) -> None:
+    # bytes are a Sequence of ints: without this, b"text" would be reported as "got int".
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        raise InputTypeError(f"{name} must be a string or a list of strings, got {_type_name(value)} (decode it first)")
+    if not isinstance(value, Sequence):
+        raise InputTypeError(f"{name} must be a string or a list of strings, got {_type_name(value)}")
 
 
 def normalise_labels(candidate_labels: str | Sequence[str] | None) -> list[str]:
     """A list of labels, or one comma-separated string split on ',' (stripped, empties dropped)."""
     if candidate_labels is None:
-        return []
+        raise InputTypeError(f"candidate_labels must be a string or a list of strings, got None. {NO_LABEL_OR_SEQUENCE}")
     if isinstance(candidate_labels, str):
-        return [label.strip() for label in candidate_labels.split(",") if label.strip()]
-    if not isinstance(candidate_labels, Sequence):
-        raise ValueError(f"candidate_labels must be a string or a list of strings, got {type(candidate_labels).__name__}")
+        labels = [label.strip() for label in candidate_labels.split(",") if label.strip()]
+        for i, label in enumerate(labels):
+            _check_text(label, f"candidate_labels[{i}]")
+        return labels
+    _reject_non_sequences(candidate_labels, "candidate_labels")
     return _string_items(candidate_labels, "candidate_labels")
 
 
 def normalise_texts(inputs: str | Sequence[str] | None) -> tuple[list[str], bool]:
     """Texts as a list, and whether a single string was given."""
     if isinstance(inputs, str):
-        return ([inputs] if inputs else []), True
+        _check_text(inputs, "inputs")
+        return [inputs], True
     if inputs is None:
-        return [], False
-    if not isinstance(inputs, Sequence):
-        raise ValueError(f"inputs must be a string or a list of strings, got {type(inputs).__name__}")
-    texts = _string_items(inputs, "inputs")
-    for i, text in enumerate(texts):
-        if not text:
-            raise ValueError(f"inputs[{i}] is an empty string. {NO_LABEL_OR_SEQUENCE}")
-    return texts, False
+        raise InputTypeError(f"inputs must be a string or a list of strings, got None. {NO_LABEL_OR_SEQUENCE}")
+    _reject_non_sequences(inputs, "inputs")
+    return _string_items(inputs, "inputs"), False
 
 
-def hypotheses_for(labels: list[str], template: str) -> list[str]:
+def check_template(template: object) -> str:
+    """The template, if it is an ordinary one: text with ``{}`` (or ``{0}``) where the label goes.
+
+    transformers calls ``template.format(label)``. Everything else ``str.format`` can do (format
+    specs such as ``{:>100000000}``, conversions ``{!r}``, attribute and index lookups ``{0.x}``,
+    named fields) is refused here, before any work: it is never needed to place a label, and it
+    makes a tiny request cost gigabytes. Literal braces ``{{ }}`` stay allowed.
+    """
     if not isinstance(template, str):
-        raise ValueError(f"hypothesis_template must be a string, got {type(template).__name__}")
+        raise InputTypeError(f"hypothesis_template must be a string, got {_type_name(template)}")
+    if len(template) > MAX_HYPOTHESIS_CHARS:
+        raise InputError(f"hypothesis_template is {len(template)} characters long; at most {MAX_HYPOTHESIS_CHARS} are allowed")
+    fields = 0
     try:
-        hypotheses = [template.format(label) for label in labels]
-    except (IndexError, KeyError, ValueError) as exc:
-        raise ValueError(
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:  # a lone "{" or "}"
+        raise InputError(
             f'The provided hypothesis_template "{template}" could not be formatted with the target labels ({exc}). '
             "Make sure the passed template includes formatting syntax such as {} where the label should go."
-        ) from exc
-    if hypotheses and template.format(labels[0]) == template:
-        raise ValueError(
-            f'The provided hypothesis_template "{template}" was not able to be formatted with the target labels. '
+        ) from None
+    for _, field_name, format_spec, conversion in parsed:
+        if field_name is None:
+            continue
+        if field_name not in ("", "0") or format_spec or conversion:
+            spec = "{" + field_name + ("!" + conversion if conversion else "") + (":" + format_spec if format_spec else "") + "}"
+            raise InputError(
+                f'hypothesis_template "{template}" uses {spec}; only {{}} (or {{0}}) may stand where the label goes, '
+                "without format specs, conversions or field names (write {{ and }} for literal braces)"
+            )
+        fields += 1
+    if fields == 0:
+        raise InputError(_NOT_FORMATTABLE.format(template=template))
+    if fields > 1 and any(name == "" for _, name, _, _ in parsed if name is not None):
+        # "{} {}" asks str.format for two arguments: transformers fails with IndexError.
+        raise InputError(
+            f'The provided hypothesis_template "{template}" could not be formatted with the target labels '
+            "(Replacement index 1 out of range for positional args tuple). "
             "Make sure the passed template includes formatting syntax such as {} where the label should go."
         )
-    return hypotheses
+    return template
+
+
+def hypotheses_for(labels: list[str], template: object) -> list[str]:
+    """One hypothesis per label, each bounded in size before it is built."""
+    checked = check_template(template)
+    fields = sum(1 for _, name, _, _ in string.Formatter().parse(checked) if name is not None)
+    for i, label in enumerate(labels):
+        size = len(checked) + fields * len(label)
+        if size > MAX_HYPOTHESIS_CHARS:
+            raise InputError(
+                f"the hypothesis for candidate_labels[{i}] would be {size} characters long; at most "
+                f"{MAX_HYPOTHESIS_CHARS} are allowed (shorten the label or the template)"
+            )
+    return [checked.format(label) for label in labels]

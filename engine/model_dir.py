@@ -17,6 +17,7 @@ from typing import Any
 logger = logging.getLogger("zsc")
 
 MANIFEST_NAME = "zsc.json"
+MANIFEST_DIGEST_KEY = "manifest_sha256"
 MANIFEST_FORMAT = 1
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
@@ -55,10 +56,20 @@ class Manifest:
         data["id2label"] = {str(k): v for k, v in self.id2label.items()}
         return data
 
+    def check(self) -> None:
+        """Values the runtime indexes with must be in range: a bad id is an error at load, not at the first call."""
+        for name in ("entailment_id", "contradiction_id"):
+            value = getattr(self, name)
+            if value not in self.id2label:
+                raise ValueError(f"{MANIFEST_NAME}: {name} {value} is not one of the model's outputs {sorted(self.id2label)}")
+        if self.max_length < 8:
+            raise ValueError(f"{MANIFEST_NAME}: max_length {self.max_length} is too small for a premise and a hypothesis")
+
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Manifest:
         known = {f for f in cls.__dataclass_fields__}
-        unknown = set(data) - known
+        unknown = set(data) - known - {MANIFEST_DIGEST_KEY}
         if unknown:
             logger.debug("ignoring unknown manifest keys: %s", sorted(unknown))
         try:
@@ -73,6 +84,19 @@ class Manifest:
                 f"{MANIFEST_FORMAT} and older. Upgrade zsc."
             )
         return manifest
+
+
+def write_manifest(path: Path, data: dict[str, Any]) -> None:
+    """Write zsc.json with its digest (tools that edit a manifest call this too)."""
+    data = {k: v for k, v in data.items() if k != MANIFEST_DIGEST_KEY}
+    data[MANIFEST_DIGEST_KEY] = manifest_digest(data)
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def manifest_digest(data: dict[str, Any]) -> str:
+    """sha256 of the manifest's canonical JSON without its own digest: edits to zsc.json show."""
+    body = {k: v for k, v in data.items() if k != MANIFEST_DIGEST_KEY}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -165,6 +189,7 @@ def manifest_from_hf_files(directory: Path, model_file: str = MODEL_FILE) -> Man
         id2label=id2label,
         model_type=str(config.get("model_type", "unknown")),
         model_file=model_file,
+        precision="unknown",  # nothing records it; the graph could be fp32, fp16 or int8
     )
 
 
@@ -175,7 +200,10 @@ def load_model_directory(path: str | Path, verify: bool = True) -> ModelDirector
         raise FileNotFoundError(f"model directory not found: {directory}")
     manifest_path = directory / MANIFEST_NAME
     if manifest_path.exists():
-        manifest = Manifest.from_json(read_json(manifest_path))
+        data = read_json(manifest_path)
+        if verify:
+            verify_manifest_digest(manifest_path, data)
+        manifest = Manifest.from_json(data)
     else:
         onnx_files = sorted(p.name for p in directory.glob("*.onnx"))
         if not onnx_files:
@@ -184,13 +212,26 @@ def load_model_directory(path: str | Path, verify: bool = True) -> ModelDirector
             raise FileNotFoundError(f"no {MANIFEST_NAME} and no {CONFIG_FILE} in {directory}")
         model_file = MODEL_FILE if MODEL_FILE in onnx_files else onnx_files[0]
         manifest = manifest_from_hf_files(directory, model_file)
-        logger.info("%s has no %s: settings derived from config.json, hashes not checked", directory, MANIFEST_NAME)
+        logger.warning(
+            "%s has no %s: its files cannot be checked for corruption or tampering, and its precision is unknown; "
+            "settings are derived from config.json. Export with `zsc export` for a verified model directory.",
+            directory, MANIFEST_NAME,
+        )
+    manifest.check()
     for required in (manifest.model_file, TOKENIZER_FILE):
         if not (directory / required).is_file():
             raise FileNotFoundError(f"{directory} is missing {required}")
     if verify:
         verify_hashes(directory, manifest.files)
     return ModelDirectory(directory, manifest)
+
+
+def verify_manifest_digest(path: Path, data: dict[str, Any]) -> None:
+    recorded = data.get(MANIFEST_DIGEST_KEY)
+    if recorded is None:
+        logger.warning("%s carries no %s (written by an older zsc): edits to it cannot be detected", path, MANIFEST_DIGEST_KEY)
+    elif recorded != manifest_digest(data):
+        raise ValueError(f"{path} was edited after export (its {MANIFEST_DIGEST_KEY} does not match); re-export the model")
 
 
 def verify_hashes(directory: Path, expected: dict[str, str]) -> None:

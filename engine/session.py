@@ -24,16 +24,33 @@ class SessionInfo:
     compute_type: str  # "cpu" or "cuda"
 
 
-def resolve_providers(provider: str) -> list[str]:
-    """Provider list for onnxruntime: 'auto' prefers CUDA and falls back to CPU with a log line."""
+# Graphs whose quantisation ops onnxruntime runs only (or only fast) on the CPU: measured 22x
+# slower when "auto" sent the int8 default to CUDA on an H200.
+CPU_ONLY_PRECISIONS = ("int8", "int8-dynamic")
+
+
+def resolve_providers(provider: str, precision: str = "unknown") -> list[str]:
+    """Provider list for onnxruntime: 'auto' prefers CUDA for graphs that suit it and falls back
+    to CPU with a log line saying why."""
     available = ort.get_available_providers()
     if provider == "auto":
+        if PROVIDERS["cuda"] in available and precision in CPU_ONLY_PRECISIONS:
+            logger.info("CUDA is available, but this %s graph runs fastest on the CPU; using CPU "
+                        "(export with --quantize fp16 for the GPU)", precision)
+            return [PROVIDERS["cpu"]]
         if PROVIDERS["cuda"] in available:
             return [PROVIDERS["cuda"], PROVIDERS["cpu"]]
         logger.info("CUDA execution provider not available; using CPU")
         return [PROVIDERS["cpu"]]
     if provider not in PROVIDERS:
         raise ValueError(f"provider must be 'auto', 'cpu' or 'cuda', got {provider!r}")
+    if provider == "cuda" and precision == "int8":
+        # Measured on an H100 (onnxruntime-gpu 1.31): the session loads, then the first call fails in
+        # QuantizeLinear ("Unsupported quantization type": no blocked quantisation on CUDA).
+        raise ValueError(
+            "this per-row int8 graph runs on the CPU only (onnxruntime's CUDA QuantizeLinear lacks the blocked "
+            "quantisation it uses); use provider='cpu' or 'auto', or export the model with --quantize fp16 for CUDA"
+        )
     if PROVIDERS[provider] not in available:
         raise ValueError(
             f"provider {provider!r} was asked for but onnxruntime offers only {available}; "
@@ -46,8 +63,9 @@ def default_threads() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def create_session(model_path: Path, provider: str = "auto", threads: int | None = None, num_labels: int | None = None) -> SessionInfo:
-    providers = resolve_providers(provider)
+def create_session(model_path: Path, provider: str = "auto", threads: int | None = None, num_labels: int | None = None,
+                   precision: str = "unknown") -> SessionInfo:
+    providers = resolve_providers(provider, precision)
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads or default_threads()
     options.inter_op_num_threads = 1

@@ -10,10 +10,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from zsc.engine import __version__
-from zsc.engine.model_dir import MANIFEST_NAME, MODEL_FILE, TOKENIZER_FILE, Manifest, sha256_file
+from zsc.engine import MANIFEST_NAME, MODEL_FILE, TOKENIZER_FILE, Manifest, __version__, sha256_file, write_manifest
 
-from .presets import FP32_TOLERANCE, OPTIMIZE_CHOICES, QUANTIZE_CHOICES, resolve_preset
+from .presets import FP32_TOLERANCE, INT8_MODES, OPTIMIZE_CHOICES, QUANTIZE_CHOICES, resolve_preset
 
 if TYPE_CHECKING:
     from .validate import ParityReport
@@ -49,7 +48,10 @@ def export_model(
     """Export ``source`` (local HF directory or hub id) into ``output`` and return its manifest.
 
     The fp32 (or fused fp32) graph must match torch within ``tolerance`` or the export fails;
-    int8/fp16 figures are measured and recorded in the manifest, not hidden.
+    int8/fp16 figures are measured and recorded in the manifest, not hidden, with a batch
+    invariance check (each pair alone against all pairs in one batch). ``quantize="int8"`` is
+    per-row int8, calibrated (SmoothQuant) on ``validation_pairs``; ``"int8-dynamic"`` is
+    onnxruntime's dynamic int8, whose scores depend on the batch.
     ``first_token_only`` runs the top of the last layer on the pooled token only, where the
     graph pools the first token and the result still matches torch; otherwise it is skipped.
     """
@@ -57,7 +59,7 @@ def export_model(
         raise ValueError(f"quantize must be one of {QUANTIZE_CHOICES}, got {quantize!r}")
     if optimize not in OPTIMIZE_CHOICES:
         raise ValueError(f"optimize must be one of {OPTIMIZE_CHOICES}, got {optimize!r}")
-    quant_preset = resolve_preset(preset) if quantize == "int8" else None
+    quant_preset = resolve_preset(preset) if quantize in INT8_MODES else None
     out = Path(output).expanduser().resolve()
     if out.exists() and not force:
         raise FileExistsError(f"{out} already exists; pass --force (force=True) to replace it")
@@ -66,9 +68,9 @@ def export_model(
 
     from .convert import export_fp32
     from .optimize import optimize_graph
-    from .quantize import convert_fp16, quantize_int8
+    from .quantize import convert_fp16, quantize_int8_dynamic, quantize_int8_per_row
     from .source import inspect_source
-    from .validate import BUILTIN_PAIRS, compare, onnx_logits, torch_logits
+    from .validate import BUILTIN_PAIRS, batch_invariance, compare, onnx_logits, torch_logits
 
     model = inspect_source(source, allow_no_entailment)
     pairs = list(validation_pairs or BUILTIN_PAIRS)
@@ -112,8 +114,12 @@ def export_model(
         steps.update()
 
         final = staging / MODEL_FILE
-        if quant_preset is not None:
-            quantize_int8(graph, final, quant_preset)
+        if quant_preset is not None and quantize == "int8":
+            from .calibrate import smoothing_factors
+
+            quantize_int8_per_row(graph, final, quant_preset, smoothing_factors(graph, staging / TOKENIZER_FILE, manifest, pairs))
+        elif quant_preset is not None and quantize == "int8-dynamic":
+            quantize_int8_dynamic(graph, final, quant_preset)
         elif quantize == "fp16":
             convert_fp16(graph, final)
         else:
@@ -123,6 +129,7 @@ def export_model(
         parity = {"fp32": fp32_report.as_dict()}
         if quantize != "none":
             parity[quantize] = compare(reference, onnx_logits(final, staging / TOKENIZER_FILE, manifest, pairs)).as_dict()
+        parity[manifest.precision]["batch_invariance_max_abs_logit_diff"] = batch_invariance(final, staging / TOKENIZER_FILE, manifest, pairs)
         shutil.rmtree(work)
         manifest = _finalise(staging, manifest, parity)
         _replace_directory(staging, out)
@@ -171,7 +178,7 @@ def _finalise(staging: Path, manifest: Manifest, parity: dict[str, dict[str, flo
         parity=parity,
     )
     final = Manifest.from_json(values)
-    (staging / MANIFEST_NAME).write_text(json.dumps(final.to_json(), indent=2) + "\n", encoding="utf-8")
+    write_manifest(staging / MANIFEST_NAME, final.to_json())
     return final
 
 

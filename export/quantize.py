@@ -1,4 +1,4 @@
-"""Step 3 (optional): dynamic int8 or fp16 weights."""
+"""Step 3 (optional): int8 (per-row, batch-invariant), dynamic int8, or fp16."""
 
 from __future__ import annotations
 
@@ -12,7 +12,15 @@ from .presets import QuantPreset
 INT8_OPS = ["MatMul", "Attention", "Gather"]
 
 
-def quantize_int8(graph: Path, out_path: Path, preset: QuantPreset, exclude: list[str] | None = None) -> Path:
+def quantize_int8_per_row(graph: Path, out_path: Path, preset: QuantPreset, smoothing: dict | None = None) -> Path:
+    """Per-row int8 (see per_row.py), with SmoothQuant factors when calibration gave them."""
+    from .per_row import quantize_per_row
+
+    quantize_per_row(graph, out_path, preset.per_row_weights, smoothing=smoothing)
+    return out_path
+
+
+def quantize_int8_dynamic(graph: Path, out_path: Path, preset: QuantPreset, exclude: list[str] | None = None) -> Path:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 

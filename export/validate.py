@@ -8,9 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zsc.engine.encoding import PairEncoder
-from zsc.engine.model_dir import Manifest, ModelDirectory
-from zsc.engine.session import create_session
+from zsc.engine import Manifest, ZeroShotClassifier
 
 from .source import SourceModel
 
@@ -66,12 +64,19 @@ def torch_logits(source: SourceModel, pairs: list[tuple[str, str]], batch_size: 
 
 
 def onnx_logits(graph: Path, tokenizer_path: Path, manifest: Manifest, pairs: list[tuple[str, str]]) -> np.ndarray:
-    from zsc.engine.classifier import ZeroShotClassifier
+    classifier = ZeroShotClassifier.from_graph(graph, tokenizer_path, manifest)
+    return classifier.nli_logits([p for p, _ in pairs], [h for _, h in pairs])
 
-    encoder = PairEncoder.from_file(tokenizer_path, manifest.max_length, manifest.pad_token_id)
-    session = create_session(graph, provider="cpu", num_labels=len(manifest.id2label))
-    classifier = ZeroShotClassifier(ModelDirectory(graph.parent, manifest), session, encoder)
-    return classifier.logits(encoder.zipped_pairs([p for p, _ in pairs], [h for _, h in pairs]))
+
+def batch_invariance(graph: Path, tokenizer_path: Path, manifest: Manifest, pairs: list[tuple[str, str]]) -> float:
+    """Largest logit change of a pair computed alone against inside one batch of every pair.
+
+    0 (or float rounding, ~1e-6) for a batch-invariant graph; dynamic int8 moves by tenths.
+    """
+    premises, hypotheses = [p for p, _ in pairs], [h for _, h in pairs]
+    together = ZeroShotClassifier.from_graph(graph, tokenizer_path, manifest, batch_size=len(pairs), max_batch_tokens=1 << 30)
+    alone = ZeroShotClassifier.from_graph(graph, tokenizer_path, manifest, batch_size=1)
+    return float(np.abs(together.nli_logits(premises, hypotheses) - alone.nli_logits(premises, hypotheses)).max())
 
 
 def compare(reference: np.ndarray, candidate: np.ndarray) -> ParityReport:

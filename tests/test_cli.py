@@ -85,18 +85,101 @@ def test_classify_files(tmp_path, tiny_exported, name, content, field):
         ("bad.jsonl", '{"text": "ok"}\n{oops\n', "bad.jsonl:2: invalid JSON"),
         ("bad.jsonl", '{"text": "ok"}\n{"body": "x"}\n', "bad.jsonl:2: no field 'text'"),
         ("bad.jsonl", '{"text": 5}\n', "must be a string"),
+        ("bad.jsonl", '{"text": "ok"}\n{"text": null}\n', "bad.jsonl:2: field 'text' is null"),
+        ("bad.jsonl", '{"text": "ok"}\n' + "[" * 100_000 + "\n", "bad.jsonl:2: invalid JSON"),
         ("bad.csv", "body\nx\n", "no column 'text'"),
+        ("bad.csv", 'text\nfirst\n"second, never closed\nthird\nfourth\n', "bad.csv:3: malformed CSV record starting here (a quoted field is never closed)"),
+        ("bad.csv", 'id,text\n1,a\n2,b,extra\n', "bad.csv:3: 3 fields, but the header has 2"),
+        ("latin1.jsonl", '{"text": "ok"}\n{"text": "caf\xe9"}\n'.encode("latin-1"), "latin1.jsonl:2: not valid UTF-8 (byte 0xe9 at column 14)"),
+        ("latin1.txt", "ok\ncaf\xe9\n".encode("latin-1"), "latin1.txt:2: not valid UTF-8"),
         ("bad.xml", "<x/>", "unsupported file type"),
         ("empty.txt", "\n\n", "no texts found"),
     ],
 )
 def test_bad_files_fail_cleanly(tmp_path, tiny_exported, name, content, message):
-    source = write(tmp_path / name, content)
+    source = tmp_path / name
+    source.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
     out = tmp_path / "out.jsonl"
     result = run("classify", "--input", str(source), "--labels", "a,b", "--output", str(out), "--model", str(tiny_exported("bert")))
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
     assert not out.exists() and not (tmp_path / "out.jsonl.partial").exists()
+
+
+@pytest.mark.parametrize("name, content", [
+    ("bom.jsonl", '\ufeff{"text": "good news"}\n{"text": "bad news"}\n'),
+    ("bom.csv", "\ufefftext,id\r\ngood news,1\r\nbad news,2\r\n"),  # what Excel writes
+    ("bom.txt", "\ufeffgood news\nbad news\n"),
+])
+def test_utf8_bom_is_accepted(tmp_path, tiny_exported, name, content):
+    source = write(tmp_path / name, content)
+    result = run("classify", "--input", str(source), "--labels", "a,b", "--model", str(tiny_exported("bert")))
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line)["text"] for line in result.stdout.splitlines()] == ["good news", "bad news"]
+
+
+def classify_into(tmp_path, tiny_exported, output, *extra):
+    source = write(tmp_path / "in.txt", "good news\nbad news\n")
+    return source, run("classify", "--input", str(source), "--labels", "a,b", "--model", str(tiny_exported("bert")),
+                       "--output", str(output), *extra)
+
+
+def test_output_equal_to_input_is_refused(tmp_path, tiny_exported):
+    source = write(tmp_path / "in.txt", "good news\nbad news\n")
+    for spelling in (source, tmp_path / "." / "in.txt"):
+        result = run("classify", "--input", str(source), "--labels", "a,b", "--model", str(tiny_exported("bert")), "--output", str(spelling))
+        assert result.returncode == 2 and "is the input file" in result.stderr
+        assert source.read_text() == "good news\nbad news\n"
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(source)
+    result = run("classify", "--input", str(source), "--labels", "a,b", "--model", str(tiny_exported("bert")), "--output", str(link))
+    assert result.returncode == 2 and "is the input file" in result.stderr
+    assert source.read_text() == "good news\nbad news\n"
+
+
+def test_output_directory_or_missing_folder_is_refused(tmp_path, tiny_exported):
+    for output, message in ((tmp_path, "is a directory"), (tmp_path / "no" / "out.jsonl", "does not exist")):
+        _, result = classify_into(tmp_path, tiny_exported, output)
+        assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_output_symlink_is_followed_and_kept(tmp_path, tiny_exported):
+    target = write(tmp_path / "real.jsonl", "old\n")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target)
+    _, result = classify_into(tmp_path, tiny_exported, link)
+    assert result.returncode == 0, result.stderr
+    assert link.is_symlink() and len(target.read_text().splitlines()) == 2
+
+
+def test_output_to_a_device_or_stdout_writes_through(tmp_path, tiny_exported):
+    _, result = classify_into(tmp_path, tiny_exported, "/dev/stdout")
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line)["text"] for line in result.stdout.splitlines()] == ["good news", "bad news"]
+    _, dash = classify_into(tmp_path, tiny_exported, "-")
+    assert dash.returncode == 0 and [json.loads(l)["line"] for l in dash.stdout.splitlines()] == [1, 2]
+    assert not (tmp_path / "-").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["classify", "text", "--labels", "a", "--output", "o.jsonl"], "--output applies to --input files only"),
+    (["classify", "text", "--labels", "a", "--text-field", "body"], "--text-field applies to --input files only"),
+    (["classify", "--input", "x.txt", "--labels", "a", "--json"], "--json applies to texts given as arguments"),
+])
+def test_contradictory_flags_are_refused(args, message):
+    result = run(*args)
+    assert result.returncode == 2 and message in result.stderr
+
+
+def test_help_shows_defaults():
+    for command, flags in (("classify", ["--chunk-size", "--batch-size", "--provider"]),
+                           ("export", ["--quantize", "--optimize"]),
+                           ("serve", ["--port", "--cache-entries", "--provider", "--header-timeout", "--read-timeout"])):
+        text = " ".join(run(command, "--help").stdout.split())
+        for flag in flags:
+            assert flag in text
+        assert text.count("default:") >= len(flags), (command, text)
 
 
 def test_missing_input_file(tmp_path):
@@ -127,3 +210,22 @@ def test_100k_line_file_streams_in_constant_memory(tmp_path, tiny_exported):
 
     small, large = peak_rss_kb(10_000), peak_rss_kb(100_000)
     assert large < small * 1.15 + 10_000, (small, large)
+
+
+def test_undecodable_argument_bytes_are_a_clear_error(tiny_exported):
+    """argv bytes that are not UTF-8 reach Python as lone surrogates: an error, not a tokenizers traceback."""
+    result = subprocess.run([*ZSC, "classify", b"caf\xe9 au lait", "--labels", "a,b", "--model", str(tiny_exported("bert"))],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "not valid Unicode" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_make_run_prints_the_example(tmp_path):
+    """`make run`, the README's first command, classifies the example with the embedded model."""
+    from conftest import REPO
+
+    result = subprocess.run(["make", "-s", "run"], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    assert lines[-4].startswith("Hi, I recently bought a device")
+    ranked = [line.split()[0] for line in lines[-3:]]
+    assert sorted(ranked) == ["faq", "legal", "refund"] and ranked[0] == "refund"

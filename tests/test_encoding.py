@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tokenizers import Tokenizer
-
 from conftest import MINILM
 from tiny_models import BUILDERS
+from tokenizers import Tokenizer
+
 from zsc.engine.encoding import PairEncoder
 
 PREMISES = [

@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from zsc.engine import ZeroShotClassifier
+from zsc.engine.inputs import InputError
 from zsc.engine.model_dir import MANIFEST_NAME
 
 
@@ -25,14 +26,97 @@ def classifier(tiny_exported):
         ("text", " , ,", "at least one label and at least one sequence"),
         (["ok", 3], ["a"], r"inputs\[1\] must be a string"),
         (["ok", ""], ["a"], r"inputs\[1\] is an empty string"),
+        ([" "], ["a"], r"inputs\[0\] is only whitespace or control characters"),
+        ("\t\n \x00\u200b", ["a"], r"inputs is only whitespace or control characters"),
+        ("ok \ud800", ["a"], r"inputs is not valid Unicode \(a lone surrogate at position 3\)"),
+        ("ok", ["a", "b\udfff"], r"candidate_labels\[1\] is not valid Unicode"),
+        (b"bytes text", ["a"], "inputs must be a string or a list of strings, got bytes"),
+        ("ok", b"a,b", "candidate_labels must be a string or a list of strings, got bytes"),
+        (None, ["a"], "inputs must be a string or a list of strings, got None"),
+        ("ok", None, "candidate_labels must be a string or a list of strings, got None"),
         ("text", ["a", None], r"candidate_labels\[1\] must be a string"),
         ("text", 7, "candidate_labels must be a string or a list"),
         (7, ["a"], "inputs must be a string or a list"),
     ],
 )
 def test_bad_call_arguments(classifier, inputs, labels, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(InputError, match=match):
         classifier(inputs, labels)
+
+
+@pytest.mark.parametrize("inputs, labels", [(None, ["a"]), ("ok", None), (["ok", 3], ["a"]), (b"x", ["a"]), ("ok", [None])])
+def test_wrong_types_are_type_errors_too(classifier, inputs, labels):
+    """transformers' pipeline tests expect TypeError for None texts and labels; zsc's error is both."""
+    with pytest.raises(TypeError):
+        classifier(inputs, labels)
+    with pytest.raises(ValueError):
+        classifier(inputs, labels)
+
+
+@pytest.mark.parametrize(
+    "template, match",
+    [
+        ("{:>100000000}", r"uses \{:>100000000\}"),  # padding: gigabytes from 13 characters
+        ("{:.100000000f}", r"uses \{:.100000000f\}"),
+        ("{0.__class__}", r"uses \{0.__class__\}"),  # attribute lookup
+        ("{0[0]}", r"uses \{0\[0\]\}"),  # index lookup
+        ("{!r}", r"uses \{!r\}"),  # conversion
+        ("{label}", r"uses \{label\}"),  # named field
+        ("{{}}", "was not able to be formatted"),  # only literal braces: no field at all
+        ("No placeholder", "was not able to be formatted"),
+        ("{", "could not be formatted"),
+        ("x" * 3000 + "{}", "hypothesis_template is 3002 characters long"),
+    ],
+)
+def test_hostile_or_broken_templates_fail_before_any_work(classifier, template, match):
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(InputError, match=match):
+        classifier("text", ["a", "b"], hypothesis_template=template)
+    assert time.perf_counter() - start < 1.0  # refused up front (the padding example took minutes)
+
+
+@pytest.mark.parametrize("template, expected", [("{}", "a"), ("Is it {}?", "Is it a?"), ("{{literal}} {}", "{literal} a"),
+                                                ("{0} / {0}", "a / a"), ("Topic: {}", "Topic: a")])
+def test_ordinary_templates_format_as_transformers_does(template, expected):
+    from zsc.engine.inputs import hypotheses_for
+
+    assert hypotheses_for(["a"], template) == [template.format("a")] == [expected]
+
+
+def test_long_label_is_refused_before_tokenising(classifier):
+    with pytest.raises(InputError, match=r"hypothesis for candidate_labels\[1\] would be"):
+        classifier("text", ["a", "word " * 1000])
+
+
+def test_hypothesis_cache_lock_is_not_held_while_tokenising(classifier):
+    """A slow tokenisation in one thread must not block another thread's cached lookups."""
+    import threading
+
+    encoder = classifier.encoder
+    encoder.encode_hypotheses(["This example is cached."])
+    started, release = threading.Event(), threading.Event()
+    original = encoder.encode_texts
+
+    def slow_encode(texts):
+        started.set()
+        release.wait(10)
+        return original(texts)
+
+    encoder.encode_texts = slow_encode
+    try:
+        worker = threading.Thread(target=encoder.encode_hypotheses, args=(["A new hypothesis."],))
+        worker.start()
+        assert started.wait(10)
+        done = threading.Event()
+        threading.Thread(target=lambda: (encoder.encode_hypotheses(["This example is cached."]), done.set())).start()
+        assert done.wait(2), "a cached lookup waited for another thread's tokenisation"
+        release.set()
+        worker.join(10)
+    finally:
+        release.set()
+        encoder.encode_texts = original
 
 
 def test_template_without_placeholder(classifier):
@@ -159,3 +243,78 @@ def test_auto_provider_falls_back_to_cpu(tiny_exported, caplog):
     if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
         assert classifier.compute_type == "cpu"
         assert "using CPU" in caplog.text
+
+
+@pytest.mark.parametrize("precision, expected", [
+    ("int8", ["CPUExecutionProvider"]),  # the int8 graphs' quantisation ops are slow on CUDA: never auto-picked
+    ("int8-dynamic", ["CPUExecutionProvider"]),
+    ("fp16", ["CUDAExecutionProvider", "CPUExecutionProvider"]),
+    ("fp32", ["CUDAExecutionProvider", "CPUExecutionProvider"]),
+])
+def test_auto_provider_choice_on_a_gpu_host(monkeypatch, caplog, precision, expected):
+    import onnxruntime
+
+    from zsc.engine import session
+
+    monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    with caplog.at_level("INFO", logger="zsc"):
+        assert session.resolve_providers("auto", precision) == expected
+    if expected == ["CPUExecutionProvider"]:
+        assert "runs fastest on the CPU" in caplog.text and "--quantize fp16" in caplog.text
+    if precision == "int8":  # cannot run on CUDA at all: refused at load, not at the first call
+        with pytest.raises(ValueError, match="runs on the CPU only"):
+            session.resolve_providers("cuda", precision)
+    else:  # asked for by name: obeyed
+        assert session.resolve_providers("cuda", precision)[0] == "CUDAExecutionProvider"
+
+
+def test_edited_manifest_is_detected(tiny_exported, tmp_path):
+    model = copy_model(tiny_exported("bert", "none"), tmp_path)
+    data = json.loads((model / MANIFEST_NAME).read_text())
+    (model / MANIFEST_NAME).write_text(json.dumps(data | {"entailment_id": data["contradiction_id"]}))
+    with pytest.raises(ValueError, match="was edited after export"):
+        ZeroShotClassifier.from_pretrained(model)
+
+
+@pytest.mark.parametrize("field, value, match", [
+    ("entailment_id", 7, "entailment_id 7 is not one of the model's outputs"),
+    ("contradiction_id", -1, "contradiction_id -1 is not one of the model's outputs"),
+    ("input_names", ["input_ids"], "lists inputs \\['input_ids'\\] but the graph takes"),
+])
+def test_manifest_that_does_not_fit_the_graph_fails_at_load(tiny_exported, tmp_path, field, value, match):
+    from zsc.engine.model_dir import write_manifest
+
+    model = copy_model(tiny_exported("bert", "none"), tmp_path)
+    data = json.loads((model / MANIFEST_NAME).read_text())
+    write_manifest(model / MANIFEST_NAME, data | {field: value})  # a consistent digest: the values are the problem
+    with pytest.raises(ValueError, match=match):
+        ZeroShotClassifier.from_pretrained(model)
+
+
+def test_missing_manifest_warns_loudly_and_reports_unknown_precision(tiny_exported, tmp_path, caplog):
+    model = copy_model(tiny_exported("bert", "int8"), tmp_path)
+    (model / MANIFEST_NAME).unlink()
+    with caplog.at_level("WARNING", logger="zsc"):
+        classifier = ZeroShotClassifier.from_pretrained(model)
+    assert "cannot be checked for corruption or tampering" in caplog.text
+    assert classifier.model_dir.manifest.precision == "unknown"
+
+
+@pytest.mark.parametrize("name", ["out/x", "./x", "models/nli/int8", "../nowhere/x", "~/no-such-zsc-model"])
+def test_path_like_names_are_not_taken_for_hub_ids(tmp_path, monkeypatch, name):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out").mkdir()
+    with pytest.raises(FileNotFoundError, match="model directory not found"):
+        ZeroShotClassifier.from_pretrained(name)
+
+
+def test_vnni_int8_weights_warn_on_a_cpu_without_vnni(monkeypatch, caplog):
+    from zsc.engine import classifier as module
+
+    monkeypatch.setattr(module, "has_int8_dot_products", lambda: False)
+    with caplog.at_level("WARNING", logger="zsc"):
+        module.warn_if_int8_saturates("int8", "avx512_vnni", "cpu")
+    assert "can saturate on a CPU without VNNI" in caplog.text
+    caplog.clear()
+    module.warn_if_int8_saturates("int8", "avx2", "cpu")
+    assert caplog.text == ""

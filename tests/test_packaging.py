@@ -11,9 +11,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from packaging.requirements import Requirement
-
 from conftest import REPO
+from packaging.requirements import Requirement
 from ranking import assert_same_ranking
 
 HEAVY = ("torch", "transformers", "optimum")
@@ -22,7 +21,7 @@ HEAVY = ("torch", "transformers", "optimum")
 def test_engine_never_imports_heavy_stacks():
     # The dev venv has torch, transformers and optimum installed: prove zsc.engine leaves them alone.
     code = (
-        "import sys; from zsc.engine import ZeroShotClassifier; import zsc.engine.cli, zsc.engine.batch_file; "
+        "import sys; from zsc.engine import ZeroShotClassifier; import zsc.engine.cli, zsc.engine.jobs.classify_file; "
         "c = ZeroShotClassifier.default(); c('I want my money back', ['refund', 'faq']); "
         f"loaded = [m for m in {HEAVY!r} if m in sys.modules or any(k.startswith(m + '.') for k in sys.modules)]; "
         "print(loaded); sys.exit(1 if loaded else 0)"
@@ -43,7 +42,7 @@ def wheel(tmp_path_factory) -> Path:
     # Build from a copy: setuptools leaves build/ and zsc.egg-info in the source tree, and a stray
     # egg-info in the repo root changes what importlib.metadata reports for the editable install.
     source = tmp_path_factory.mktemp("source") / "zsc"
-    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache"))
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".cache", ".gpu*"))
     out = tmp_path_factory.mktemp("dist")
     subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(source)],
                    check=True, capture_output=True, timeout=600)

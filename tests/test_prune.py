@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 onnx = pytest.importorskip("onnx")
+import onnxruntime as ort  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-import onnxruntime as ort  # noqa: E402
 from zsc.engine.model_dir import load_model_directory  # noqa: E402
 from zsc.export.prune import prune_to_first_token  # noqa: E402
 
@@ -94,8 +94,7 @@ def test_all_tokens_flag_keeps_the_full_graph_with_the_same_logits(tiny_hf, tiny
 
 
 def test_a_pruned_graph_that_breaks_falls_back_to_the_full_graph(tiny_hf, tmp_path, monkeypatch, caplog):
-    from zsc.export import export_model
-    from zsc.export import prune
+    from zsc.export import export_model, prune
 
     original = prune._insert_first_token_slices
 

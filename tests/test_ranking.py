@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from ranking import assert_same_ranking
 
 LABELS = ["a", "b", "c"]

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import socket
 import threading
 import time
 from contextlib import contextmanager
 from dataclasses import replace
-from pathlib import Path
 
 import httpx
 import pytest
 
 pytest.importorskip("fastapi")
 import uvicorn  # noqa: E402
-
 from ranking import assert_same_ranking  # noqa: E402
+
 from zsc.engine import ZeroShotClassifier  # noqa: E402
 from zsc.engine.server.app import create_app  # noqa: E402
 from zsc.engine.server.config import Limits, ServerConfig  # noqa: E402
@@ -274,3 +274,175 @@ def test_random_bodies_never_500(server):
             assert set(data) == {"error"} and isinstance(data["error"], str)
 
     check()
+
+
+HOSTILE_TEMPLATES = ["{:>100000000}", "{:^99999999}", "{0.__class__.__mro__}", "{0[0]}", "{!r}", "{label}", "{{}}", "{" * 5]
+
+
+def _hostile_strategy():
+    """Bodies built from the hostile classes: templates with format specs, deep nesting, bad text."""
+    from hypothesis import strategies as st
+
+    templates = st.sampled_from(HOSTILE_TEMPLATES) | st.builds(lambda w: f"{{:>{w}}}", st.integers(10**6, 10**9))
+    texts = st.sampled_from(["", "   ", "\x00\x01", "ok \ud800", "fine text"])
+    return st.fixed_dictionaries({"inputs": texts, "parameters": st.fixed_dictionaries(
+        {"candidate_labels": st.lists(st.sampled_from(["a", "b", " ", "x" * 3000]), min_size=1, max_size=3)},
+        optional={"hypothesis_template": templates})})
+
+
+def test_hostile_bodies_are_fast_400s(server):
+    from hypothesis import HealthCheck, given, settings
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(_hostile_strategy())
+    def check(body):
+        start = time.perf_counter()
+        response = httpx.post(server + "/models/tiny", content=json.dumps(body).encode(), timeout=60,
+                              headers={"content-type": "application/json", "x-use-cache": "false"})
+        assert time.perf_counter() - start < 2.0, body
+        if body["inputs"] == "fine text" and body["parameters"].get("hypothesis_template") is None and "x" * 3000 not in body["parameters"]["candidate_labels"] and " " not in body["parameters"]["candidate_labels"]:
+            assert response.status_code == 200
+        else:
+            assert response.status_code in (400, 413) and set(response.json()) == {"error"}, (body, response.text)
+
+    check()
+
+
+def test_deep_json_within_the_size_limit_is_400_not_500(config):
+    with running(replace(config, limits=Limits(max_body_bytes=1_000_000))) as base:
+        wait_ready(base)
+        for depth in (3000, 200_000):
+            body = b'{"inputs": ' + b"[" * depth + b"]" * depth + b', "parameters": {"candidate_labels": ["a"]}}'
+            response = httpx.post(base + "/models/tiny", content=body, timeout=60)
+            assert response.status_code == 400 and "not valid JSON" in response.json()["error"], response.text
+
+
+def test_405_has_allow_and_401_has_www_authenticate(config):
+    with running(replace(config, tokens=frozenset({"s3cret"}))) as base:
+        wait_ready(base)
+        for path in ("/models/tiny", "/"):
+            wrong_method = httpx.get(base + path)
+            assert wrong_method.status_code == 405 and "POST" in wrong_method.headers["allow"]
+            assert "error" in wrong_method.json()
+        for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic czNjcmV0"}):
+            denied = post(base, "/models/tiny", headers=headers)
+            assert denied.status_code == 401 and denied.headers["www-authenticate"] == "Bearer"
+
+
+def test_failed_models_are_reported_as_failed(config, tmp_path):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "model.onnx").write_bytes(b"not a graph")
+    (broken / "config.json").write_text('{"id2label": {"0": "contradiction", "1": "entailment"}}')
+    (broken / "tokenizer.json").write_text("{}")
+    with running(replace(config, models={"tiny": config.models["tiny"], "broken": broken})) as base:
+        deadline = time.monotonic() + 30
+        while httpx.get(base + "/health").json()["models"]["broken"] == "loading" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        health = httpx.get(base + "/health")
+        assert health.status_code == 503 and health.json()["status"] == "degraded"
+        assert "broken" in health.json()["errors"]
+        models = {m["id"]: m for m in httpx.get(base + "/models").json()["models"]}
+        assert models["broken"]["status"] == "failed" and "failed to load" in models["broken"]["error"]
+        answer = post(base, "/models/broken", {"inputs": "x", "parameters": {"candidate_labels": ["a"]}})
+        assert answer.status_code == 500 and "failed to load" in answer.json()["error"]
+        assert post(base, "/models/tiny", {"inputs": "x", "parameters": {"candidate_labels": ["a"]}}).status_code == 200
+    with running(replace(config, models={"broken": broken})) as base:
+        deadline = time.monotonic() + 30
+        while httpx.get(base + "/health").json()["models"]["broken"] == "loading" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert httpx.get(base + "/health").json()["status"] == "failed"
+
+
+def test_engine_bugs_are_500_not_400(config, monkeypatch):
+    """Only input errors are the client's fault; a ValueError from inside the engine is a 500 with a request id."""
+    def broken(*_args, **_kwargs):
+        raise ValueError("an internal invariant broke")
+
+    with running(replace(config, batching=False)) as base:
+        wait_ready(base)
+        monkeypatch.setattr(ZeroShotClassifier, "finish", broken)
+        response = post(base, "/models/tiny", {"inputs": "x", "parameters": {"candidate_labels": ["a", "b"]}}, headers={"x-use-cache": "false"})
+        assert response.status_code == 500 and response.json()["error"] == "unknown error" and response.json()["request_id"]
+
+
+def test_slow_clients_are_cut_off(config):
+    """Slow headers: the connection is closed after the header timeout. Slow body: 408."""
+    import socket as sockets
+
+    from zsc.engine.server.protocol import header_timeout_protocol
+
+    port = free_port()
+    app_config = replace(config, read_timeout_s=0.5, header_timeout_s=0.5)
+    server = uvicorn.Server(uvicorn.Config(create_app(app_config), host="127.0.0.1", port=port, log_level="warning",
+                                           http=header_timeout_protocol(0.5)))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        wait_ready(f"http://127.0.0.1:{port}")
+        slow_headers = [sockets.create_connection(("127.0.0.1", port)) for _ in range(20)]
+        for conn in slow_headers:
+            conn.sendall(b"POST /models/tiny HTTP/1.1\r\nHost: x\r\n")
+        time.sleep(1.5)
+        for conn in slow_headers:
+            conn.settimeout(2)
+            assert conn.recv(1024) == b""  # closed by the server
+            conn.close()
+        slow_body = sockets.create_connection(("127.0.0.1", port))
+        slow_body.sendall(b"POST /models/tiny HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+        slow_body.settimeout(5)
+        assert b" 408 " in slow_body.recv(4096).split(b"\r\n")[0]
+        slow_body.close()
+        assert post(f"http://127.0.0.1:{port}", "/models/tiny", {"inputs": "x", "parameters": {"candidate_labels": ["a"]}}).status_code == 200
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_full_queue_answers_503_with_retry_after(config, monkeypatch):
+    original = ZeroShotClassifier.logits
+
+    def slow(self, pairs):
+        time.sleep(0.5)
+        return original(self, pairs)
+
+    monkeypatch.setattr(ZeroShotClassifier, "logits", slow)
+    body = {"inputs": "x", "parameters": {"candidate_labels": ["a", "b", "c", "d"]}}
+    with running(replace(config, max_queue_pairs=4, cache_entries=0)) as base:
+        wait_ready(base)
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            responses = list(pool.map(lambda _: post(base, "/models/tiny", body), range(4)))
+    codes = sorted(r.status_code for r in responses)
+    assert codes[0] == 200 and 503 in codes, codes
+    for response in responses:
+        if response.status_code == 503:
+            assert response.headers["retry-after"] == "1" and "overloaded" in response.json()["error"]
+
+
+def test_metrics_in_prometheus_format(config):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with running(replace(config, max_wait_ms=5)) as base:
+        wait_ready(base)
+        body = {"inputs": "metrics text", "parameters": {"candidate_labels": ["a", "b", "c"]}}
+        assert post(base, "/models/tiny", body).status_code == 200
+        assert post(base, "/models/tiny", body).headers["x-cache"] == "hit"
+        assert post(base, "/models/tiny", {"inputs": ""}).status_code == 400
+        assert post(base, "/models/nope", body).status_code == 404
+        response = httpx.get(base + "/metrics")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(response.text) for s in family.samples}
+    assert samples[("zsc_requests_total", (("model", "tiny"), ("status", "200")))] == 2
+    assert samples[("zsc_requests_total", (("model", "tiny"), ("status", "400")))] == 1
+    assert samples[("zsc_requests_total", (("model", "unknown"), ("status", "404")))] == 1
+    assert samples[("zsc_request_duration_seconds_count", (("model", "tiny"),))] == 4 - 1  # the 404 is "unknown"
+    assert samples[("zsc_cache_lookups_total", (("result", "hit"),))] == 1
+    assert samples[("zsc_batch_pairs_count", (("model", "tiny"),))] == 1
+    assert samples[("zsc_batch_pairs_sum", (("model", "tiny"),))] == 3
+    assert samples[("zsc_batch_tokens_sum", (("model", "tiny"),))] > 3
+    assert samples[("zsc_queue_pairs", (("model", "tiny"),))] == 0
+    assert samples[("zsc_model_load_seconds", (("model", "tiny"),))] > 0

@@ -21,15 +21,14 @@ from schemathesis.checks import (  # noqa: E402
     response_schema_conformance,
     status_code_conformance,
 )
-
-from test_server import config, running, wait_ready  # noqa: E402,F401  (config: the same server fixture)
+from test_server import config, running, wait_ready  # noqa: E402,F401,F811  (config: the same server fixture)
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, response_headers_conformance]
 
 
 @pytest.fixture(scope="module")
-def live(config):
+def live(config):  # noqa: F811  (the fixture imported from test_server)
     with running(config) as base:
         wait_ready(base)
         yield base, schemathesis.openapi.from_url(f"{base}/openapi.json")
@@ -41,7 +40,7 @@ def operations(schema):
 
 def test_the_schema_lists_every_route(live):
     _, schema = live
-    assert sorted(op.label for op in operations(schema)) == ["GET /health", "GET /models", "POST /", "POST /models/{model_id}"]
+    assert sorted(op.label for op in operations(schema)) == ["GET /health", "GET /metrics", "GET /models", "POST /", "POST /models/{model_id}"]
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["valid", "invalid"])

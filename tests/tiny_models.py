@@ -19,7 +19,7 @@ MAX_LENGTH = 40
 def training_corpus(limit: int = 1500) -> list[str]:
     lines = itertools.islice(open(SHARED / "data/zsc/ag_news/test.jsonl", encoding="utf-8"), limit)
     texts = [json.loads(line)["text"] for line in lines]
-    return texts + ["This example is {}.".format(w) for w in ("sports", "business", "world", "science", "refund", "legal")]
+    return texts + [f"This example is {w}." for w in ("sports", "business", "world", "science", "refund", "legal")]
 
 
 def _wordpiece(vocab_size: int = 600):

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ..defaults import DEFAULT_BATCH_SIZE
 
 
 @dataclass(frozen=True)
@@ -20,11 +23,15 @@ class ServerConfig:
     batching: bool = True
     max_batch_pairs: int = 64
     max_wait_ms: float = 0.0
+    max_queue_pairs: int = 8192  # pairs admitted per model before new requests get 503 + Retry-After
     cache_entries: int = 1024
     cache_bytes: int = 64 * 1024 * 1024
     provider: str = "auto"
     threads: int | None = None
-    batch_size: int = 16
+    batch_size: int = DEFAULT_BATCH_SIZE
+    read_timeout_s: float = 10.0  # a request body must arrive within this
+    header_timeout_s: float = 10.0  # request headers must arrive within this (uvicorn has no such limit)
+    shutdown_timeout_s: float = 30.0  # on SIGTERM, in-flight requests get this long to finish
 
     @property
     def default_model_id(self) -> str:
@@ -38,3 +45,66 @@ def read_tokens(path: Path) -> frozenset[str]:
     if not tokens:
         raise ValueError(f"token file {path} holds no tokens")
     return tokens
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    """`zsc serve`'s options, declared next to the config they fill (config_from_args reads them)."""
+    limits, defaults = Limits(), ServerConfig(models={})
+    parser.add_argument("--model", "-m", action="append", default=[], help="model directory (repeatable; default: the embedded model)")
+    parser.add_argument("--model-id", action="append", default=[],
+                        help="id for each --model, in order (default: the folder name; the embedded model is 'default')")
+    parser.add_argument("--host", default=None, help="bind address (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port (default: %(default)s)")
+    parser.add_argument("--token-file", type=Path, help="file with one accepted bearer token per line")
+    parser.add_argument("--max-labels", type=int, default=limits.max_labels, help="most candidate labels per request (default: %(default)s)")
+    parser.add_argument("--max-inputs", type=int, default=limits.max_inputs, help="most texts per request (default: %(default)s)")
+    parser.add_argument("--max-input-chars", type=int, default=limits.max_input_chars,
+                        help="longest text, in characters (default: %(default)s)")
+    parser.add_argument("--max-body-bytes", type=int, default=limits.max_body_bytes, help="largest request body (default: %(default)s)")
+    parser.add_argument("--max-batch-pairs", type=int, default=defaults.max_batch_pairs,
+                        help="pairs merged into one onnxruntime batch (default: %(default)s)")
+    parser.add_argument("--max-wait-ms", type=float, default=defaults.max_wait_ms,
+                        help="how long a batch waits for more requests (0: merge only what is already queued; default: %(default)s)")
+    parser.add_argument("--max-queue-pairs", type=int, default=defaults.max_queue_pairs,
+                        help="pairs a model may have queued; beyond it requests get 503 with Retry-After (default: %(default)s)")
+    parser.add_argument("--no-batching", action="store_true", help="run each request on its own")
+    parser.add_argument("--cache-entries", type=int, default=defaults.cache_entries,
+                        help="responses kept in the LRU cache (x-use-cache); 0 turns it off (default: %(default)s)")
+    parser.add_argument("--read-timeout", type=float, default=defaults.read_timeout_s,
+                        help="seconds a client has to send its request body; then 408 (default: %(default)s)")
+    parser.add_argument("--header-timeout", type=float, default=defaults.header_timeout_s,
+                        help="seconds a connection has to send a request's headers; then it is closed (default: %(default)s)")
+    parser.add_argument("--shutdown-timeout", type=float, default=defaults.shutdown_timeout_s,
+                        help="on SIGTERM, seconds in-flight requests get to finish (default: %(default)s)")
+
+
+def config_from_args(args: argparse.Namespace) -> ServerConfig:
+    """The ServerConfig that the options of add_serve_arguments describe."""
+    from ..classifier import default_model_path
+
+    paths = [Path(p) for p in args.model] or [default_model_path()]
+    ids = list(args.model_id)
+    if len(ids) > len(paths):
+        raise ValueError("more --model-id than --model")
+    ids += [p.name for p in paths[len(ids):]]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"model ids must be unique, got {ids}")
+    for path in paths:
+        if not path.is_dir():
+            raise FileNotFoundError(f"model directory not found: {path}")
+    return ServerConfig(
+        models=dict(zip(ids, paths)),
+        tokens=read_tokens(args.token_file) if args.token_file else frozenset(),
+        limits=Limits(args.max_labels, args.max_inputs, args.max_input_chars, args.max_body_bytes),
+        batching=not args.no_batching,
+        max_batch_pairs=args.max_batch_pairs,
+        max_wait_ms=args.max_wait_ms,
+        max_queue_pairs=args.max_queue_pairs,
+        cache_entries=args.cache_entries,
+        provider=args.provider,
+        threads=args.threads,
+        batch_size=args.batch_size,
+        read_timeout_s=args.read_timeout,
+        header_timeout_s=args.header_timeout,
+        shutdown_timeout_s=args.shutdown_timeout,
+    )

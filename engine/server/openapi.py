@@ -11,6 +11,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from ..inputs import DEFAULT_TEMPLATE
+
 _RANKED = {"type": "array", "items": {
     "type": "object", "required": ["label", "score"],
     "properties": {"label": {"type": "string"}, "score": {"type": "number"}}}}
@@ -19,7 +21,7 @@ _LEGACY = {"type": "object", "required": ["sequence", "labels", "scores"], "prop
     "labels": {"type": "array", "items": {"type": "string"}},
     "scores": {"type": "array", "items": {"type": "number"}}}}
 _ERROR = {"type": "object", "required": ["error"], "properties": {
-    "error": {"type": "string"}, "estimated_time": {"type": "number"}}}
+    "error": {"type": "string"}, "estimated_time": {"type": "number"}, "request_id": {"type": "string"}}}
 _COMPUTE_HEADERS = {
     "x-compute-time": {"description": "seconds spent computing (0 for a cache hit)", "schema": {"type": "string"}},
     "x-compute-type": {"description": "cpu or cuda", "schema": {"type": "string"}},
@@ -27,11 +29,15 @@ _COMPUTE_HEADERS = {
 }
 
 
-def _error_response(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ERROR}}}
+def _error_response(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": description, "content": {"application/json": {"schema": _ERROR}}}
+    if headers:
+        response["headers"] = headers
+    return response
 
 
-UNAUTHORIZED = {401: _error_response("missing or wrong bearer token")}
+UNAUTHORIZED: dict[int | str, dict[str, Any]] = {401: _error_response("missing or wrong bearer token", {
+    "WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}})}
 
 
 def _flag(name: str, description: str, default: bool, location: str = "header") -> dict[str, Any]:
@@ -50,7 +56,7 @@ def openapi_contract() -> tuple[dict[str, Any], dict[Any, Any], list[dict[str, A
                 "parameters": {"type": "object", "required": ["candidate_labels"], "properties": {
                     "candidate_labels": {"oneOf": [{"type": "array", "items": {"type": "string"}},
                                                    {"type": "string", "description": "comma-separated labels"}]},
-                    "hypothesis_template": {"type": "string", "default": "This example is {}."},
+                    "hypothesis_template": {"type": "string", "default": DEFAULT_TEMPLATE},
                     "multi_label": {"type": "boolean", "default": False}}},
             }}}},
     }
@@ -61,9 +67,11 @@ def openapi_contract() -> tuple[dict[str, Any], dict[Any, Any], list[dict[str, A
         400: _error_response("invalid body or parameters, or over a configured limit"),
         **UNAUTHORIZED,
         404: _error_response("unknown model"),
+        408: _error_response("the request body did not arrive within the read timeout"),
         413: _error_response("body too large"),
-        500: _error_response("unexpected error (details only in the server log)"),
-        503: _error_response("model still loading (with estimated_time) or failed to load"),
+        500: _error_response("the model failed to load (with the reason), or an unexpected error (with a request_id; details in the server log)"),
+        503: _error_response("model still loading (with estimated_time), or its queue is full (with Retry-After)", {
+            "Retry-After": {"description": "seconds to wait before retrying (queue full)", "schema": {"type": "string"}}}),
     }
     parameters = [
         _flag("x-use-cache", "answer from the response cache when the same request was seen", True),

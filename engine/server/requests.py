@@ -6,11 +6,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ..inputs import DEFAULT_TEMPLATE, normalise_labels
+from ..inputs import DEFAULT_TEMPLATE, InputError, normalise_labels
 from .config import Limits
 
 
-class RequestError(ValueError):
+class RequestError(InputError):
     """The client sent something zsc cannot classify; becomes 400 {"error": message}."""
 
 
@@ -35,6 +35,8 @@ def parse_request(body: bytes, limits: Limits) -> ZeroShotRequest:
         data = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise RequestError(f"request body is not valid JSON: {exc}") from exc
+    except RecursionError:  # thousands of nested arrays: the parser's stack, not our bug
+        raise RequestError("request body is not valid JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise RequestError('request body must be a JSON object: {"inputs": ..., "parameters": {...}}')
     inputs = data.get("inputs")

@@ -1,0 +1,190 @@
+"""Stream texts from .jsonl, .csv or .txt files, and decide where results may be written.
+
+Files are read as bytes and decoded a line at a time, so a bad byte is reported with its file
+and line, and a UTF-8 byte-order mark (what Excel writes) is accepted.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+SUPPORTED_SUFFIXES = (".jsonl", ".csv", ".txt")
+_BOM = "\ufeff"
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int  # 1-based line (or, for CSV, the line where the record starts), for messages and output ids
+    text: str
+
+
+class InputFileError(ValueError):
+    """A bad input file or output path: the message names the file (and the line)."""
+
+
+def _text_from(record: dict[str, Any], path: Path, line: int, field: str) -> str:
+    if field not in record:
+        raise InputFileError(f"{path}:{line}: no field {field!r}")
+    value = record[field]
+    if value is None:
+        raise InputFileError(f"{path}:{line}: field {field!r} is null")
+    if not isinstance(value, str):
+        raise InputFileError(f"{path}:{line}: field {field!r} must be a string, got {type(value).__name__}")
+    if not value.strip():
+        raise InputFileError(f"{path}:{line}: field {field!r} is empty")
+    return value
+
+
+def decoded_lines(handle: IO[bytes], path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, text with its line ending) for each line; a BOM on line 1 is dropped."""
+    for number, raw in enumerate(handle, start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputFileError(
+                f"{path}:{number}: not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
+                "save the file as UTF-8"
+            ) from None
+        if number == 1 and line.startswith(_BOM):
+            line = line[1:]
+        yield number, line
+
+
+def _jsonl_rows(lines: Iterator[tuple[int, str]], path: Path, field: str) -> Iterator[Row]:
+    for number, line in lines:
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputFileError(f"{path}:{number}: invalid JSON ({exc.msg} at column {exc.colno})") from None
+        except RecursionError:
+            raise InputFileError(f"{path}:{number}: invalid JSON (nested too deeply)") from None
+        if not isinstance(record, dict):
+            raise InputFileError(f"{path}:{number}: expected a JSON object with a {field!r} field")
+        yield Row(number, _text_from(record, path, number, field))
+
+
+def _csv_rows(lines: Iterator[tuple[int, str]], path: Path, field: str) -> Iterator[Row]:
+    # csv counts physical lines itself (line_num); strict=True makes an unterminated quote an error
+    # instead of swallowing the rest of the file into one field.
+    reader = csv.reader((line for _, line in lines), strict=True)
+    start = 1
+    try:
+        header = next(reader, None)
+        if header is None or field not in header:
+            raise InputFileError(f"{path}: no column {field!r} (columns: {header or []})")
+        column = header.index(field)
+        start = reader.line_num + 1
+        for record in reader:
+            if record:  # a blank line
+                if len(record) != len(header):
+                    raise InputFileError(f"{path}:{start}: {len(record)} fields, but the header has {len(header)}")
+                yield Row(start, _text_from({field: record[column]}, path, start, field))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        reason = "a quoted field is never closed" if "unexpected end of data" in str(exc) else str(exc)
+        raise InputFileError(f"{path}:{start}: malformed CSV record starting here ({reason})") from None
+
+
+def _txt_rows(lines: Iterator[tuple[int, str]]) -> Iterator[Row]:
+    # One text per line; blank lines separate nothing and are skipped.
+    for number, line in lines:
+        text = line.rstrip("\r\n")
+        if text.strip():
+            yield Row(number, text)
+
+
+def read_rows(path: Path, handle: IO[bytes], text_field: str) -> Iterator[Row]:
+    suffix = path.suffix.lower()
+    lines = decoded_lines(handle, path)
+    if suffix == ".jsonl":
+        return _jsonl_rows(lines, path, text_field)
+    if suffix == ".csv":
+        return _csv_rows(lines, path, text_field)
+    if suffix == ".txt":
+        return _txt_rows(lines)
+    raise InputFileError(f"{path}: unsupported file type {suffix!r}; use one of {', '.join(SUPPORTED_SUFFIXES)}")
+
+
+def chunked(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
+    chunk: list[Row] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def open_input(path: Path) -> IO[bytes]:
+    if path.is_dir():
+        raise InputFileError(f"{path}: is a directory, not a file")
+    if not path.exists():
+        raise InputFileError(f"{path}: no such file")
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise InputFileError(f"{path}: unsupported file type {path.suffix.lower()!r}; use one of {', '.join(SUPPORTED_SUFFIXES)}")
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot open ({exc.strerror})") from None
+
+
+def count_lines(path: Path, block: int = 1 << 20) -> int:
+    """Lines in a regular file (a fast estimate of its rows, for the progress bar's total)."""
+    if not path.is_file():
+        return 0
+    count = 0
+    with open(path, "rb") as handle:
+        while data := handle.read(block):
+            count += data.count(b"\n")
+    return count
+
+
+@dataclass(frozen=True)
+class OutputTarget:
+    """Where results go: ``path`` is written through ``partial`` and renamed into place, unless
+    ``direct`` (a device or pipe, written as it is); ``path`` None means standard output."""
+
+    path: Path | None
+    direct: bool = False
+
+    @property
+    def partial(self) -> Path | None:
+        if self.path is None or self.direct:
+            return None
+        return self.path.with_name(self.path.name + ".partial")
+
+
+def resolve_output(output: Path | None, input_path: Path) -> OutputTarget:
+    """Check an --output path before any work: refuse what would destroy data.
+
+    A symlink is followed (its target is replaced, the link stays); a device or pipe such as
+    /dev/stdout is written to directly; the input file, a directory or a missing folder is an error.
+    """
+    if output is None:
+        return OutputTarget(None)
+    try:
+        mode = output.stat().st_mode  # follows symlinks: the mode of what would be written
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise InputFileError(f"--output {output}: cannot use it ({exc.strerror})") from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise InputFileError(f"--output {output}: is a directory; give a file name")
+    if mode is not None and not stat.S_ISREG(mode):
+        return OutputTarget(output, direct=True)  # /dev/stdout, /dev/null, a named pipe
+    target = Path(os.path.realpath(output))
+    if mode is not None and input_path.exists() and os.path.samefile(target, input_path):
+        raise InputFileError(f"--output {output} is the input file; writing it would destroy the input")
+    if mode is None and not target.parent.is_dir():
+        raise InputFileError(f"--output {output}: folder {target.parent} does not exist")
+    return OutputTarget(target)

@@ -1,0 +1,72 @@
+"""`zsc export`: registered into the zsc command line through the "zsc.commands" entry point,
+so the engine's CLI never imports zsc.export. Thin: it parses, then calls export_model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from .presets import OPTIMIZE_CHOICES, QUANTIZE_CHOICES
+
+DEFAULT_VALIDATION_SIZE = 256
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    export = subparsers.add_parser("export", help="export a Hugging Face NLI checkpoint (needs zsc[export])")
+    export.add_argument("source", help="local Hugging Face model directory or hub id")
+    export.add_argument("output", type=Path, help="model directory to write")
+    export.add_argument("--quantize", choices=QUANTIZE_CHOICES, default="int8",
+                        help="int8: per-row activations, batch-invariant, calibrated on --validation-data; "
+                             "int8-dynamic: onnxruntime's dynamic int8, a little faster but a text's scores depend on "
+                             "the other texts in its batch; fp16: for the CUDA provider; none: fp32 (default: %(default)s)")
+    export.add_argument("--optimize", choices=OPTIMIZE_CHOICES, default="O2", help="onnxruntime fusions (default: %(default)s)")
+    export.add_argument("--preset", default="auto",
+                        help="int8 preset: auto (from this CPU), avx512_vnni, avx2 or arm64; avx2 graphs run correctly "
+                             "on every CPU (default: %(default)s)")
+    export.add_argument("--all-tokens", action="store_true",
+                        help="keep the last layer running on every token (by default only the pooled first token, when that is exact)")
+    export.add_argument("--opset", type=int, help="ONNX opset (default: optimum's choice)")
+    export.add_argument("--validation-data", type=Path,
+                        help="JSON lines with premise/hypothesis for the parity report and int8 calibration")
+    export.add_argument("--validation-size", type=int, default=DEFAULT_VALIDATION_SIZE,
+                        help="pairs to read from --validation-data (default: %(default)s)")
+    export.add_argument("--force", action="store_true", help="replace an existing output directory")
+    export.add_argument("--allow-no-entailment", action="store_true", help="accept a model without an entailment label")
+    export.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        from .api import export_model, require_export_stack
+
+        require_export_stack()
+    except ImportError as exc:
+        raise ValueError(str(exc)) from exc
+    pairs = read_validation_pairs(args.validation_data, args.validation_size) if args.validation_data else None
+    manifest = export_model(
+        args.source, args.output, quantize=args.quantize, optimize=args.optimize, preset=args.preset,
+        first_token_only=not args.all_tokens, force=args.force, allow_no_entailment=args.allow_no_entailment,
+        validation_pairs=pairs, opset=args.opset,
+    )
+    print(json.dumps({"output": str(args.output), "precision": manifest.precision,
+                      "quantization_preset": manifest.quantization_preset, "parity": manifest.parity}, indent=2))
+    return 0
+
+
+def read_validation_pairs(path: Path, size: int) -> list[tuple[str, str]]:
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    pairs: list[tuple[str, str]] = []
+    with open(path, encoding="utf-8-sig") as handle:
+        for number, line in enumerate(handle, start=1):
+            if len(pairs) >= size:
+                break
+            try:
+                record = json.loads(line)
+                pairs.append((str(record["premise"]), str(record["hypothesis"])))
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise ValueError(f"{path}:{number}: expected JSON with premise and hypothesis ({exc})") from exc
+    if not pairs:
+        raise ValueError(f"{path} holds no premise/hypothesis pairs")
+    return pairs

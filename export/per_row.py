@@ -1,0 +1,335 @@
+"""Batch-invariant 8-bit: int8 weights per output channel, activations quantised per row.
+
+Dynamic int8 (onnxruntime's ``quantize_dynamic``) computes one activation scale for a whole
+batch tensor, so a text's scores move with its batch-mates and one outlier token coarsens
+every other token's grid. This pass gives each row (one token of one pair) its own scale:
+
+    s = max|x_row| / 127,  x_q = round(x / s) + 128 (uint8, zero point 128)
+    y = MatMulIntegerToFloat(x_q, W_q, a_zero=128, b_scale=w_scale) * s
+
+The integer product is exact, so a row's result depends on that row alone: the scores of a
+text never depend on what else is in the batch. Inputs that come out of GELU/ReLU are one-sided,
+so their rows use an asymmetric grid (a zero point per row) instead of wasting half the levels. It keeps onnxruntime's integer GEMM
+(MLAS) and adds only a few element-wise ops per MatMul.
+
+The weight type follows the CPU (see presets): AVX2 without VNNI multiplies u8 x s8 pairs
+into saturating int16 (``vpmaddubsw``), so there the weights are stored as uint8 with a zero
+point of 128 (the u8 x u8 kernel widens to int16 first and cannot saturate), keeping all
+8 bits instead of the 7 that ``reduce_range`` leaves. VNNI and arm64 use int8 weights.
+
+The fused ``Attention`` op keeps its QKV projection inside, where no per-row scheme can
+reach it; it is split into one MatMul (quantised like the others) and ``MultiHeadAttention``.
+The word-embedding table is stored as int8 with one scale per row (token), gathered and then
+scaled. Everything else (layer norms, biases, the classification head) stays fp32.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+logger = logging.getLogger("zsc.export")
+
+# Tables smaller than this (position and token-type embeddings) are not worth quantising.
+MIN_GATHER_ELEMENTS = 1 << 20
+_SCALE_FLOOR = 1e-12  # an all-zero row gets this scale and quantises to the zero point
+_ACT_LEVELS = 127.0
+_ZERO_POINT = 128
+QUANTIZE_OPSET = 21
+# Attention attributes that MultiHeadAttention reproduces; anything else keeps the fused op.
+_SPLITTABLE_ATTENTION_ATTRS = {"num_heads", "mask_filter_value", "scale"}
+
+
+@dataclass(frozen=True)
+class QuantWeight:
+    """Initializer names of one quantised weight (K rows, N columns)."""
+
+    q: str  # uint8 or int8 values
+    scale: str  # float (N,): one scale per output column
+    zero: str  # (N,): the stored zero point (128 for uint8, 0 for int8)
+    column_sums: str  # float (N,): scale * sum over K of the signed values, for an activation zero point
+    rows: int
+
+
+@dataclass
+class _Rewrite:
+    """New nodes and initializers collected while walking the graph."""
+
+    prefix_count: int = 0
+    initializers: list[Any] = field(default_factory=list)
+    constants: dict[str, str] = field(default_factory=dict)  # shared scalar constants, by key
+
+    def name(self, base: str) -> str:
+        self.prefix_count += 1
+        return f"zsc_pr{self.prefix_count}_{base}"
+
+
+def quantize_per_row(graph_path: Path, out_path: Path, weight_type: str, keep_fp32: Collection[str] = (),
+                     smoothing: dict[str, np.ndarray] | None = None) -> dict[str, int]:
+    """Rewrite ``graph_path`` (fp32, optionally fused) into per-row 8-bit at ``out_path``.
+
+    ``weight_type`` is ``"uint8"`` (AVX2) or ``"int8"`` (VNNI, arm64); nodes named in ``keep_fp32``
+    stay as they are. Returns counts of what was quantised, for the log and the manifest.
+    """
+    import onnx
+
+    if weight_type not in ("uint8", "int8"):
+        raise ValueError(f"weight_type must be 'uint8' or 'int8', got {weight_type!r}")
+    model = _at_opset(onnx.load(str(graph_path)), QUANTIZE_OPSET)
+    counts = rewrite_model(model, weight_type, keep_fp32, smoothing or {})
+    _ensure_opsets(model)
+    onnx.save(model, str(out_path))
+    logger.info("per-row int8: %s", counts)
+    return counts
+
+
+def rewrite_model(model: Any, weight_type: str, keep_fp32: Collection[str] = (), smoothing: dict[str, np.ndarray] | None = None) -> dict[str, int]:
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    weights = {t.name: t for t in graph.initializer}
+    rewrite = _Rewrite()
+    counts = {"matmul": 0, "attention_split": 0, "gather": 0}
+    replaced_weights: set[str] = set()
+    new_nodes: list[Any] = []
+    quantised: dict[str, QuantWeight] = {}  # weight (and smoothing) -> its quantised initializers
+    divided: dict[str, str] = {}  # activation -> the same divided by its smoothing factors
+    smoothing = smoothing or {}
+
+    def quantised_weight(name: str, activation: str) -> QuantWeight:
+        key = f"{name}@{activation}" if activation in smoothing else name
+        if key not in quantised:
+            array = numpy_helper.to_array(weights[name]).astype(np.float32)
+            if activation in smoothing:
+                array = array * smoothing[activation][:, None]
+            quantised[key] = _add_weight(rewrite, key.replace("@", "_s_").replace("/", "_"), array, weight_type)
+            replaced_weights.add(name)
+        return quantised[key]
+
+    def smoothed(activation: str) -> str:
+        """The activation divided by its smoothing factors (SmoothQuant), computed once per activation."""
+        if activation not in smoothing:
+            return activation
+        if activation not in divided:
+            divided[activation] = rewrite.name("smoothed")
+            inverse = _constant(rewrite, f"inv_smooth_{divided[activation]}", (1.0 / smoothing[activation]).astype(np.float32))
+            new_nodes.append(helper.make_node("Mul", [activation, inverse], [divided[activation]]))
+        return divided[activation]
+
+    one_sided = _one_sided_activations(graph)
+    for node in graph.node:
+        if node.name in keep_fp32:
+            new_nodes.append(node)
+        elif node.op_type == "MatMul" and _is_2d_weight(node.input[1], weights):
+            new_nodes.extend(_per_row_matmul(rewrite, smoothed(node.input[0]), quantised_weight(node.input[1], node.input[0]),
+                                             node.output[0], asymmetric=node.input[0] in one_sided))
+            counts["matmul"] += 1
+        elif node.op_type == "Attention" and node.domain == "com.microsoft" and _splittable(node, weights):
+            qkv = rewrite.name("qkv")
+            new_nodes.extend(_per_row_matmul(rewrite, smoothed(node.input[0]), quantised_weight(node.input[1], node.input[0]), qkv))
+            new_nodes.extend(_multi_head_attention(rewrite, node, qkv))
+            replaced_weights.add(node.input[1])
+            counts["attention_split"] += 1
+            counts["matmul"] += 1
+        elif node.op_type == "Gather" and _is_big_table(node.input[0], weights):
+            new_nodes.extend(_per_row_gather(rewrite, node, numpy_helper.to_array(weights[node.input[0]])))
+            replaced_weights.add(node.input[0])
+            counts["gather"] += 1
+        else:
+            new_nodes.append(node)
+    del graph.node[:]
+    graph.node.extend(new_nodes)
+    still_read = {name for node in graph.node for name in node.input}
+    kept = [t for t in graph.initializer if t.name not in replaced_weights or t.name in still_read]
+    del graph.initializer[:]
+    graph.initializer.extend(kept + rewrite.initializers)
+    return counts
+
+
+# Ops whose outputs are (almost) one-sided: GELU's minimum is -0.17, ReLU's 0.
+_ONE_SIDED_OPS = {"BiasGelu", "Gelu", "FastGelu", "QuickGelu", "Relu"}
+
+
+def _one_sided_activations(graph: Any) -> set[str]:
+    """Tensors produced by GELU/ReLU, fused or not (an unfused GELU ends in the act_fn's Mul)."""
+    found = set()
+    for node in graph.node:
+        if node.op_type in _ONE_SIDED_OPS or (node.op_type == "Mul" and "act_fn" in node.name):
+            found.update(node.output)
+    return found
+
+
+def _is_2d_weight(name: str, weights: dict[str, Any]) -> bool:
+    tensor = weights.get(name)
+    return tensor is not None and len(tensor.dims) == 2 and tensor.data_type == 1  # FLOAT
+
+
+def _is_big_table(name: str, weights: dict[str, Any]) -> bool:
+    return _is_2d_weight(name, weights) and int(np.prod(weights[name].dims)) >= MIN_GATHER_ELEMENTS
+
+
+def _splittable(node: Any, weights: dict[str, Any]) -> bool:
+    """A plain self-attention: constant QKV weight and bias, optional 1-D/2-D mask, no past."""
+    attrs = {a.name for a in node.attribute}
+    inputs = list(node.input)
+    return (
+        attrs <= _SPLITTABLE_ATTENTION_ATTRS
+        and 3 <= len(inputs) <= 4
+        and _is_2d_weight(inputs[1], weights)
+        and inputs[2] in weights
+        and weights[inputs[1]].dims[1] % 3 == 0
+    )
+
+
+def _constant(rewrite: _Rewrite, key: str, array: np.ndarray) -> str:
+    from onnx import numpy_helper
+
+    if key not in rewrite.constants:
+        name = f"zsc_pr_const_{key}"
+        rewrite.initializers.append(numpy_helper.from_array(array, name))
+        rewrite.constants[key] = name
+    return rewrite.constants[key]
+
+
+def _add_weight(rewrite: _Rewrite, name: str, weight: np.ndarray, weight_type: str) -> QuantWeight:
+    """Symmetric per-output-channel 8-bit weights; uint8 storage shifts them by 128."""
+    from onnx import numpy_helper
+
+    scale = np.maximum(np.abs(weight).max(axis=0), _SCALE_FLOOR) / 127.0
+    q = np.clip(np.round(weight / scale), -127, 127).astype(np.int16)
+    columns = weight.shape[1]
+    column_sums = (q.astype(np.float64).sum(axis=0) * scale).astype(np.float32)
+    if weight_type == "uint8":
+        stored, zero = (q + _ZERO_POINT).astype(np.uint8), np.full(columns, _ZERO_POINT, np.uint8)
+    else:
+        stored, zero = q.astype(np.int8), np.zeros(columns, np.int8)
+    names = QuantWeight(f"{name}_zsc_q", f"{name}_zsc_scale", f"{name}_zsc_zero", f"{name}_zsc_colsum", weight.shape[0])
+    rewrite.initializers += [
+        numpy_helper.from_array(stored, names.q),
+        numpy_helper.from_array(scale.astype(np.float32), names.scale),
+        numpy_helper.from_array(zero, names.zero),
+        numpy_helper.from_array(column_sums, names.column_sums),
+    ]
+    return names
+
+
+def _per_row_matmul(rewrite: _Rewrite, x: str, weight: QuantWeight, y: str, asymmetric: bool = False) -> list[Any]:
+    """y = x (..., K) @ W (K, N), with one activation scale per row of x (a block of K values).
+
+    Symmetric rows (zero point 128) suit centred activations such as layer-norm outputs.
+    ``asymmetric`` rows map [min, max] onto all 256 levels with a zero point per row, for
+    one-sided activations (GELU outputs, at least -0.17), where a symmetric grid would leave
+    half its levels unused. MatMulIntegerToFloat takes only a scalar activation zero point, so
+    the product runs with zero point 0 and z_row * column_sums is subtracted afterwards.
+    """
+    from onnx import helper
+
+    last = _constant(rewrite, "i64_minus_one", np.array([-1], np.int64))
+    floor = _constant(rewrite, "floor", np.array(_SCALE_FLOOR, np.float32))
+    one = _constant(rewrite, "one", np.array(1.0, np.float32))
+    n = rewrite.name
+    scale, zeros, xq, prod = n("scale"), n("zeros"), n("xq"), n("prod")
+    if asymmetric:
+        high, low, high0, low0, span, raw, neg_low, zero_raw, zero_f = (
+            n(p) for p in ("high", "low", "high0", "low0", "span", "raw_scale", "neg_low", "zero_raw", "zero_f"))
+        zero_scalar = _constant(rewrite, "f32_zero", np.array(0.0, np.float32))
+        inv_range = _constant(rewrite, "inv_u8_levels", np.array(1.0 / 255.0, np.float32))
+        u8_zero = _constant(rewrite, "u8_zero", np.array(0, np.uint8))
+        shifted, correction = n("shifted"), n("correction")
+        return [
+            helper.make_node("ReduceMax", [x, last], [high], keepdims=1),
+            helper.make_node("ReduceMin", [x, last], [low], keepdims=1),
+            # The grid must hold 0 exactly (padding rows, ReLU zeros).
+            helper.make_node("Max", [high, zero_scalar], [high0]),
+            helper.make_node("Min", [low, zero_scalar], [low0]),
+            helper.make_node("Sub", [high0, low0], [span]),
+            helper.make_node("Mul", [span, inv_range], [raw]),
+            helper.make_node("Max", [raw, floor], [scale]),
+            helper.make_node("Neg", [low0], [neg_low]),
+            helper.make_node("Div", [neg_low, scale], [zero_raw]),
+            helper.make_node("Round", [zero_raw], [zero_f]),
+            helper.make_node("Cast", [zero_f], [zeros], to=2),  # UINT8
+            helper.make_node("QuantizeLinear", [x, scale, zeros], [xq], axis=-1, block_size=weight.rows),
+            helper.make_node("MatMulIntegerToFloat", [xq, weight.q, one, weight.scale, u8_zero, weight.zero], [prod], domain="com.microsoft"),
+            helper.make_node("Mul", [zero_f, weight.column_sums], [correction]),
+            helper.make_node("Sub", [prod, correction], [shifted]),
+            helper.make_node("Mul", [shifted, scale], [y]),
+        ]
+    inv_levels = _constant(rewrite, "inv_levels", np.array(1.0 / _ACT_LEVELS, np.float32))
+    zero = _constant(rewrite, "act_zero", np.array(_ZERO_POINT, np.uint8))
+    absx, peak, raw, zshape = n("abs"), n("peak"), n("raw_scale"), n("zshape")
+    return [
+        helper.make_node("Abs", [x], [absx]),
+        helper.make_node("ReduceMax", [absx, last], [peak], keepdims=1),
+        helper.make_node("Mul", [peak, inv_levels], [raw]),
+        helper.make_node("Max", [raw, floor], [scale]),
+        helper.make_node("Shape", [scale], [zshape]),
+        helper.make_node("Expand", [zero, zshape], [zeros]),
+        # Blocked quantisation (opset 21) with one block per row: a scale per row, no reshapes.
+        helper.make_node("QuantizeLinear", [x, scale, zeros], [xq], axis=-1, block_size=weight.rows),
+        helper.make_node("MatMulIntegerToFloat", [xq, weight.q, one, weight.scale, zero, weight.zero], [prod], domain="com.microsoft"),
+        helper.make_node("Mul", [prod, scale], [y]),
+    ]
+
+
+def _multi_head_attention(rewrite: _Rewrite, node: Any, qkv: str) -> list[Any]:
+    """The fused Attention's core, fed by the projected QKV (bias added inside, as before)."""
+    from onnx import helper
+
+    n = rewrite.name
+    q, k, v = n("q"), n("k"), n("v")
+    inputs = [q, k, v, node.input[2]] + ([node.input[3]] if len(node.input) > 3 and node.input[3] else [])
+    attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    return [
+        helper.make_node("Split", [qkv], [q, k, v], axis=-1, num_outputs=3),
+        helper.make_node("MultiHeadAttention", inputs, list(node.output), domain="com.microsoft", **attrs),
+    ]
+
+
+def _per_row_gather(rewrite: _Rewrite, node: Any, table: np.ndarray) -> list[Any]:
+    """Embedding lookup from an int8 table with one scale per row (token)."""
+    from onnx import helper, numpy_helper
+
+    table = table.astype(np.float32)
+    scale = np.maximum(np.abs(table).max(axis=1), _SCALE_FLOOR) / 127.0
+    q = np.clip(np.round(table / scale[:, None]), -127, 127).astype(np.int8)
+    q_name, s_name = f"{node.input[0]}_zsc_q", f"{node.input[0]}_zsc_scale"
+    rewrite.initializers += [numpy_helper.from_array(q, q_name), numpy_helper.from_array(scale.astype(np.float32), s_name)]
+    n = rewrite.name
+    rows, row_scale, as_float, scale_col = n("rows"), n("row_scale"), n("rows_f"), n("row_scale_col")
+    last_axis = _constant(rewrite, "i64_minus_one", np.array([-1], np.int64))
+    return [
+        helper.make_node("Gather", [q_name, node.input[1]], [rows], axis=0),
+        helper.make_node("Gather", [s_name, node.input[1]], [row_scale], axis=0),
+        helper.make_node("Cast", [rows], [as_float], to=1),
+        helper.make_node("Unsqueeze", [row_scale, last_axis], [scale_col]),
+        helper.make_node("Mul", [as_float, scale_col], list(node.output)),
+    ]
+
+
+def _at_opset(model: Any, version: int) -> Any:
+    """The model at ``version`` of the default domain (blocked QuantizeLinear needs 21)."""
+    from onnx import version_converter
+
+    current = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
+    if current is None or current >= version:
+        return model
+    try:
+        return version_converter.convert_version(model, version)
+    except Exception as exc:  # the converter raises bare RuntimeErrors for ops it cannot move
+        raise ValueError(f"per-row int8 needs opset {version}; converting this opset-{current} graph failed ({exc}); "
+                         f"export with --opset {version}") from exc
+
+
+def _ensure_opsets(model: Any) -> None:
+    """Split with num_outputs needs opset 18, blocked QuantizeLinear 21; the contrib ops need com.microsoft."""
+    from onnx import helper
+
+    domains = {o.domain: o for o in model.opset_import}
+    if "com.microsoft" not in domains:
+        model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
