@@ -51,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_runtime_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--provider", choices=["auto", "cpu", "cuda"], default="auto",
-                        help="onnxruntime execution provider; auto uses CUDA when onnxruntime-gpu offers it (default: %(default)s)")
+                        help="onnxruntime execution provider; auto uses CUDA when onnxruntime-gpu offers it and the graph suits it "
+                             "(int8 graphs stay on the CPU) (default: %(default)s)")
     parser.add_argument("--threads", type=int, help="onnxruntime intra-op threads (default: all cores)")
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="pairs per onnxruntime batch (default: %(default)s)")
 
