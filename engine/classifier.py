@@ -128,15 +128,7 @@ class ZeroShotClassifier:
         model_dir = load_model_directory(local, verify=verify)
         manifest = model_dir.manifest
         warn_if_int8_saturates(manifest.precision, manifest.quantization_preset, provider)
-        encoder = PairEncoder.from_file(model_dir.tokenizer_path, manifest.max_length, manifest.pad_token_id)
-        session = create_session(model_dir.model_path, provider, threads, num_labels=len(manifest.id2label),
-                                 precision=manifest.precision)
-        if manifest.input_names and set(manifest.input_names) != set(session.input_names):
-            raise ValueError(
-                f"{model_dir.path}: {MANIFEST_NAME} lists inputs {manifest.input_names} but the graph takes "
-                f"{list(session.input_names)}; the manifest does not describe this graph"
-            )
-        return cls(model_dir, session, encoder, batch_size, max_batch_tokens)
+        return cls.from_graph(model_dir.model_path, model_dir.tokenizer_path, manifest, provider, threads, batch_size, max_batch_tokens)
 
     @classmethod
     def default(cls, **kwargs: Any) -> ZeroShotClassifier:
@@ -156,11 +148,16 @@ class ZeroShotClassifier:
         batch_size: int = DEFAULT_BATCH_SIZE,
         max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
     ) -> ZeroShotClassifier:
-        """A classifier over a graph and tokenizer that are not (yet) a model directory, as the
-        exporter checks and calibrates them before it writes one."""
+        """A classifier over a graph, a tokenizer and a manifest: those of a model directory
+        (``from_pretrained``), or ones the exporter checks and calibrates before it writes one."""
         graph = Path(graph)
         encoder = PairEncoder.from_file(tokenizer, manifest.max_length, manifest.pad_token_id)
         session = create_session(graph, provider, threads, num_labels=len(manifest.id2label), precision=manifest.precision)
+        if manifest.input_names and set(manifest.input_names) != set(session.input_names):
+            raise ValueError(
+                f"{graph.parent}: {MANIFEST_NAME} lists inputs {manifest.input_names} but the graph takes "
+                f"{list(session.input_names)}; the manifest does not describe this graph"
+            )
         return cls(ModelDirectory(graph.parent, manifest), session, encoder, batch_size, max_batch_tokens)
 
     @property

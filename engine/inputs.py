@@ -88,57 +88,53 @@ def normalise_texts(inputs: str | Sequence[str] | None) -> tuple[list[str], bool
     return _string_items(inputs, "inputs"), False
 
 
-def check_template(template: object) -> str:
-    """The template, if it is an ordinary one: text with ``{}`` (or ``{0}``) where the label goes.
+def _not_formatted(template: str, reason: str) -> InputError:
+    return InputError(
+        f'The provided hypothesis_template "{template}" could not be formatted with the target labels ({reason}). '
+        "Make sure the passed template includes formatting syntax such as {} where the label should go."
+    )
+
+
+def label_fields(template: str) -> int:
+    """How many times the label goes into ``template``, if it is an ordinary template: text with
+    ``{}`` (or ``{0}``, repeatable) where the label goes.
 
     transformers calls ``template.format(label)``. Everything else ``str.format`` can do (format
     specs such as ``{:>100000000}``, conversions ``{!r}``, attribute and index lookups ``{0.x}``,
     named fields) is refused here, before any work: it is never needed to place a label, and it
     makes a tiny request cost gigabytes. Literal braces ``{{ }}`` stay allowed.
     """
-    if not isinstance(template, str):
-        raise InputTypeError(f"hypothesis_template must be a string, got {_type_name(template)}")
     if len(template) > MAX_HYPOTHESIS_CHARS:
         raise InputError(f"hypothesis_template is {len(template)} characters long; at most {MAX_HYPOTHESIS_CHARS} are allowed")
-    fields = 0
     try:
-        parsed = list(string.Formatter().parse(template))
+        fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(template) if name is not None]
     except ValueError as exc:  # a lone "{" or "}"
-        raise InputError(
-            f'The provided hypothesis_template "{template}" could not be formatted with the target labels ({exc}). '
-            "Make sure the passed template includes formatting syntax such as {} where the label should go."
-        ) from None
-    for _, field_name, format_spec, conversion in parsed:
-        if field_name is None:
-            continue
-        if field_name not in ("", "0") or format_spec or conversion:
-            spec = "{" + field_name + ("!" + conversion if conversion else "") + (":" + format_spec if format_spec else "") + "}"
+        raise _not_formatted(template, str(exc)) from None
+    for name, spec, conversion in fields:
+        if name not in ("", "0") or spec or conversion:
+            shown = "{" + name + ("!" + conversion if conversion else "") + (":" + spec if spec else "") + "}"
             raise InputError(
-                f'hypothesis_template "{template}" uses {spec}; only {{}} (or {{0}}) may stand where the label goes, '
+                f'hypothesis_template "{template}" uses {shown}; only {{}} (or {{0}}) may stand where the label goes, '
                 "without format specs, conversions or field names (write {{ and }} for literal braces)"
             )
-        fields += 1
-    if fields == 0:
+    if not fields:
         raise InputError(_NOT_FORMATTABLE.format(template=template))
-    if fields > 1 and any(name == "" for _, name, _, _ in parsed if name is not None):
+    if len(fields) > 1 and any(name == "" for name, _, _ in fields):
         # "{} {}" asks str.format for two arguments: transformers fails with IndexError.
-        raise InputError(
-            f'The provided hypothesis_template "{template}" could not be formatted with the target labels '
-            "(Replacement index 1 out of range for positional args tuple). "
-            "Make sure the passed template includes formatting syntax such as {} where the label should go."
-        )
-    return template
+        raise _not_formatted(template, "Replacement index 1 out of range for positional args tuple")
+    return len(fields)
 
 
 def hypotheses_for(labels: list[str], template: object) -> list[str]:
     """One hypothesis per label, each bounded in size before it is built."""
-    checked = check_template(template)
-    fields = sum(1 for _, name, _, _ in string.Formatter().parse(checked) if name is not None)
+    if not isinstance(template, str):
+        raise InputTypeError(f"hypothesis_template must be a string, got {_type_name(template)}")
+    fields = label_fields(template)
     for i, label in enumerate(labels):
-        size = len(checked) + fields * len(label)
+        size = len(template) + fields * len(label)
         if size > MAX_HYPOTHESIS_CHARS:
             raise InputError(
                 f"the hypothesis for candidate_labels[{i}] would be {size} characters long; at most "
                 f"{MAX_HYPOTHESIS_CHARS} are allowed (shorten the label or the template)"
             )
-    return [checked.format(label) for label in labels]
+    return [template.format(label) for label in labels]

@@ -9,32 +9,26 @@ come from the fp32 graph on real NLI pairs, counting real (unpadded) tokens only
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from zsc.engine import Manifest, PairEncoder
+
+from .per_row import quantised_inputs
 
 SMOOTHING_ALPHA = 0.5  # SmoothQuant's default; 0.3-0.7 measured within noise on AG News (bench-int8)
 _FLOOR = 1e-5
 _BATCH = 16
 
 
-def quantised_inputs(model) -> dict[str, str]:
-    """Activation name -> weight name, for every MatMul/Attention the per-row pass quantises."""
-    weights = {t.name: t for t in model.graph.initializer}
-    found = {}
-    for node in model.graph.node:
-        if node.op_type in ("MatMul", "Attention") and node.input[1] in weights and len(weights[node.input[1]].dims) == 2:
-            found[node.input[0]] = node.input[1]
-    return found
+def activation_peaks(model: Any, encoder: PairEncoder, pairs: list[tuple[str, str]]) -> dict[str, np.ndarray]:
+    """Per-channel max |activation| of every quantised input, over the pairs' real tokens.
 
-
-def activation_peaks(graph: Path, encoder: PairEncoder, pairs: list[tuple[str, str]]) -> dict[str, np.ndarray]:
-    """Per-channel max |activation| of every quantised input, over the pairs' real tokens."""
+    ``model`` (an onnx ModelProto) gets those inputs added as graph outputs, to be read back."""
     import onnx
     import onnxruntime as ort
 
-    model = onnx.load(str(graph))
     names = list(quantised_inputs(model))
     for name in names:
         model.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
@@ -66,7 +60,7 @@ def smoothing_factors(graph: Path, tokenizer: Path, manifest: Manifest, pairs: l
     weight_of = quantised_inputs(model)
     factors = {}
     encoder = PairEncoder.from_file(tokenizer, manifest.max_length, manifest.pad_token_id)
-    for activation, peak in activation_peaks(graph, encoder, pairs).items():
+    for activation, peak in activation_peaks(model, encoder, pairs).items():
         weight = numpy_helper.to_array(weights[weight_of[activation]])
         weight_peak = np.abs(weight).max(axis=1)
         factors[activation] = (np.maximum(peak, _FLOOR) ** alpha / np.maximum(weight_peak, _FLOOR) ** (1 - alpha)).astype(np.float32)

@@ -155,6 +155,19 @@ def rewrite_model(model: Any, weight_type: str, keep_fp32: Collection[str] = (),
 _ONE_SIDED_OPS = {"BiasGelu", "Gelu", "FastGelu", "QuickGelu", "Relu"}
 
 
+def quantised_inputs(model: Any) -> dict[str, str]:
+    """Activation name -> weight name, for every MatMul/Attention this pass quantises (what
+    calibration measures)."""
+    weights = {t.name: t for t in model.graph.initializer}
+    found = {}
+    for node in model.graph.node:
+        if (node.op_type == "MatMul" and _is_2d_weight(node.input[1], weights)) or (
+            node.op_type == "Attention" and node.domain == "com.microsoft" and _splittable(node, weights)
+        ):
+            found[node.input[0]] = node.input[1]
+    return found
+
+
 def _one_sided_activations(graph: Any) -> set[str]:
     """Tensors produced by GELU/ReLU, fused or not (an unfused GELU ends in the act_fn's Mul)."""
     found = set()

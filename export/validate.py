@@ -75,7 +75,8 @@ def batch_invariance(graph: Path, tokenizer_path: Path, manifest: Manifest, pair
     """
     premises, hypotheses = [p for p, _ in pairs], [h for _, h in pairs]
     together = ZeroShotClassifier.from_graph(graph, tokenizer_path, manifest, batch_size=len(pairs), max_batch_tokens=1 << 30)
-    alone = ZeroShotClassifier.from_graph(graph, tokenizer_path, manifest, batch_size=1)
+    # The same session and encoder, planned one pair per batch.
+    alone = ZeroShotClassifier(together.model_dir, together.session, together.encoder, batch_size=1)
     return float(np.abs(together.nli_logits(premises, hypotheses) - alone.nli_logits(premises, hypotheses)).max())
 
 

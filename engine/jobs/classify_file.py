@@ -54,9 +54,11 @@ def classify_file(
     partial = target.partial
     sink: IO[str] = sys.stdout if target.path is None else open(partial or target.path, "w", encoding="utf-8")
     count = 0
-    # Rows, not bytes; no bar at all when stderr is a file or pipe (no \r noise in logs).
-    bar = progress_bar(total=count_lines(input_path) or None, unit="rows", desc=input_path.name, file=sys.stderr,
-                       disable=not sys.stderr.isatty(), smoothing=0.1)
+    # Rows, not bytes; no bar at all when stderr is a file or pipe (no \r noise in logs), and then
+    # no extra pass over the file to count its lines either.
+    shown = sys.stderr.isatty()
+    bar = progress_bar(total=(count_lines(input_path) or None) if shown else None, unit="rows", desc=input_path.name,
+                       file=sys.stderr, disable=not shown, smoothing=0.1)
     try:
         with handle, bar:
             for rows in chunked(read_rows(input_path, handle, text_field), chunk_size):

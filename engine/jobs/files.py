@@ -10,12 +10,11 @@ import csv
 import json
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-SUPPORTED_SUFFIXES = (".jsonl", ".csv", ".txt")
 _BOM = "\ufeff"
 
 
@@ -94,24 +93,31 @@ def _csv_rows(lines: Iterator[tuple[int, str]], path: Path, field: str) -> Itera
         raise InputFileError(f"{path}:{start}: malformed CSV record starting here ({reason})") from None
 
 
-def _txt_rows(lines: Iterator[tuple[int, str]]) -> Iterator[Row]:
-    # One text per line; blank lines separate nothing and are skipped.
+def _txt_rows(lines: Iterator[tuple[int, str]], path: Path, field: str) -> Iterator[Row]:
+    # One text per line (no fields); blank lines separate nothing and are skipped.
     for number, line in lines:
         text = line.rstrip("\r\n")
         if text.strip():
             yield Row(number, text)
 
 
+_READERS: dict[str, Callable[[Iterator[tuple[int, str]], Path, str], Iterator[Row]]] = {
+    ".jsonl": _jsonl_rows,
+    ".csv": _csv_rows,
+    ".txt": _txt_rows,
+}
+SUPPORTED_SUFFIXES = tuple(_READERS)
+
+
+def _reader_for(path: Path) -> Callable[[Iterator[tuple[int, str]], Path, str], Iterator[Row]]:
+    reader = _READERS.get(path.suffix.lower())
+    if reader is None:
+        raise InputFileError(f"{path}: unsupported file type {path.suffix.lower()!r}; use one of {', '.join(SUPPORTED_SUFFIXES)}")
+    return reader
+
+
 def read_rows(path: Path, handle: IO[bytes], text_field: str) -> Iterator[Row]:
-    suffix = path.suffix.lower()
-    lines = decoded_lines(handle, path)
-    if suffix == ".jsonl":
-        return _jsonl_rows(lines, path, text_field)
-    if suffix == ".csv":
-        return _csv_rows(lines, path, text_field)
-    if suffix == ".txt":
-        return _txt_rows(lines)
-    raise InputFileError(f"{path}: unsupported file type {suffix!r}; use one of {', '.join(SUPPORTED_SUFFIXES)}")
+    return _reader_for(path)(decoded_lines(handle, path), path, text_field)
 
 
 def chunked(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
@@ -130,8 +136,7 @@ def open_input(path: Path) -> IO[bytes]:
         raise InputFileError(f"{path}: is a directory, not a file")
     if not path.exists():
         raise InputFileError(f"{path}: no such file")
-    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        raise InputFileError(f"{path}: unsupported file type {path.suffix.lower()!r}; use one of {', '.join(SUPPORTED_SUFFIXES)}")
+    _reader_for(path)  # an unsupported type fails before anything is written
     try:
         return open(path, "rb")
     except OSError as exc:
