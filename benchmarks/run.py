@@ -123,12 +123,15 @@ def cold_start(threads: int) -> dict:
 
 
 def main() -> None:
+    from zsc.engine.cpu import flags_summary
+
     args = parse()
     host = socket.gethostname().split(".")[0]
     results: dict = {
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
         "host": host,
-        "machine": {"cpu": platform.processor() or platform.machine(), "threads": args.threads, "python": platform.python_version()},
+        "machine": {"cpu": platform.processor() or platform.machine(), "cpu_flags": flags_summary(), "threads": args.threads,
+                    "python": platform.python_version()},
         "model": str(C.MINILM.name),
         "quick": args.quick,
         "settings": vars(args) | {"out": str(args.out)},
