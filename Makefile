@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install run lint test test-fast bench bench-accuracy bench-export bench-int8 bench-memory bench-server default-model wheel clean
+.PHONY: install run lint test test-fast bench bench-accuracy bench-export bench-int8 bench-memory bench-server bench-soak default-model wheel clean
 
 STAMP := $(VENV)/.installed
 # The embedded default: the shared MiniLM NLI model in per-row int8. The avx2 preset (uint8
@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade "pip>=24"
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -c constraints.txt -e ".[export,serve,bench,dev]"
+	$(PIP) install --quiet -c constraints.txt -e ".[export,serve,bench,dev,ray]"
 	$(PY) -c "import torch; assert not torch.version.cuda, 'a CUDA torch was installed'; print('torch', torch.__version__)"
 	@test -f engine/models/default/model.onnx || $(EXPORT_DEFAULT_MODEL)
 	touch $(STAMP)
@@ -70,6 +70,10 @@ bench-memory: $(STAMP)
 # HTTP load on loopback: 1/8/32 clients, dynamic batching on and off.
 bench-server: $(STAMP)
 	$(PY) benchmarks/server_load.py
+
+# Reliability under hostile load: 10,000 requests from 32 clients, a third malformed (< 10 min).
+bench-soak: $(STAMP)
+	$(PY) benchmarks/soak.py
 
 wheel: $(STAMP)
 	$(PY) -m build --wheel --outdir dist .

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,40 +20,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import results_io as R  # noqa: E402
 import workloads as W  # noqa: E402
+from live_server import free_port, memory_mb, start_server, wait_ready  # noqa: E402
 
 LEVELS = (1, 8, 32)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(port: int, batching: bool, threads: int, max_wait_ms: float) -> subprocess.Popen:
-    command = [sys.executable, "-m", "zsc.engine.cli", "serve", "--port", str(port), "--cache-entries", "0",
-               "--threads", str(threads), "--model-id", "default", "--max-wait-ms", str(max_wait_ms)]
-    command += [] if batching else ["--no-batching"]
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmHWM"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-async def wait_ready(client, base: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if (await client.get(base + "/health")).json()["models"]["default"] == "ready":
-                return
-        except Exception:  # server not listening yet
-            pass
-        await asyncio.sleep(0.1)
-    raise RuntimeError("server did not become ready")
 
 
 async def level(client, base: str, texts: list[str], labels: list[str], concurrency: int) -> dict:
@@ -89,7 +56,7 @@ async def run(args: argparse.Namespace) -> dict:
     results: dict = {}
     for batching in (True, False):
         port = free_port()
-        server = start_server(port, batching, args.threads, args.max_wait_ms)
+        server = start_server(port, args.threads, "--max-wait-ms", str(args.max_wait_ms), *([] if batching else ["--no-batching"]))
         base = f"http://127.0.0.1:{port}"
         try:
             async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=64)) as client:
@@ -99,7 +66,7 @@ async def run(args: argparse.Namespace) -> dict:
                 for i, concurrency in enumerate(LEVELS, start=1):
                     chunk = texts[i * args.requests : (i + 1) * args.requests]
                     mode[str(concurrency)] = await level(client, base, chunk, labels, concurrency)
-                mode["server_peak_rss_mb"] = peak_rss_mb(server.pid)
+                mode["server_peak_rss_mb"] = memory_mb(server.pid, "VmHWM")
                 results["batching on" if batching else "batching off"] = mode
         finally:
             server.terminate()

@@ -1,25 +1,44 @@
-"""Length-sorted batches under a token budget, so padding (and wasted compute) stays small."""
+"""Batch budgets: how many pairs go into one onnxruntime run.
+
+One rule serves every caller: a batch holds at most ``max_batch_size`` pairs and at most
+``max_batch_tokens`` padded tokens (rows x longest row). ``ZeroShotClassifier.logits`` plans a
+call's pairs with it; the server's batcher fills batches from its queue with the same budget,
+so there is one batching layer whichever way pairs arrive.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 
-def plan_batches(lengths: np.ndarray, max_batch_size: int, max_batch_tokens: int) -> list[np.ndarray]:
-    """Group pair indices into batches, longest first, each padded size within the token budget.
+@dataclass(frozen=True)
+class BatchBudget:
+    max_batch_size: int
+    max_batch_tokens: int
 
-    Sorting across every text of a call puts pairs of similar length together; the budget
-    (rows x longest row) keeps memory flat whatever the input lengths are.
-    """
-    if max_batch_size < 1 or max_batch_tokens < 1:
-        raise ValueError("max_batch_size and max_batch_tokens must be positive")
-    order = np.argsort(-lengths, kind="stable")
-    batches: list[np.ndarray] = []
-    start = 0
-    total = len(order)
-    while start < total:
-        longest = int(lengths[order[start]])
-        rows = max(1, min(max_batch_size, max_batch_tokens // max(longest, 1)))
-        batches.append(order[start : start + rows])
-        start += rows
-    return batches
+    def __post_init__(self) -> None:
+        if self.max_batch_size < 1 or self.max_batch_tokens < 1:
+            raise ValueError("batch_size and max_batch_tokens must be positive")
+
+    def capacity(self, longest: int) -> int:
+        """Rows a batch may hold when its longest row has ``longest`` tokens (at least one, so a
+        row longer than the token budget still runs, alone)."""
+        return max(1, min(self.max_batch_size, self.max_batch_tokens // max(longest, 1)))
+
+    def plan(self, lengths: np.ndarray) -> list[np.ndarray]:
+        """Group row indices into batches, longest first, each padded size within the budget.
+
+        Sorting across every text of a call puts pairs of similar length together, so padding
+        (and wasted compute) stays small; the budget keeps memory flat whatever the lengths.
+        """
+        order = np.argsort(-lengths, kind="stable")
+        batches: list[np.ndarray] = []
+        start = 0
+        while start < len(order):
+            rows = self.capacity(int(lengths[order[start]]))
+            batches.append(order[start : start + rows])
+            start += rows
+        return batches
+

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, TypedDict, overload
 
 import numpy as np
 
-from .batching import plan_batches
+from .batching import BatchBudget
 from .cpu import has_int8_dot_products
 from .defaults import DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TOKENS
 from .encoding import PairEncoder, PairSet
@@ -91,13 +91,12 @@ class ZeroShotClassifier:
         batch_size: int = DEFAULT_BATCH_SIZE,
         max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
     ) -> None:
-        if batch_size < 1 or max_batch_tokens < 1:
-            raise ValueError("batch_size and max_batch_tokens must be positive")
         self.model_dir = model_dir
         self.session = session
         self.encoder = encoder
-        self.batch_size = batch_size
-        self.max_batch_tokens = max(max_batch_tokens, encoder.max_length)
+        budget = BatchBudget(batch_size, max_batch_tokens)  # ValueError for nonsense
+        # A budget below the model's window would run every long pair alone: lift it to the window.
+        self.budget = replace(budget, max_batch_tokens=max(max_batch_tokens, encoder.max_length))
         manifest = model_dir.manifest
         self.entailment_id = manifest.entailment_id
         self.contradiction_id = manifest.contradiction_id
@@ -230,20 +229,36 @@ class ZeroShotClassifier:
         pairs = self.encoder.pairs(texts, hypotheses, labels)
         return PreparedCall(texts, labels, multi_label, single, pairs)
 
+    @property
+    def batch_size(self) -> int:
+        return self.budget.max_batch_size
+
+    @property
+    def max_batch_tokens(self) -> int:
+        return self.budget.max_batch_tokens
+
     def logits(self, pairs: PairSet) -> np.ndarray:
         """Logits (pairs, classes) in the pairs' order, computed in length-sorted batches
         (at most ``batch_size`` pairs and ``max_batch_tokens`` padded tokens each)."""
-        lengths = pairs.lengths
         out = np.empty((len(pairs), len(self.model_dir.manifest.id2label)), dtype=np.float32)
-        for batch in plan_batches(lengths + self.encoder.layout.num_special, self.batch_size, self.max_batch_tokens):
-            encoded = self.encoder.assemble(pairs.take(batch))
-            feeds = {
-                "input_ids": encoded.input_ids,
-                "attention_mask": encoded.attention_mask,
-                "token_type_ids": encoded.token_type_ids,
-            }
-            out[batch] = run_logits(self.session, feeds)
+        for batch in self.budget.plan(self.pair_lengths(pairs)):
+            out[batch] = self.run_batch(pairs.take(batch))
         return out
+
+    def pair_lengths(self, pairs: PairSet) -> np.ndarray:
+        """Tokens each pair takes in a batch, special tokens included (what ``budget`` counts)."""
+        return pairs.lengths + self.encoder.layout.num_special
+
+    def run_batch(self, pairs: PairSet) -> np.ndarray:
+        """Logits of ``pairs`` as one onnxruntime run, as given: for callers that fill batches
+        themselves under ``budget`` (the server's batcher). ``logits`` plans and calls this."""
+        encoded = self.encoder.assemble(pairs)
+        feeds = {
+            "input_ids": encoded.input_ids,
+            "attention_mask": encoded.attention_mask,
+            "token_type_ids": encoded.token_type_ids,
+        }
+        return run_logits(self.session, feeds)
 
     def finish(self, prepared: PreparedCall, logits: np.ndarray, legacy: bool = False) -> Any:
         """Scores and rankings from the logits of ``prepared.pairs``, shaped as ``__call__`` returns them."""

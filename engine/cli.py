@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .defaults import DEFAULT_BATCH_SIZE
+from .defaults import DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TOKENS
 from .inputs import DEFAULT_TEMPLATE
 from .server.config import add_serve_arguments
 
@@ -35,9 +35,20 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--input", "-i", type=Path, help="a .jsonl, .csv or .txt file (UTF-8, a BOM is fine), streamed in chunks")
     classify.add_argument("--text-field", default=None, help="field/column holding the text in --input (jsonl, csv; default: text)")
     classify.add_argument("--output", "-o", type=Path,
-                          help="where --input results go (JSON lines); '-' or no --output: stdout. A file is written "
-                               "through a temporary file and renamed into place; a symlink is followed")
+                          help="where --input results go (JSON lines); '-' or no --output: stdout. A file is committed "
+                               "chunk by chunk with OUTPUT.progress.json beside it until the job ends; a symlink is followed")
+    classify.add_argument("--resume", action="store_true",
+                          help="continue an interrupted --input job after its last committed row (same input, model and options)")
     classify.add_argument("--chunk-size", type=int, default=256, help="texts per chunk when streaming a file (default: %(default)s)")
+    scale = classify.add_argument_group("Ray (--engine ray; needs zsc[ray])")
+    scale.add_argument("--engine", choices=["local", "ray"], default="local",
+                       help="local: this process; ray: Ray Data actors on a Ray cluster, --input a file, folder or glob of "
+                            ".jsonl/.csv/.parquet and --output a new folder (default: %(default)s)")
+    scale.add_argument("--address", help="Ray cluster to join ('auto': the one this machine belongs to; default: start a local one)")
+    scale.add_argument("--output-format", choices=["parquet", "jsonl"], default="parquet", help="with --engine ray (default: %(default)s)")
+    scale.add_argument("--actors", type=int, help="Ray actors, each loading the model once (default: autoscale from 1)")
+    scale.add_argument("--cpus-per-actor", type=float, default=1, help="CPUs (onnxruntime threads) per actor (default: %(default)s)")
+    scale.add_argument("--gpus-per-actor", type=float, default=0, help="GPUs per actor; > 0 runs on CUDA (default: %(default)s)")
     _add_runtime_options(classify)
 
     serve = sub.add_parser("serve", help="serve models over the Hugging Face Inference API (needs zsc[serve])")
@@ -55,12 +66,15 @@ def _add_runtime_options(parser: argparse.ArgumentParser) -> None:
                              "(int8 graphs stay on the CPU) (default: %(default)s)")
     parser.add_argument("--threads", type=int, help="onnxruntime intra-op threads (default: all cores)")
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="pairs per onnxruntime batch (default: %(default)s)")
+    parser.add_argument("--max-batch-tokens", type=int, default=DEFAULT_BATCH_TOKENS,
+                        help="padded tokens per onnxruntime batch (pairs x longest pair; default: %(default)s)")
 
 
 def _load_classifier(args: argparse.Namespace) -> Any:
     from .classifier import ZeroShotClassifier
 
-    options = {"provider": args.provider, "threads": args.threads, "batch_size": args.batch_size}
+    options = {"provider": args.provider, "threads": args.threads, "batch_size": args.batch_size,
+               "max_batch_tokens": args.max_batch_tokens}
     if args.model:
         return ZeroShotClassifier.from_pretrained(args.model, **options)
     return ZeroShotClassifier.default(**options)
@@ -82,24 +96,35 @@ def _check_classify_flags(args: argparse.Namespace) -> None:
     if not args.input and not args.texts:
         raise ValueError("nothing to classify: give texts as arguments or --input FILE")
     if not args.input:
-        for flag, value in (("--output", args.output), ("--text-field", args.text_field)):
+        for flag, value in (("--output", args.output), ("--text-field", args.text_field), ("--resume", args.resume or None)):
             if value is not None:
                 raise ValueError(f"{flag} applies to --input files only; texts given as arguments are printed")
     elif args.json:
         raise ValueError("--json applies to texts given as arguments; --input always writes JSON lines")
+    if args.engine == "ray":
+        if not args.input or not args.output or str(args.output) == "-":
+            raise ValueError("--engine ray needs --input (files, a folder or a glob) and --output (a new folder)")
+        if args.resume:
+            raise ValueError("--resume applies to --engine local; a Ray job reruns as a whole")
+    else:
+        for flag, value in (("--address", args.address), ("--actors", args.actors)):
+            if value is not None:
+                raise ValueError(f"{flag} applies to --engine ray")
     if args.chunk_size < 1:
         raise ValueError("--chunk-size must be positive")
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
     _check_classify_flags(args)
-    classifier = _load_classifier(args)
     options = {"candidate_labels": args.labels, "hypothesis_template": args.template, "multi_label": args.multi_label}
+    if args.engine == "ray":
+        return _classify_with_ray(args, options)
+    classifier = _load_classifier(args)
     if args.input:
         from .jobs.classify_file import classify_file
 
         output = None if args.output is None or str(args.output) == "-" else args.output
-        count = classify_file(classifier, args.input, output, args.text_field or "text", args.chunk_size, options)
+        count = classify_file(classifier, args.input, output, args.text_field or "text", args.chunk_size, options, args.resume)
         print(f"classified {count} texts" + (f" into {output}" if output else ""), file=sys.stderr)
         return 0
     results = classifier(list(args.texts), **options)
@@ -108,6 +133,30 @@ def cmd_classify(args: argparse.Namespace) -> int:
     else:
         for text, predictions in zip(args.texts, results):
             _print_table(text, predictions)
+    return 0
+
+
+def _classify_with_ray(args: argparse.Namespace, options: dict[str, Any]) -> int:
+    try:
+        import ray
+
+        from .ray_data import check_output, classify_dataset, read_files, write_files
+    except ImportError as exc:
+        raise ValueError(f"--engine ray needs the ray extra: pip install 'zsc[ray]' ({exc})") from exc
+    output = Path(args.output)
+    check_output(output, args.output_format)
+    ray.init(address=args.address, log_to_driver=args.verbose)
+    try:
+        dataset = classify_dataset(
+            read_files(str(args.input)), options["candidate_labels"], text_column=args.text_field or "text",
+            model=args.model, hypothesis_template=options["hypothesis_template"], multi_label=options["multi_label"],
+            batch_size=args.chunk_size, concurrency=args.actors, num_cpus=args.cpus_per_actor, num_gpus=args.gpus_per_actor,
+            pairs_per_batch=args.batch_size, max_batch_tokens=args.max_batch_tokens,
+        )
+        write_files(dataset, output, args.output_format)
+    finally:
+        ray.shutdown()
+    print(f"classified {args.input} into {output}/ ({args.output_format})", file=sys.stderr)
     return 0
 
 

@@ -1,4 +1,5 @@
-"""The server's micro-batcher: merging what is queued, backpressure, and dropping abandoned work."""
+"""The server's batcher: one batching layer on the engine's budget, merging what is queued,
+turn-taking, backpressure, and dropping abandoned work."""
 
 from __future__ import annotations
 
@@ -15,21 +16,29 @@ from zsc.engine.server.batcher import MicroBatcher, QueueFull  # noqa: E402
 
 
 class CountingClassifier:
-    """Wraps a real classifier, counting batches and (optionally) holding the first one."""
+    """Wraps a real classifier, recording each onnxruntime batch and (optionally) holding the first."""
 
     def __init__(self, classifier: ZeroShotClassifier, hold: threading.Event | None = None):
-        self.classifier, self.hold, self.batches = classifier, hold, []
+        self.classifier, self.hold = classifier, hold
+        self.batches: list[tuple[int, int]] = []  # (pairs, padded tokens) of each run
+        self.finished: list[str] = []  # order in which tagged requests completed, filled by tests
 
-    def logits(self, pairs):
+    def __getattr__(self, name):
+        return getattr(self.classifier, name)
+
+    def run_batch(self, pairs):
         if self.hold is not None and not self.batches:
             self.hold.wait(10)
-        self.batches.append(len(pairs))
-        return self.classifier.logits(pairs)
+        self.batches.append((len(pairs), len(pairs) * int(self.classifier.pair_lengths(pairs).max())))
+        return self.classifier.run_batch(pairs)
+
+    def logits(self, pairs):  # the batcher must fill batches itself, never re-plan through logits
+        raise AssertionError("the batcher re-planned a batch")
 
 
 @pytest.fixture(scope="module")
 def tiny(tiny_exported):
-    return ZeroShotClassifier.from_pretrained(tiny_exported("bert"))
+    return ZeroShotClassifier.from_pretrained(tiny_exported("bert"), batch_size=64)
 
 
 def pairs_for(classifier, text, labels=("a", "b", "c", "d")):
@@ -37,12 +46,12 @@ def pairs_for(classifier, text, labels=("a", "b", "c", "d")):
 
 
 def test_queued_jobs_merge_with_zero_wait(tiny):
-    """51 requests queued while the model is busy run in far fewer than 51 batches, with max_wait 0."""
+    """51 requests queued while the model is busy run in 4 full batches, with max_wait 0."""
     release = threading.Event()
     counting = CountingClassifier(tiny, hold=release)
 
     async def scenario():
-        batcher = MicroBatcher(counting, max_batch_pairs=64, max_wait_ms=0)
+        batcher = MicroBatcher(counting, max_wait_ms=0)
         batcher.start()
         first = asyncio.ensure_future(batcher.logits(pairs_for(tiny, "the first text")))
         await asyncio.sleep(0.1)  # the first batch is now running (held)
@@ -55,9 +64,56 @@ def test_queued_jobs_merge_with_zero_wait(tiny):
 
     results = asyncio.run(scenario())
     assert len(results) == 51 and all(r.shape == (4, 3) for r in results)
-    assert len(counting.batches) <= 5, counting.batches  # 1 held + 200 pairs in batches of >= 64
-    expected = tiny.logits(pairs_for(tiny, "text number 7"))
-    np.testing.assert_allclose(results[8], expected, atol=1e-6)
+    assert [pairs for pairs, _ in counting.batches] == [4, 64, 64, 64, 8], counting.batches
+    for i in (0, 7, 49):  # merged logits equal the same pairs computed alone
+        np.testing.assert_allclose(results[i + 1], tiny.logits(pairs_for(tiny, f"text number {i}")), atol=1e-6)
+
+
+def test_batches_respect_the_engine_budget(tiny_exported):
+    """The batcher fills runs on the classifier's own budget: pairs and padded tokens."""
+    classifier = ZeroShotClassifier.from_pretrained(tiny_exported("bert"), batch_size=8, max_batch_tokens=1)
+    counting = CountingClassifier(classifier)
+    texts = ["short", "a somewhat longer text with quite a few more words in it " * 3, "mid length text here"]
+
+    async def scenario():
+        batcher = MicroBatcher(counting, max_wait_ms=0)
+        batcher.start()
+        results = await asyncio.gather(*(batcher.logits(pairs_for(classifier, t, labels="abcdefghij")) for t in texts))
+        await batcher.stop()
+        return results
+
+    results = asyncio.run(scenario())
+    budget = classifier.budget
+    assert budget.max_batch_tokens == classifier.encoder.max_length  # lifted to the model's window
+    assert sum(pairs for pairs, _ in counting.batches) == 30
+    for pairs, padded in counting.batches:
+        assert pairs <= 8 and (padded <= budget.max_batch_tokens or pairs == 1), counting.batches
+    for text, result in zip(texts, results):
+        np.testing.assert_allclose(result, classifier.logits(pairs_for(classifier, text, labels="abcdefghij")), atol=1e-6)
+
+
+def test_a_large_request_takes_turns(tiny):
+    """A small request queued behind a 640-pair one finishes long before it."""
+    counting = CountingClassifier(tiny)
+
+    async def scenario():
+        batcher = MicroBatcher(counting, max_wait_ms=0)
+        batcher.start()
+
+        async def tagged(name, pairs):
+            result = await batcher.logits(pairs)
+            counting.finished.append(name)
+            return result
+
+        big = asyncio.ensure_future(tagged("big", pairs_for(tiny, "large request", labels=[str(i) for i in range(640)])))
+        await asyncio.sleep(0)  # the big request is queued (and its first batch starts) first
+        small = asyncio.ensure_future(tagged("small", pairs_for(tiny, "small request")))
+        await asyncio.gather(big, small)
+        await batcher.stop()
+
+    asyncio.run(scenario())
+    assert counting.finished == ["small", "big"]
+    assert len(counting.batches) >= 10  # 644 pairs in batches of at most 64
 
 
 def test_full_queue_refuses_at_once(tiny):
@@ -65,7 +121,7 @@ def test_full_queue_refuses_at_once(tiny):
     counting = CountingClassifier(tiny, hold=release)
 
     async def scenario():
-        batcher = MicroBatcher(counting, max_batch_pairs=64, max_wait_ms=0, max_queue_pairs=8)
+        batcher = MicroBatcher(counting, max_wait_ms=0, max_queue_pairs=8)
         batcher.start()
         first = asyncio.ensure_future(batcher.logits(pairs_for(tiny, "one")))
         second = asyncio.ensure_future(batcher.logits(pairs_for(tiny, "two")))
@@ -81,12 +137,14 @@ def test_full_queue_refuses_at_once(tiny):
     asyncio.run(scenario())
 
 
-def test_abandoned_requests_are_not_computed(tiny):
+def test_abandoned_requests_are_not_computed(tiny_exported):
+    small_batches = ZeroShotClassifier.from_pretrained(tiny_exported("bert"), batch_size=4)
     release = threading.Event()
-    counting = CountingClassifier(tiny, hold=release)
+    counting = CountingClassifier(small_batches, hold=release)
+    tiny = small_batches
 
     async def scenario():
-        batcher = MicroBatcher(counting, max_batch_pairs=4, max_wait_ms=0)
+        batcher = MicroBatcher(counting, max_wait_ms=0)
         batcher.start()
         first = asyncio.ensure_future(batcher.logits(pairs_for(tiny, "busy")))
         await asyncio.sleep(0.1)
@@ -100,4 +158,4 @@ def test_abandoned_requests_are_not_computed(tiny):
         await batcher.stop()
 
     asyncio.run(scenario())
-    assert counting.batches == [4], counting.batches  # the cancelled request's 3 chunks never ran
+    assert [pairs for pairs, _ in counting.batches] == [4], counting.batches  # the cancelled request's 12 pairs never ran

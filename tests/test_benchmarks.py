@@ -50,6 +50,18 @@ def test_export_variants_and_server_load_smoke(tmp_path):
         assert all(data[mode][c]["errors"] == 0 and data[mode][c]["requests"] == 8 for c in ("1", "8", "32"))
 
 
+def test_soak_smoke(tmp_path):
+    soak = run_script("soak.py", tmp_path)
+    assert soak.returncode == 0, soak.stderr[-3000:]
+    (result,) = tmp_path.glob("*-soak-quick.json")
+    phases = json.loads(result.read_text())["phases"]
+    mixed, small_queue = phases.values()
+    assert mixed["bad_5xx"] == 0 and mixed["statuses"]["200"] == 40 and mixed["requests"] == 60
+    assert all(code in ("400", "413") for kind, counts in mixed["by_kind"].items() if kind not in ("valid", "probe") for code in map(str, counts))
+    assert mixed["probes_under_load"] > 0 and mixed["probe_max_abs_score_diff"] == 0  # batch-invariant under load
+    assert small_queue["bad_5xx"] == 0 and set(small_queue["statuses"]) <= {"200", "503"}
+
+
 def test_int8_sensitivity_smoke(tmp_path):
     sensitivity = run_script("int8_sensitivity.py", tmp_path)
     assert sensitivity.returncode == 0, sensitivity.stderr[-3000:]

@@ -103,7 +103,7 @@ def test_bad_files_fail_cleanly(tmp_path, tiny_exported, name, content, message)
     result = run("classify", "--input", str(source), "--labels", "a,b", "--output", str(out), "--model", str(tiny_exported("bert")))
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
-    assert not out.exists() and not (tmp_path / "out.jsonl.partial").exists()
+    assert not out.exists() and not (tmp_path / "out.jsonl.progress.json").exists()
 
 
 @pytest.mark.parametrize("name, content", [
@@ -141,7 +141,7 @@ def test_output_directory_or_missing_folder_is_refused(tmp_path, tiny_exported):
     for output, message in ((tmp_path, "is a directory"), (tmp_path / "no" / "out.jsonl", "does not exist")):
         _, result = classify_into(tmp_path, tiny_exported, output)
         assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
-    assert not list(tmp_path.glob("*.partial"))
+    assert not list(tmp_path.glob("*.progress.json"))
 
 
 def test_output_symlink_is_followed_and_kept(tmp_path, tiny_exported):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from zsc.engine.batching import plan_batches
+from zsc.engine.batching import BatchBudget
 from zsc.engine.scoring import label_scores, ranking
 
 
@@ -40,7 +40,7 @@ def test_ranking_descends_and_later_tie_comes_first():
 def test_batches_cover_every_pair_once_within_budget():
     rng = np.random.default_rng(0)
     lengths = rng.integers(5, 300, size=500)
-    batches = plan_batches(lengths, max_batch_size=16, max_batch_tokens=2048)
+    batches = BatchBudget(max_batch_size=16, max_batch_tokens=2048).plan(lengths)
     seen = np.concatenate(batches)
     assert sorted(seen.tolist()) == list(range(500))
     for batch in batches:
@@ -52,4 +52,4 @@ def test_batches_cover_every_pair_once_within_budget():
 
 def test_batch_plan_rejects_nonsense():
     with pytest.raises(ValueError, match="positive"):
-        plan_batches(np.array([3]), 0, 10)
+        BatchBudget(0, 10)

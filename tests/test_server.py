@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -181,8 +184,7 @@ def test_loading_model_answers_503_or_waits(config, monkeypatch):
 
 
 def test_concurrent_requests_share_batches(config):
-    # fp32: int8's dynamic activation scale depends on the whole batch, so merged int8 batches
-    # legitimately move scores by ~1e-2; fp32 must give the same result however requests merge.
+    # Merged or alone, a request's scores are the same (batch-invariant precisions).
     texts = [f"news item number {i} about markets and sport" for i in range(24)]
     expected = ZeroShotClassifier.from_pretrained(config.models["tiny"])(texts, LABELS)
     with running(replace(config, max_wait_ms=50, cache_entries=0)) as base:
@@ -207,8 +209,6 @@ def test_huggingface_hub_client(server, default_model_dir):
 
 
 def test_zsc_serve_command_end_to_end(tmp_path, tiny_exported):
-    import subprocess
-    import sys
 
     tokens = tmp_path / "tokens.txt"
     tokens.write_text("# one per line\nabc123\n")
@@ -231,6 +231,54 @@ def test_zsc_serve_command_end_to_end(tmp_path, tiny_exported):
     assert "abc123" not in output  # tokens never logged
 
 
+def _serve_process(*args: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "zsc.engine.cli", "serve", "--port", str(port), "--threads", "1", *args],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return process, f"http://127.0.0.1:{port}"
+
+
+def _queued_pairs(base: str) -> float:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    families = text_string_to_metric_families(httpx.get(base + "/metrics").text)
+    return sum(s.value for f in families for s in f.samples if s.name == "zsc_queue_pairs")
+
+
+@pytest.mark.parametrize("shutdown_timeout, finishes", [(30, True), (0.5, False)])
+def test_sigterm_finishes_in_flight_requests_within_the_deadline(shutdown_timeout, finishes):
+    """SIGTERM: a request already running completes (200) when the deadline allows; the process
+    ends cleanly either way, and no later than the deadline plus a little when a request runs long."""
+    texts = [f"{TEXT} Order number {i} arrived late and damaged." for i in range(16 if finishes else 64)]
+    body = {"inputs": texts, "parameters": {"candidate_labels": [f"topic {i}" for i in range(8 if finishes else 32)]}}
+    process, base = _serve_process("--shutdown-timeout", str(shutdown_timeout), "--max-inputs", "64")
+    try:
+        wait_ready(base, timeout=60)
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(httpx.post, base + "/", json=body, timeout=120)
+            deadline = time.monotonic() + 10
+            while _queued_pairs(base) == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert _queued_pairs(base) > 0, "the request never started"
+            signalled = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=60)
+            exit_after = time.monotonic() - signalled
+            if finishes:
+                response = pending.result()
+                assert response.status_code == 200 and len(response.json()) == len(texts)
+            else:
+                assert exit_after < shutdown_timeout + 5
+                with pytest.raises(httpx.HTTPError):  # cut off at the deadline: no answer
+                    pending.result().raise_for_status()
+        # uvicorn re-raises the signal once shut down, as a process killed by SIGTERM would end.
+        assert process.returncode in (0, -signal.SIGTERM), process.stdout.read() if process.stdout else ""
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=30)
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -240,8 +288,6 @@ def test_zsc_serve_command_end_to_end(tmp_path, tiny_exported):
     ],
 )
 def test_zsc_serve_bad_arguments(args, message):
-    import subprocess
-    import sys
 
     result = subprocess.run([sys.executable, "-m", "zsc.engine.cli", "serve", *args], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and message in result.stderr
@@ -403,13 +449,13 @@ def test_slow_clients_are_cut_off(config):
 
 
 def test_full_queue_answers_503_with_retry_after(config, monkeypatch):
-    original = ZeroShotClassifier.logits
+    original = ZeroShotClassifier.run_batch
 
     def slow(self, pairs):
         time.sleep(0.5)
         return original(self, pairs)
 
-    monkeypatch.setattr(ZeroShotClassifier, "logits", slow)
+    monkeypatch.setattr(ZeroShotClassifier, "run_batch", slow)
     body = {"inputs": "x", "parameters": {"candidate_labels": ["a", "b", "c", "d"]}}
     with running(replace(config, max_queue_pairs=4, cache_entries=0)) as base:
         wait_ready(base)
@@ -446,3 +492,13 @@ def test_metrics_in_prometheus_format(config):
     assert samples[("zsc_batch_tokens_sum", (("model", "tiny"),))] > 3
     assert samples[("zsc_queue_pairs", (("model", "tiny"),))] == 0
     assert samples[("zsc_model_load_seconds", (("model", "tiny"),))] > 0
+
+
+def test_serve_batch_options_fill_the_engine_budget(default_model_dir):
+    from zsc.engine.cli import build_parser
+    from zsc.engine.server.config import config_from_args
+
+    config = config_from_args(build_parser().parse_args(["serve", "--batch-size", "32", "--max-batch-tokens", "4096"]))
+    assert (config.batch_size, config.max_batch_tokens) == (32, 4096)
+    # The old name for the pairs per batch still works, as --batch-size.
+    assert config_from_args(build_parser().parse_args(["serve", "--max-batch-pairs", "48"])).batch_size == 48

@@ -1,13 +1,22 @@
-"""Classify a whole file in constant memory: stream rows in chunks, write JSON lines, show progress."""
+"""Classify a whole file in constant memory: stream rows in chunks, write JSON lines, show progress.
+
+A file output is committed chunk by chunk with a progress record beside it (progress.py), so a
+job killed at any moment resumes with ``resume=True`` and ends with the same output, line for
+line, as an uninterrupted run.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from .files import InputFileError, chunked, count_lines, open_input, read_rows, resolve_output
+from ..inputs import DEFAULT_TEMPLATE, normalise_labels
+from .files import InputFileError, Row, chunked, count_lines, open_input, read_rows, resolve_output
+from .progress import JobRecord, check_same_job, file_digest, progress_path, read_record, write_record
 
 # Rows classified per call inside a chunk: small enough for a smooth progress bar. Scores do not
 # depend on how texts are grouped (the shipped precisions are batch-invariant).
@@ -35,6 +44,33 @@ def progress_bar(**options: Any) -> Any:
     return tqdm(**options)
 
 
+def _job_description(classifier: Any, input_path: Path, text_field: str, options: dict[str, Any]) -> dict[str, Any]:
+    """What a job computes; a resumed job must match it exactly."""
+    model_dir = classifier.model_dir
+    manifest = model_dir.manifest
+    model_sha256 = manifest.files.get(manifest.model_file) or file_digest(model_dir.model_path)
+    return {
+        "input_sha256": file_digest(input_path),
+        "model_sha256": model_sha256,
+        "labels": normalise_labels(options["candidate_labels"]),
+        "template": options.get("hypothesis_template", DEFAULT_TEMPLATE),
+        "multi_label": bool(options.get("multi_label", False)),
+        "text_field": text_field,
+    }
+
+
+def _classified_lines(classifier: Any, rows: list[Row], options: dict[str, Any], bar: Any) -> str:
+    lines = []
+    for start in range(0, len(rows), PROGRESS_STEP):
+        step = rows[start : start + PROGRESS_STEP]
+        results = classifier([r.text for r in step], legacy=True, **options)
+        for row, result in zip(step, results):
+            record = {"line": row.line, "text": row.text, "labels": result["labels"], "scores": result["scores"]}
+            lines.append(json.dumps(record, ensure_ascii=False) + "\n")
+        bar.update(len(step))
+    return "".join(lines)
+
+
 def classify_file(
     classifier: Any,
     input_path: Path,
@@ -42,48 +78,105 @@ def classify_file(
     text_field: str,
     chunk_size: int,
     options: dict[str, Any],
+    resume: bool = False,
 ) -> int:
-    """Write one JSON line per input row: {"line", "text", "labels", "scores"}; returns the row count.
+    """Write one JSON line per input row: {"line", "text", "labels", "scores"}; returns the rows
+    in the output (a resumed job counts the rows it found committed too).
 
-    A file output goes to ``<output>.partial``, renamed into place at the end, so a failure never
-    leaves a truncated result that looks complete (the partial file is removed). Standard output,
-    devices and pipes are written as rows are classified.
+    A file output is committed chunk by chunk, with ``<output>.progress.json`` beside it until the
+    job ends. Killed or interrupted, the output keeps every committed row and ``resume=True``
+    continues after them. A bad input row, or bad options, stop the job and remove its output.
+    Standard output, devices and pipes are written as rows are classified (no resuming).
     """
     target = resolve_output(output_path, input_path)
     handle = open_input(input_path)
-    partial = target.partial
-    sink: IO[str] = sys.stdout if target.path is None else open(partial or target.path, "w", encoding="utf-8")
-    count = 0
+    if target.path is None or target.direct:
+        if resume:
+            handle.close()
+            raise InputFileError("--resume needs --output to be a file")
+        with handle:
+            return _stream(classifier, input_path, handle, text_field, chunk_size, options,
+                           sys.stdout if target.path is None else open(target.path, "w", encoding="utf-8"))
+    with handle:
+        return _committed_job(classifier, input_path, handle, target.path, text_field, chunk_size, options, resume)
+
+
+def _bar(input_path: Path, done: int) -> Any:
     # Rows, not bytes; no bar at all when stderr is a file or pipe (no \r noise in logs), and then
     # no extra pass over the file to count its lines either.
     shown = sys.stderr.isatty()
-    bar = progress_bar(total=(count_lines(input_path) or None) if shown else None, unit="rows", desc=input_path.name,
-                       file=sys.stderr, disable=not shown, smoothing=0.1)
+    return progress_bar(total=(count_lines(input_path) or None) if shown else None, initial=done, unit="rows",
+                        desc=input_path.name, file=sys.stderr, disable=not shown, smoothing=0.1)
+
+
+def _chunks(input_path: Path, handle: IO[bytes], text_field: str, chunk_size: int, after_line: int = 0) -> Iterator[list[Row]]:
+    rows = (row for row in read_rows(input_path, handle, text_field) if row.line > after_line)
+    return chunked(rows, chunk_size)
+
+
+def _stream(classifier: Any, input_path: Path, handle: IO[bytes], text_field: str, chunk_size: int,
+            options: dict[str, Any], sink: IO[str]) -> int:
+    count = 0
     try:
-        with handle, bar:
-            for rows in chunked(read_rows(input_path, handle, text_field), chunk_size):
-                lines = []
-                for start in range(0, len(rows), PROGRESS_STEP):
-                    step = rows[start : start + PROGRESS_STEP]
-                    results = classifier([r.text for r in step], legacy=True, **options)
-                    for row, result in zip(step, results):
-                        record = {"line": row.line, "text": row.text, "labels": result["labels"], "scores": result["scores"]}
-                        lines.append(json.dumps(record, ensure_ascii=False) + "\n")
-                    bar.update(len(step))
-                sink.writelines(lines)
+        with _bar(input_path, 0) as bar:
+            for rows in _chunks(input_path, handle, text_field, chunk_size):
+                sink.write(_classified_lines(classifier, rows, options, bar))
+                sink.flush()
                 count += len(rows)
-        if count == 0:
-            raise InputFileError(f"{input_path}: no texts found")
-    except BaseException:
+    finally:
         if sink is not sys.stdout:
             sink.close()
-        if partial is not None:
-            partial.unlink(missing_ok=True)
-        raise
-    if sink is not sys.stdout:
-        sink.close()
-    else:
-        sink.flush()
-    if partial is not None and target.path is not None:
-        partial.replace(target.path)
+    if count == 0:
+        raise InputFileError(f"{input_path}: no texts found")
     return count
+
+
+def _start_or_resume(output: Path, record_path: Path, job: dict[str, Any], resume: bool) -> tuple[JobRecord, IO[bytes]]:
+    """The job's record and its output opened for appending at the committed end."""
+    if record_path.exists():
+        record = read_record(record_path)
+        if not resume:
+            raise InputFileError(
+                f"{output} is an unfinished job ({record.rows} rows done, progress in {record_path}); add --resume to "
+                "continue it, or remove both files to start over"
+            )
+        check_same_job(record, job, record_path)
+        sink = open(output, "r+b" if output.exists() else "w+b")
+        size = sink.seek(0, os.SEEK_END)
+        if size < record.output_bytes:
+            sink.close()
+            raise InputFileError(f"cannot resume: {output} is shorter ({size} bytes) than its progress record says "
+                                 f"({record.output_bytes}); remove both files to start over")
+        sink.truncate(record.output_bytes)  # a chunk written after the last record, or torn by a kill
+        sink.seek(record.output_bytes)
+        return record, sink
+    if resume and output.exists():
+        raise InputFileError(f"--resume: {output} has no progress record: it is complete (a finished job removes its "
+                             "record) or was not written by zsc")
+    record = JobRecord(job)
+    write_record(record_path, record)  # first, so that a job killed at once is still resumable
+    return record, open(output, "wb")
+
+
+def _committed_job(classifier: Any, input_path: Path, handle: IO[bytes], output: Path, text_field: str, chunk_size: int,
+                   options: dict[str, Any], resume: bool) -> int:
+    record_path = progress_path(output)
+    job = _job_description(classifier, input_path, text_field, options)
+    record, sink = _start_or_resume(output, record_path, job, resume)
+    try:
+        with sink, _bar(input_path, record.rows) as bar:
+            for rows in _chunks(input_path, handle, text_field, chunk_size, after_line=record.last_line):
+                sink.write(_classified_lines(classifier, rows, options, bar).encode("utf-8"))
+                sink.flush()
+                os.fsync(sink.fileno())  # the lines are on disk before the record counts them
+                record = record.advanced(len(rows), rows[-1].line, sink.tell())
+                write_record(record_path, record)
+        if record.rows == 0:
+            raise InputFileError(f"{input_path}: no texts found")
+    except ValueError:
+        # Bad input or options: rerunning cannot get further, so leave nothing behind, as before.
+        output.unlink(missing_ok=True)
+        record_path.unlink(missing_ok=True)
+        raise
+    record_path.unlink()  # the job is complete: the output stands alone
+    return record.rows

@@ -156,17 +156,11 @@ def count_lines(path: Path, block: int = 1 << 20) -> int:
 
 @dataclass(frozen=True)
 class OutputTarget:
-    """Where results go: ``path`` is written through ``partial`` and renamed into place, unless
-    ``direct`` (a device or pipe, written as it is); ``path`` None means standard output."""
+    """Where results go: a regular file ``path`` (committed chunk by chunk, resumable), a device or
+    pipe (``direct``, written as it is), or standard output (``path`` None)."""
 
     path: Path | None
     direct: bool = False
-
-    @property
-    def partial(self) -> Path | None:
-        if self.path is None or self.direct:
-            return None
-        return self.path.with_name(self.path.name + ".partial")
 
 
 def resolve_output(output: Path | None, input_path: Path) -> OutputTarget:

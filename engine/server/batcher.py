@@ -1,18 +1,24 @@
-"""Merge concurrent requests for one model into shared onnxruntime batches, off the event loop.
+"""Fill the engine's batches from the requests queued for one model, off the event loop.
 
-Each request is cut into chunks of at most ``max_batch_pairs`` pairs and submits them one after
-another, so a huge request takes turns with the others instead of holding the model. The queue
-is bounded in pairs (backpressure: a full queue refuses new work at once), and jobs whose
-request was abandoned (client gone) are dropped before they are computed. Scores do not depend
-on how jobs are merged: the shipped precisions are batch-invariant.
+This is the server's only batching layer: each onnxruntime run is filled from the queue with
+the classifier's own budget (``--batch-size`` pairs, ``--max-batch-tokens`` padded tokens), and
+run as it is (``ZeroShotClassifier.run_batch``), never re-planned. Requests are served in
+arrival order; one that still has pairs left after contributing to a batch goes to the back of
+the queue, so a huge request takes turns with small ones instead of holding the model. Each
+request's pairs are taken longest first, so a batch mostly holds pairs of similar length.
+
+The queue is bounded in pairs (backpressure: a full queue refuses new work at once), and the
+pairs of a request that was abandoned (client gone) are dropped before they are computed.
+Scores do not depend on how requests are merged: the shipped precisions are batch-invariant.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -24,17 +30,47 @@ class QueueFull(Exception):
     """The model's queue holds too many pairs; the server answers 503 with Retry-After."""
 
 
-@dataclass
+@dataclass(eq=False)
 class _Job:
+    """One request's pairs, handed to batches longest first; done when every pair has logits."""
+
     pairs: PairSet
+    lengths: np.ndarray  # tokens per pair, as the budget counts them
     future: asyncio.Future
+    order: np.ndarray = field(init=False)
+    taken: int = 0  # pairs of ``order`` handed to batches so far
+    logits: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        self.order = np.argsort(-self.lengths, kind="stable")
+
+    @property
+    def waiting(self) -> int:
+        return len(self.order) - self.taken
+
+    @property
+    def next_length(self) -> int:
+        """The longest pair not yet taken."""
+        return int(self.lengths[self.order[self.taken]])
+
+    def take(self, count: int) -> np.ndarray:
+        rows = self.order[self.taken : self.taken + count]
+        self.taken += count
+        return rows
+
+    def deliver(self, rows: np.ndarray, logits: np.ndarray) -> None:
+        if self.logits is None:
+            self.logits = np.empty((len(self.pairs), logits.shape[1]), dtype=logits.dtype)
+        self.logits[rows] = logits
+        if not self.waiting and not self.future.done():
+            self.future.set_result(self.logits)
 
 
 class MicroBatcher:
-    def __init__(self, classifier: ZeroShotClassifier, max_batch_pairs: int, max_wait_ms: float, enabled: bool = True,
+    def __init__(self, classifier: ZeroShotClassifier, max_wait_ms: float = 0.0, enabled: bool = True,
                  max_queue_pairs: int | None = None, on_batch: Callable[[int, int], None] | None = None):
         self.classifier = classifier
-        self.max_batch_pairs = max(1, max_batch_pairs)
+        self.budget = classifier.budget
         self.max_wait = max(0.0, max_wait_ms) / 1000
         self.enabled = enabled
         self.max_queue_pairs = max_queue_pairs
@@ -42,7 +78,8 @@ class MicroBatcher:
         self.on_batch = on_batch  # (pairs, tokens) of each batch handed to the engine, for metrics
         # One inference thread per model: onnxruntime already uses every core inside a run.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zsc-infer")
-        self.queue: asyncio.Queue[_Job] = asyncio.Queue()
+        self.jobs: deque[_Job] = deque()
+        self._arrived = asyncio.Event()
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -56,90 +93,99 @@ class MicroBatcher:
                 await self._task
             except asyncio.CancelledError:
                 pass
+        for job in self.jobs:
+            job.future.cancel()
         self.executor.shutdown(wait=False, cancel_futures=True)
 
     async def logits(self, pairs: PairSet) -> np.ndarray:
         """Logits for ``pairs``, computed in batches shared with concurrent requests.
 
         Raises QueueFull at once when admitting the pairs would take a non-empty queue past
-        ``max_queue_pairs``.
-        Cancelling the caller (a client that went away) drops its chunks still in the queue.
+        ``max_queue_pairs``. Cancelling the caller (a client that went away) drops its pairs
+        still in the queue.
         """
         # An empty queue admits any request, so one larger than the bound still gets served.
         if self.max_queue_pairs is not None and self.queued_pairs and self.queued_pairs + len(pairs) > self.max_queue_pairs:
             raise QueueFull(f"{self.queued_pairs} pairs are queued; the limit is {self.max_queue_pairs}")
-        loop = asyncio.get_running_loop()
-        parts = []
+        if not len(pairs):
+            return np.empty((0, len(self.classifier.model_dir.manifest.id2label)), dtype=np.float32)
         self.queued_pairs += len(pairs)
-        remaining = len(pairs)
         try:
-            for start in range(0, len(pairs), self.max_batch_pairs):
-                chunk = pairs.take(np.arange(start, min(start + self.max_batch_pairs, len(pairs))))
-                if not self.enabled:
-                    self._observe(chunk)
-                    parts.append(await loop.run_in_executor(self.executor, self.classifier.logits, chunk))
-                else:
-                    job = _Job(chunk, loop.create_future())
-                    self.queue.put_nowait(job)
-                    parts.append(await job.future)
-                self.queued_pairs -= len(chunk)
-                remaining -= len(chunk)
+            if not self.enabled:
+                self._observe(pairs)
+                return await asyncio.get_running_loop().run_in_executor(self.executor, self.classifier.logits, pairs)
+            job = _Job(pairs, self.classifier.pair_lengths(pairs), asyncio.get_running_loop().create_future())
+            self.jobs.append(job)
+            self._arrived.set()
+            return await job.future
         finally:
-            self.queued_pairs -= remaining  # chunks never run: cancelled or failed
-        return np.concatenate(parts)
+            self.queued_pairs -= len(pairs)
 
     def _observe(self, pairs: PairSet) -> None:
         if self.on_batch is not None:
             self.on_batch(len(pairs), int(pairs.lengths.sum()))
 
-    def _take_queued(self, jobs: list[_Job], size: int) -> int:
-        """Move jobs that are already waiting into the batch (no waiting), up to the pair budget."""
-        while size < self.max_batch_pairs and not self.queue.empty():
-            job = self.queue.get_nowait()
-            if job.future.done():  # its request was cancelled (client gone): drop it
+    def _fill(self) -> tuple[list[tuple[_Job, int]], bool]:
+        """How many pairs each queued job gives the next batch, in queue order, within the budget;
+        and whether the batch is full (it cannot take the next job's longest pair)."""
+        picks: list[tuple[_Job, int]] = []
+        rows = longest = 0
+        for job in self.jobs:
+            if job.future.done() or not job.waiting:
                 continue
-            jobs.append(job)
-            size += len(job.pairs)
-        return size
+            longest_with = max(longest, job.next_length)
+            room = self.budget.capacity(longest_with) - rows
+            if room <= 0:
+                return picks, True
+            count = min(room, job.waiting)
+            picks.append((job, count))
+            rows, longest = rows + count, longest_with
+            if count < job.waiting:
+                return picks, True
+        return picks, False
 
-    async def _next_batch(self) -> list[_Job]:
+    async def _next_batch(self) -> list[tuple[_Job, int]]:
+        """Wait for work, then up to ``max_wait`` for a batch to fill; drop abandoned jobs."""
         loop = asyncio.get_running_loop()
-        first = await self.queue.get()
-        while first.future.done():
-            first = await self.queue.get()
-        jobs = [first]
-        # What is queued already joins first, so max_wait 0 still merges; then wait for more.
-        size = self._take_queued(jobs, len(first.pairs))
-        deadline = loop.time() + self.max_wait
-        while size < self.max_batch_pairs:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                break
+        deadline: float | None = None
+        while True:
+            while self.jobs and self.jobs[0].future.done():  # abandoned, or failed
+                self.jobs.popleft()
+            self._arrived.clear()
+            picks, full = self._fill()
+            if picks:
+                deadline = loop.time() + self.max_wait if deadline is None else deadline
+                if full or loop.time() >= deadline:
+                    return picks
+                timeout: float | None = deadline - loop.time()
+            else:
+                self.jobs = deque(job for job in self.jobs if not job.future.done())
+                timeout = None
             try:
-                job = await asyncio.wait_for(self.queue.get(), remaining)
+                await asyncio.wait_for(self._arrived.wait(), timeout)
             except asyncio.TimeoutError:
-                break
-            if not job.future.done():
-                jobs.append(job)
-                size += len(job.pairs)
-            size = self._take_queued(jobs, size)
-        return jobs
+                pass
 
     async def _loop(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            jobs = await self._next_batch()
-            merged = PairSet.concat([j.pairs for j in jobs])
-            self._observe(merged)
+            picks = await self._next_batch()
+            taken = [(job, job.take(count)) for job, count in picks]
+            # Jobs with pairs left go behind the others: turns, not one request holding the model.
+            served = {job for job, _ in taken}
+            self.jobs = deque([j for j in self.jobs if j not in served and not j.future.done()]
+                              + [j for j, _ in taken if j.waiting])
+            batch = PairSet.concat([job.pairs.take(rows) for job, rows in taken])
+            self._observe(batch)
             try:
-                logits = await loop.run_in_executor(self.executor, self.classifier.logits, merged)
-            except Exception as exc:  # hand the failure to every waiting request
-                for job in jobs:
+                logits = await loop.run_in_executor(self.executor, self.classifier.run_batch, batch)
+            except Exception as exc:  # hand the failure to every request in the batch
+                for job, _ in taken:
                     if not job.future.done():
                         job.future.set_exception(exc)
                 continue
             offset = 0
-            for job in jobs:
+            for job, rows in taken:
                 if not job.future.done():
-                    job.future.set_result(logits[offset : offset + len(job.pairs)])
-                offset += len(job.pairs)
+                    job.deliver(rows, logits[offset : offset + len(rows)])
+                offset += len(rows)

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..defaults import DEFAULT_BATCH_SIZE
+from ..defaults import DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TOKENS
+
+logger = logging.getLogger("zsc.server")
 
 
 @dataclass(frozen=True)
@@ -21,14 +24,15 @@ class ServerConfig:
     tokens: frozenset[str] = frozenset()
     limits: Limits = field(default_factory=Limits)
     batching: bool = True
-    max_batch_pairs: int = 64
     max_wait_ms: float = 0.0
     max_queue_pairs: int = 8192  # pairs admitted per model before new requests get 503 + Retry-After
     cache_entries: int = 1024
     cache_bytes: int = 64 * 1024 * 1024
     provider: str = "auto"
     threads: int | None = None
+    # The one batch budget: the engine's, which the server's batcher fills from its queue.
     batch_size: int = DEFAULT_BATCH_SIZE
+    max_batch_tokens: int = DEFAULT_BATCH_TOKENS
     read_timeout_s: float = 10.0  # a request body must arrive within this
     header_timeout_s: float = 10.0  # request headers must arrive within this (uvicorn has no such limit)
     shutdown_timeout_s: float = 30.0  # on SIGTERM, in-flight requests get this long to finish
@@ -61,8 +65,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-input-chars", type=int, default=limits.max_input_chars,
                         help="longest text, in characters (default: %(default)s)")
     parser.add_argument("--max-body-bytes", type=int, default=limits.max_body_bytes, help="largest request body (default: %(default)s)")
-    parser.add_argument("--max-batch-pairs", type=int, default=defaults.max_batch_pairs,
-                        help="pairs merged into one onnxruntime batch (default: %(default)s)")
+    # Before batches were filled on the engine's own budget, this set the pairs per merged batch.
+    parser.add_argument("--max-batch-pairs", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--max-wait-ms", type=float, default=defaults.max_wait_ms,
                         help="how long a batch waits for more requests (0: merge only what is already queued; default: %(default)s)")
     parser.add_argument("--max-queue-pairs", type=int, default=defaults.max_queue_pairs,
@@ -92,18 +96,23 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     for path in paths:
         if not path.is_dir():
             raise FileNotFoundError(f"model directory not found: {path}")
+    batch_size = args.batch_size
+    if args.max_batch_pairs is not None:
+        logger.warning("--max-batch-pairs is deprecated: it now sets --batch-size, the pairs per onnxruntime batch, "
+                       "which the server fills from its queue")
+        batch_size = args.max_batch_pairs
     return ServerConfig(
         models=dict(zip(ids, paths)),
         tokens=read_tokens(args.token_file) if args.token_file else frozenset(),
         limits=Limits(args.max_labels, args.max_inputs, args.max_input_chars, args.max_body_bytes),
         batching=not args.no_batching,
-        max_batch_pairs=args.max_batch_pairs,
         max_wait_ms=args.max_wait_ms,
         max_queue_pairs=args.max_queue_pairs,
         cache_entries=args.cache_entries,
         provider=args.provider,
         threads=args.threads,
-        batch_size=args.batch_size,
+        batch_size=batch_size,
+        max_batch_tokens=args.max_batch_tokens,
         read_timeout_s=args.read_timeout,
         header_timeout_s=args.header_timeout,
         shutdown_timeout_s=args.shutdown_timeout,

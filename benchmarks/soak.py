@@ -1,0 +1,187 @@
+"""Soak the HTTP server: many requests from 32 clients, a third of them malformed or oversized.
+
+    python benchmarks/soak.py [--requests 10000] [--clients 32] [--quick]
+
+Phase 1 (default queue bound): --requests requests on loopback, every third one malformed or
+oversized (invalid JSON, non-UTF-8, deep nesting, wrong types, missing labels, bad template, too
+many labels, a text or a body over the limits). Reports the status codes (goal: no 5xx except
+503), p50/p99 latency of the valid requests, the server's RSS after warm-up, at the end and at
+its peak (goal: growth after warm-up <= 10%), and whether a probe request sent now and then under
+load scores exactly as it did alone. Phase 2: a small queue bound (--small-queue pairs) under the
+same clients, for the share of 503s. Writes results/<date>-<host>-soak.{json,md}.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import results_io as R  # noqa: E402
+import workloads as W  # noqa: E402
+from live_server import free_port, memory_mb, start_server, wait_ready  # noqa: E402
+
+
+def malformed_bodies() -> dict[str, bytes]:
+    """Bodies the server must refuse with a 4xx, by kind (the server's default limits)."""
+    labels = {"candidate_labels": ["a", "b"]}
+    return {
+        "invalid JSON": b'{"inputs": "x", "parameters": ',
+        "not UTF-8": b'{"inputs": "\xff\xfe", "parameters": {"candidate_labels": ["a"]}}',
+        "deep nesting": b"[" * 5000 + b"]" * 5000,
+        "wrong types": json.dumps({"inputs": 123, "parameters": {"candidate_labels": [1, None]}}).encode(),
+        "no labels": json.dumps({"inputs": "a text", "parameters": {}}).encode(),
+        "bad template": json.dumps({"inputs": "a text", "parameters": labels | {"hypothesis_template": "no slot"}}).encode(),
+        "too many labels": json.dumps({"inputs": "a text", "parameters": {"candidate_labels": [f"l{i}" for i in range(65)]}}).encode(),
+        "text too long": json.dumps({"inputs": "word " * 4001, "parameters": labels}).encode(),
+        "body too large": json.dumps({"inputs": "x" * 1_100_000, "parameters": labels}).encode(),
+    }
+
+
+def request_stream(count: int, texts: list[str], labels: list[str], probe: bytes, with_malformed: bool,
+                   probe_every: int) -> Iterator[tuple[str, bytes]]:
+    """(kind, body) for each request: "valid", "probe" (every ``probe_every``-th valid one), or
+    a malformed kind for every third."""
+    bad = itertools.cycle(malformed_bodies().items())
+    valid = 0
+    for i in range(count):
+        if with_malformed and i % 3 == 2:
+            yield next(bad)
+        elif valid % probe_every == probe_every - 1:
+            valid += 1
+            yield "probe", probe
+        else:
+            text = texts[valid % len(texts)]
+            valid += 1
+            yield "valid", json.dumps({"inputs": text, "parameters": {"candidate_labels": labels}}).encode()
+
+
+def as_scores(body: bytes) -> dict[str, float]:
+    return {p["label"]: p["score"] for p in json.loads(body)}
+
+
+async def drive(client, base: str, requests: list[tuple[str, bytes]], clients: int, on_done=None) -> dict:
+    """Send every request from ``clients`` concurrent workers; statuses, latencies, probe answers."""
+    pending = iter(requests)
+    statuses: Counter[str] = Counter()
+    by_kind: dict[str, Counter[int]] = {}
+    latencies: list[float] = []
+    probes: list[dict[str, float]] = []
+
+    async def worker() -> None:
+        for kind, body in pending:
+            start = time.perf_counter()
+            response = await client.post(base + "/models/default", content=body, headers={"content-type": "application/json"})
+            elapsed = time.perf_counter() - start
+            statuses[str(response.status_code)] += 1
+            by_kind.setdefault(kind, Counter())[response.status_code] += 1
+            if kind in ("valid", "probe") and response.status_code == 200:
+                latencies.append(elapsed)
+                if kind == "probe":
+                    probes.append(as_scores(response.content))
+            if on_done is not None:
+                on_done()
+
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    ms = np.asarray(latencies) * 1000 if latencies else np.zeros(1)
+    return {"statuses": dict(statuses), "by_kind": {k: dict(v) for k, v in by_kind.items()}, "probes": probes,
+            "valid_p50_ms": float(np.percentile(ms, 50)), "valid_p99_ms": float(np.percentile(ms, 99))}
+
+
+def bad_5xx(statuses: dict[str, int]) -> int:
+    return sum(n for code, n in statuses.items() if code.startswith("5") and code != "503")
+
+
+async def phase(args, requests: list[tuple[str, bytes]], probe: bytes, queue_pairs: int | None, label: str) -> dict:
+    import httpx
+
+    port = free_port()
+    options = ["--max-queue-pairs", str(queue_pairs)] if queue_pairs else []
+    server = start_server(port, args.threads, *options)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=args.clients + 8)) as client:
+            await wait_ready(client, base)
+            alone = as_scores((await client.post(base + "/models/default", content=probe)).content)
+            warm = max(1, len(requests) // 10)
+            with tqdm(total=len(requests), desc=label, unit="req") as bar:
+                started = time.perf_counter()
+                first = await drive(client, base, requests[:warm], args.clients, bar.update)
+                rss_warm = memory_mb(server.pid)
+                rest = await drive(client, base, requests[warm:], args.clients, bar.update)
+                wall = time.perf_counter() - started
+            rss_end, rss_peak = memory_mb(server.pid), memory_mb(server.pid, "VmHWM")
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    statuses = Counter(first["statuses"]) + Counter(rest["statuses"])
+    by_kind: dict[str, Counter] = {}
+    for part in (first, rest):
+        for kind, counts in part["by_kind"].items():
+            by_kind.setdefault(kind, Counter()).update({int(k): v for k, v in counts.items()})
+    probes = first["probes"] + rest["probes"]
+    probe_diff = max((abs(p[name] - alone[name]) for p in probes for name in alone), default=float("nan"))
+    return {
+        "requests": len(requests), "wall_s": wall, "requests_per_s": len(requests) / wall,
+        "statuses": dict(statuses), "by_kind": {k: dict(v) for k, v in by_kind.items()},
+        "bad_5xx": bad_5xx(dict(statuses)), "share_503": statuses.get("503", 0) / len(requests),
+        "valid_p50_ms": rest["valid_p50_ms"], "valid_p99_ms": rest["valid_p99_ms"],
+        "rss_after_warmup_mb": rss_warm, "rss_end_mb": rss_end, "rss_peak_mb": rss_peak,
+        "rss_growth_after_warmup": (rss_end - rss_warm) / rss_warm,
+        "probes_under_load": len(probes), "probe_max_abs_score_diff": probe_diff,
+    }
+
+
+def report(results: dict, args) -> str:
+    rows = ["| phase | requests | req/s | statuses | 5xx other than 503 | 503 share | valid p50 ms | valid p99 ms | RSS after warm-up MB | RSS end MB | growth | peak RSS MB | probe: max score diff alone vs under load (n) |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, r in results["phases"].items():
+        codes = ", ".join(f"{c}: {n}" for c, n in sorted(r["statuses"].items()))
+        rows.append(f"| {name} | {r['requests']} | {r['requests_per_s']:.0f} | {codes} | {r['bad_5xx']} | {r['share_503']:.1%} | "
+                    f"{r['valid_p50_ms']:.0f} | {r['valid_p99_ms']:.0f} | {r['rss_after_warmup_mb']:.0f} | {r['rss_end_mb']:.0f} | "
+                    f"{r['rss_growth_after_warmup']:+.1%} | {r['rss_peak_mb']:.0f} | {r['probe_max_abs_score_diff']:.1e} ({r['probes_under_load']}) |")
+    kinds = ["", "Status codes by request kind (phase 1):", "", "| kind | statuses |", "|---|---|"]
+    for kind, counts in sorted(results["phases"]["1: mixed, default queue bound"]["by_kind"].items()):
+        kinds.append(f"| {kind} | {', '.join(f'{c}: {n}' for c, n in sorted(counts.items()))} |")
+    head = (f"### Soak: {args.clients} clients on loopback, embedded int8 model, 1 AG News text x 4 labels per valid request, "
+            f"cache off, {args.threads} threads (CPU flags: {results['cpu_flags']})")
+    return "\n".join([head, "", *rows, *kinds]) + "\n"
+
+
+def main() -> None:
+    parser = R.parser(__doc__)
+    parser.add_argument("--requests", type=int, default=10_000, help="requests in phase 1")
+    parser.add_argument("--small-queue-requests", type=int, default=2_000, help="requests in phase 2")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--small-queue", type=int, default=16, help="phase 2's --max-queue-pairs")
+    parser.add_argument("--probe-every", type=int, default=50, help="every Nth valid request is the probe")
+    args = parser.parse_args()
+    if args.quick:
+        args.requests, args.small_queue_requests, args.clients, args.probe_every = 60, 30, 8, 5
+    from zsc.engine.cpu import flags_summary
+
+    texts, labels = W.ag_news(2000)
+    probe = json.dumps({"inputs": texts[-1], "parameters": {"candidate_labels": labels}}).encode()
+    mixed = list(request_stream(args.requests, texts[:-1], labels, probe, True, args.probe_every))
+    valid = list(request_stream(args.small_queue_requests, texts[:-1], labels, probe, False, args.probe_every))
+    results = {"cpu_flags": flags_summary(), "phases": {
+        "1: mixed, default queue bound": asyncio.run(phase(args, mixed, probe, None, "phase 1")),
+        f"2: valid only, queue bound {args.small_queue} pairs": asyncio.run(phase(args, valid, probe, args.small_queue, "phase 2")),
+    }}
+    R.write_results(R.results_base(args.out, "soak", args.quick), results, report(results, args))
+    if any(p["bad_5xx"] for p in results["phases"].values()):
+        sys.exit("the server answered with a 5xx other than 503")
+
+
+if __name__ == "__main__":
+    main()

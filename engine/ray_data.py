@@ -1,0 +1,161 @@
+"""Ray Data adapter: classify a ``ray.data.Dataset`` on every node of a Ray cluster.
+
+    import ray
+    from zsc.engine.ray_data import classify_dataset
+
+    ds = ray.data.read_parquet("s3://bucket/texts/")
+    classify_dataset(ds, ["world", "sports", "business"]).write_parquet("s3://bucket/out/")
+
+Each Ray actor loads the model once and classifies batches of rows with the in-process engine,
+so the scores are the engine's. Needs ``pip install 'zsc[ray]'``; this module is the only one
+that imports Ray or pyarrow.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .defaults import DEFAULT_BATCH_SIZE
+from .inputs import DEFAULT_TEMPLATE, InputError, InputTypeError, hypotheses_for, normalise_labels
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import ray.data
+
+logger = logging.getLogger("zsc.ray")
+
+LABELS_COLUMN, SCORES_COLUMN = "labels", "scores"
+READERS = {".parquet": "read_parquet", ".jsonl": "read_json", ".json": "read_json", ".csv": "read_csv"}
+OUTPUT_FORMATS = ("parquet", "jsonl")
+
+
+class ZeroShotBatches:
+    """The callable class each Ray actor runs: load the model once, then classify Arrow batches.
+
+    Its onnxruntime threads are the CPUs Ray gave the actor: Ray sets OMP_NUM_THREADS, which
+    onnxruntime does not read (ray#28044), so without this every actor would use every core.
+    """
+
+    def __init__(self, model: str | None, labels: list[str], template: str, multi_label: bool, text_column: str,
+                 provider: str, classifier_kwargs: dict[str, Any]) -> None:
+        import ray
+
+        from .classifier import ZeroShotClassifier
+
+        cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
+        options: dict[str, Any] = {"provider": provider, "threads": max(1, int(cpus))} | classifier_kwargs
+        self.classifier = ZeroShotClassifier.from_pretrained(model, **options) if model else ZeroShotClassifier.default(**options)
+        self.labels, self.template, self.multi_label, self.text_column = labels, template, multi_label, text_column
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        import pyarrow as pa
+
+        if self.text_column not in batch.column_names:
+            raise InputError(f"no column {self.text_column!r} in the dataset (columns: {batch.column_names})")
+        texts = batch.column(self.text_column).to_pylist()
+        results = self.classifier(texts, self.labels, self.template, self.multi_label, legacy=True) if texts else []
+        labels = pa.array([r["labels"] for r in results], type=pa.list_(pa.string()))
+        scores = pa.array([r["scores"] for r in results], type=pa.list_(pa.float64()))
+        return batch.append_column(LABELS_COLUMN, labels).append_column(SCORES_COLUMN, scores)
+
+
+def classify_dataset(
+    ds: ray.data.Dataset,
+    candidate_labels: str | Sequence[str],
+    *,
+    text_column: str = "text",
+    model: str | Path | None = None,
+    hypothesis_template: str = DEFAULT_TEMPLATE,
+    multi_label: bool = False,
+    batch_size: int = 256,
+    concurrency: int | tuple[int, int] | None = None,
+    num_cpus: float | None = None,
+    num_gpus: float = 0,
+    pairs_per_batch: int = DEFAULT_BATCH_SIZE,
+    **classifier_kwargs: Any,
+) -> ray.data.Dataset:
+    """The rows of ``ds`` with two columns added: ``labels`` (ranked) and ``scores``, as the engine
+    computes them (its legacy shape, one row per text).
+
+    ``model``: an exported model directory every node can read, a hub id, or None for the
+    embedded default. ``batch_size``: rows per batch handed to an actor. ``concurrency``: actors
+    (an int, or (min, max) to autoscale; default: autoscale from 1). ``num_cpus``/``num_gpus``:
+    per actor; onnxruntime gets the actor's CPUs as threads, and the CUDA provider when
+    ``num_gpus > 0``. ``pairs_per_batch``: pairs per onnxruntime run (the engine's batch size).
+    Other keyword arguments go to ``ZeroShotClassifier.from_pretrained`` (``max_batch_tokens``, ...).
+    Lazy, like every Ray Data transform: nothing runs until the dataset is consumed or written.
+    Bad labels, template or sizes raise a ValueError here, before any work is scheduled.
+    """
+    from ray.data import ActorPoolStrategy
+
+    labels = normalise_labels(candidate_labels)
+    if not labels:
+        raise InputError("candidate_labels is empty")
+    hypotheses_for(labels, hypothesis_template)  # the template's errors, now rather than on a worker
+    if not isinstance(multi_label, bool):
+        raise InputTypeError(f"multi_label must be a boolean, got {type(multi_label).__name__}")
+    if not isinstance(text_column, str) or not text_column:
+        raise InputTypeError("text_column must be a column name")
+    if batch_size < 1:
+        raise InputError(f"batch_size must be positive, got {batch_size}")
+    if {"provider", "threads", "batch_size"} & set(classifier_kwargs):
+        raise InputError("on Ray, provider and threads follow num_gpus and num_cpus, and the engine's batch size is "
+                         "pairs_per_batch (batch_size is rows per Ray batch); pass those instead")
+    if isinstance(concurrency, tuple):
+        compute = ActorPoolStrategy(min_size=concurrency[0], max_size=concurrency[1])
+    else:
+        compute = ActorPoolStrategy(size=concurrency) if concurrency else ActorPoolStrategy(min_size=1, max_size=None)
+    return ds.map_batches(
+        ZeroShotBatches,
+        fn_constructor_kwargs={
+            "model": str(model) if model is not None else None, "labels": labels, "template": hypothesis_template,
+            "multi_label": multi_label, "text_column": text_column, "provider": "cuda" if num_gpus else "cpu",
+            "classifier_kwargs": {"batch_size": pairs_per_batch} | classifier_kwargs,
+        },
+        batch_size=batch_size,
+        batch_format="pyarrow",
+        compute=compute,
+        num_cpus=num_cpus,
+        num_gpus=num_gpus or None,
+    )
+
+
+def read_files(pattern: str) -> ray.data.Dataset:
+    """A dataset from JSONL, CSV or Parquet files (a path, a folder or a glob), by their suffix."""
+    import glob
+
+    import ray.data
+
+    paths = sorted(glob.glob(pattern)) if any(c in pattern for c in "*?[") else [pattern]
+    if not paths:
+        raise InputError(f"--input {pattern}: no files match")
+    suffixes = {Path(p).suffix.lower() for p in paths if not Path(p).is_dir()}
+    if len(suffixes) > 1:
+        raise InputError(f"--input {pattern}: mixed file types {sorted(suffixes)}; give one type")
+    if not suffixes:  # folders: the type of the files inside
+        suffixes = {Path(f).suffix.lower() for p in paths for f in Path(p).iterdir() if f.is_file()}
+    reader = READERS.get(next(iter(suffixes), ""))
+    if reader is None or len(suffixes) != 1:
+        raise InputError(f"--input {pattern}: use .jsonl, .csv or .parquet files (found {sorted(suffixes)})")
+    return getattr(ray.data, reader)(paths)
+
+
+def check_output(output: Path, output_format: str) -> None:
+    """Refuse an output that would mix with other files, before any work."""
+    if output_format not in OUTPUT_FORMATS:
+        raise InputError(f"output format {output_format!r}: use one of {', '.join(OUTPUT_FORMATS)}")
+    if output.exists() and (not output.is_dir() or any(output.iterdir())):
+        raise InputError(f"--output {output}: must be a new or empty folder with --engine ray")
+
+
+def write_files(ds: ray.data.Dataset, output: Path, output_format: str) -> None:
+    """Write the dataset into the folder ``output`` through Ray's writers (one file per block)."""
+    check_output(output, output_format)
+    if output_format == "jsonl":
+        # pandas writes JSON floats with 10 digits unless told; 15 is its most (scores to ~1e-15).
+        ds.write_json(str(output), double_precision=15)
+    else:
+        ds.write_parquet(str(output))
