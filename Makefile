@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install run lint test test-fast bench bench-accuracy bench-export bench-int8 bench-memory bench-server bench-soak default-model wheel clean
+.PHONY: install run lint test test-fast bench bench-accuracy bench-export bench-int8 bench-memory bench-server bench-soak bench-scale bench-hybrid bench-long default-model wheel clean
 
 STAMP := $(VENV)/.installed
 # The embedded default: the shared MiniLM NLI model in per-row int8. The avx2 preset (uint8
@@ -13,6 +13,9 @@ STAMP := $(VENV)/.installed
 EXPORT_DEFAULT_MODEL = $(PY) -m zsc.engine.cli export ../shared/models/minilm-l6-nli engine/models/default \
 	--quantize int8 --preset avx2 --optimize O2 --force \
 	--validation-data ../shared/data/nli/mnli_dev_mismatched.jsonl --validation-size 512
+# Its embedder, for prefiltering and hybrid scoring: all-MiniLM-L6-v2 (the NLI model's base), per-row int8.
+EXPORT_DEFAULT_EMBEDDER = $(PY) -m zsc.engine.cli export ../shared/models/all-minilm-l6-v2 engine/models/embedder \
+	--task embedding --quantize int8 --preset avx2 --optimize O2 --force
 EXAMPLE := Hi, I recently bought a device from your company but it is not working as advertised and I would like to get reimbursed!
 
 # Every target that runs Python depends on the install stamp, so `make run` and `make test` each
@@ -25,6 +28,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PIP) install --quiet -c constraints.txt -e ".[export,serve,bench,dev,ray]"
 	$(PY) -c "import torch; assert not torch.version.cuda, 'a CUDA torch was installed'; print('torch', torch.__version__)"
 	@test -f engine/models/default/model.onnx || $(EXPORT_DEFAULT_MODEL)
+	@test -f engine/models/embedder/model.onnx || $(EXPORT_DEFAULT_EMBEDDER)
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -47,6 +51,7 @@ test-fast: $(STAMP)
 # Re-export the embedded default model (EXPORT_DEFAULT_MODEL above).
 default-model: $(STAMP)
 	$(EXPORT_DEFAULT_MODEL)
+	$(EXPORT_DEFAULT_EMBEDDER)
 
 # Accuracy first: run.py folds that day's accuracy results into its report and plot.
 bench: $(STAMP) bench-accuracy
@@ -74,6 +79,18 @@ bench-server: $(STAMP)
 # Reliability under hostile load: 10,000 requests from 32 clients, a third malformed (< 10 min).
 bench-soak: $(STAMP)
 	$(PY) benchmarks/soak.py
+
+# The in-process file job against Ray Data (1 actor x 2 threads, 2 actors x 1 thread), 10,000 rows.
+bench-scale: $(STAMP)
+	$(PY) benchmarks/scale.py
+
+# Hybrid scoring and the embedding prefilter against gold labels (shared sets, banking77, 1,000 labels).
+bench-hybrid: $(STAMP)
+	$(PY) benchmarks/hybrid.py
+
+# Long texts: truncation against windows (max, mean) on imdb and built long documents.
+bench-long: $(STAMP)
+	$(PY) benchmarks/long_text.py
 
 wheel: $(STAMP)
 	$(PY) -m build --wheel --outdir dist .

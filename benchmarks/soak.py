@@ -93,9 +93,8 @@ async def drive(client, base: str, requests: list[tuple[str, bytes]], clients: i
                 on_done()
 
     await asyncio.gather(*(worker() for _ in range(clients)))
-    ms = np.asarray(latencies) * 1000 if latencies else np.zeros(1)
     return {"statuses": dict(statuses), "by_kind": {k: dict(v) for k, v in by_kind.items()}, "probes": probes,
-            "valid_p50_ms": float(np.percentile(ms, 50)), "valid_p99_ms": float(np.percentile(ms, 99))}
+            "valid_ms": [t * 1000 for t in latencies]}
 
 
 def bad_5xx(statuses: dict[str, int]) -> int:
@@ -113,49 +112,57 @@ async def phase(args, requests: list[tuple[str, bytes]], probe: bytes, queue_pai
         async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=args.clients + 8)) as client:
             await wait_ready(client, base)
             alone = as_scores((await client.post(base + "/models/default", content=probe)).content)
-            warm = max(1, len(requests) // 10)
+            # Ten slices; RSS after each, so a plateau can be told from a leak.
+            slices = [requests[i * len(requests) // 10 : (i + 1) * len(requests) // 10] for i in range(10)]
+            parts, trajectory = [], []
             with tqdm(total=len(requests), desc=label, unit="req") as bar:
                 started = time.perf_counter()
-                first = await drive(client, base, requests[:warm], args.clients, bar.update)
-                rss_warm = memory_mb(server.pid)
-                rest = await drive(client, base, requests[warm:], args.clients, bar.update)
+                for part in slices:
+                    parts.append(await drive(client, base, part, args.clients, bar.update))
+                    trajectory.append(memory_mb(server.pid))
                 wall = time.perf_counter() - started
             rss_end, rss_peak = memory_mb(server.pid), memory_mb(server.pid, "VmHWM")
     finally:
         server.terminate()
         server.wait(timeout=60)
-    statuses = Counter(first["statuses"]) + Counter(rest["statuses"])
+    statuses: Counter[str] = Counter()
     by_kind: dict[str, Counter] = {}
-    for part in (first, rest):
+    for part in parts:
+        statuses.update(part["statuses"])
         for kind, counts in part["by_kind"].items():
             by_kind.setdefault(kind, Counter()).update({int(k): v for k, v in counts.items()})
-    probes = first["probes"] + rest["probes"]
+    probes = [p for part in parts for p in part["probes"]]
     probe_diff = max((abs(p[name] - alone[name]) for p in probes for name in alone), default=float("nan"))
+    rss_warm = trajectory[0]  # after the first tenth: the warm-up
+    latencies = [ms for part in parts[1:] for ms in part["valid_ms"]] or [0.0]
     return {
         "requests": len(requests), "wall_s": wall, "requests_per_s": len(requests) / wall,
         "statuses": dict(statuses), "by_kind": {k: dict(v) for k, v in by_kind.items()},
         "bad_5xx": bad_5xx(dict(statuses)), "share_503": statuses.get("503", 0) / len(requests),
-        "valid_p50_ms": rest["valid_p50_ms"], "valid_p99_ms": rest["valid_p99_ms"],
+        "valid_p50_ms": float(np.percentile(latencies, 50)), "valid_p99_ms": float(np.percentile(latencies, 99)),
         "rss_after_warmup_mb": rss_warm, "rss_end_mb": rss_end, "rss_peak_mb": rss_peak,
         "rss_growth_after_warmup": (rss_end - rss_warm) / rss_warm,
+        "rss_growth_second_half": (rss_end - trajectory[4]) / trajectory[4], "rss_trajectory_mb": trajectory,
         "probes_under_load": len(probes), "probe_max_abs_score_diff": probe_diff,
     }
 
 
 def report(results: dict, args) -> str:
-    rows = ["| phase | requests | req/s | statuses | 5xx other than 503 | 503 share | valid p50 ms | valid p99 ms | RSS after warm-up MB | RSS end MB | growth | peak RSS MB | probe: max score diff alone vs under load (n) |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| phase | requests | req/s | statuses | 5xx other than 503 | 503 share | valid p50 ms | valid p99 ms | RSS after warm-up MB | RSS end MB | growth after warm-up | growth over 2nd half | peak RSS MB | probe: max score diff alone vs under load (n) |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in results["phases"].items():
         codes = ", ".join(f"{c}: {n}" for c, n in sorted(r["statuses"].items()))
         rows.append(f"| {name} | {r['requests']} | {r['requests_per_s']:.0f} | {codes} | {r['bad_5xx']} | {r['share_503']:.1%} | "
                     f"{r['valid_p50_ms']:.0f} | {r['valid_p99_ms']:.0f} | {r['rss_after_warmup_mb']:.0f} | {r['rss_end_mb']:.0f} | "
-                    f"{r['rss_growth_after_warmup']:+.1%} | {r['rss_peak_mb']:.0f} | {r['probe_max_abs_score_diff']:.1e} ({r['probes_under_load']}) |")
+                    f"{r['rss_growth_after_warmup']:+.1%} | {r['rss_growth_second_half']:+.1%} | {r['rss_peak_mb']:.0f} | {r['probe_max_abs_score_diff']:.1e} ({r['probes_under_load']}) |")
+    trajectories = ["", "RSS (MB) after each tenth of the requests:", ""] + [
+        f"- {name}: {', '.join(f'{m:.0f}' for m in r['rss_trajectory_mb'])}" for name, r in results["phases"].items()]
     kinds = ["", "Status codes by request kind (phase 1):", "", "| kind | statuses |", "|---|---|"]
     for kind, counts in sorted(results["phases"]["1: mixed, default queue bound"]["by_kind"].items()):
         kinds.append(f"| {kind} | {', '.join(f'{c}: {n}' for c, n in sorted(counts.items()))} |")
     head = (f"### Soak: {args.clients} clients on loopback, embedded int8 model, 1 AG News text x 4 labels per valid request, "
             f"cache off, {args.threads} threads (CPU flags: {results['cpu_flags']})")
-    return "\n".join([head, "", *rows, *kinds]) + "\n"
+    return "\n".join([head, "", *rows, *trajectories, *kinds]) + "\n"
 
 
 def main() -> None:

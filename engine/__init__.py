@@ -32,6 +32,7 @@ _LAZY = {
     "MANIFEST_NAME": ".model_dir",
     "MODEL_FILE": ".model_dir",
     "TOKENIZER_FILE": ".model_dir",
+    "TextEmbedder": ".embedding",
     "cpu_flags": ".cpu",
     "has_int8_dot_products": ".cpu",
     "is_arm64": ".cpu",
@@ -42,12 +43,13 @@ __all__ = [  # the names of _LAZY, spelled out for tools that read __all__
     "InputError", "InputTypeError", "DEFAULT_TEMPLATE", "PairEncoder", "PairSet",
     "Manifest", "ModelDirectory", "load_model_directory", "write_manifest", "sha256_file",
     "derive_max_length", "nli_label_ids", "MANIFEST_NAME", "MODEL_FILE", "TOKENIZER_FILE",
-    "cpu_flags", "has_int8_dot_products", "is_arm64", "__version__",
+    "TextEmbedder", "cpu_flags", "has_int8_dot_products", "is_arm64", "__version__",
 ]
 
 if TYPE_CHECKING:
     from .classifier import LegacyPrediction, Prediction, PreparedCall, ZeroShotClassifier, default_model_path
     from .cpu import cpu_flags, has_int8_dot_products, is_arm64
+    from .embedding import TextEmbedder
     from .encoding import PairEncoder, PairSet
     from .inputs import DEFAULT_TEMPLATE, InputError, InputTypeError
     from .model_dir import (

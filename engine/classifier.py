@@ -9,17 +9,28 @@ logits of (premise, hypothesis) pairs (validation, calibration, benchmarks).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, TypedDict, overload
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, overload
 
 import numpy as np
 
 from .batching import BatchBudget
 from .cpu import has_int8_dot_products
-from .defaults import DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TOKENS
+from .defaults import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_BATCH_TOKENS,
+    DEFAULT_LONG_TEXT,
+    DEFAULT_SCORING,
+    DEFAULT_WINDOW_TOKENS,
+    EMBEDDING_TEMPERATURE,
+    HYBRID_NLI_WEIGHT,
+    LONG_TEXT_MODES,
+    SCORING_MODES,
+)
 from .encoding import PairEncoder, PairSet
 from .inputs import (
     DEFAULT_TEMPLATE,
@@ -31,8 +42,11 @@ from .inputs import (
     normalise_texts,
 )
 from .model_dir import MANIFEST_NAME, Manifest, ModelDirectory, load_model_directory
-from .scoring import label_scores, ranking
+from .scoring import embedding_scores, hybrid_scores, label_scores, ranking
 from .session import SessionInfo, create_session, run_logits
+
+if TYPE_CHECKING:
+    from .embedding import TextEmbedder
 
 logger = logging.getLogger("zsc")
 
@@ -57,8 +71,11 @@ class LegacyPrediction(TypedDict):
 class PreparedCall:
     """A validated, tokenised call (from ``prepare``), ready for ``logits`` and ``finish``.
 
-    ``pairs`` holds every text x label pair, text-major; pairs of several calls may be merged,
+    ``pairs`` holds every text x label pair, text-major, or with a prefilter the ``selection[i]``
+    labels of text i only (none with scoring "embedding"); pairs of several calls may be merged,
     computed together and split again, since no pair's logits depend on its batch-mates.
+    ``similarity`` (texts, labels) holds text-label cosines where the embedder was used. With
+    ``long_text`` "max"/"mean" each text runs as ``windows[i]`` windows x its labels.
     """
 
     texts: list[str]
@@ -66,6 +83,11 @@ class PreparedCall:
     multi_label: bool
     single_text: bool
     pairs: PairSet
+    scoring: str = DEFAULT_SCORING
+    selection: np.ndarray | None = None
+    similarity: np.ndarray | None = None
+    long_text: str = DEFAULT_LONG_TEXT
+    windows: list[int] | None = None  # windows per text ("max"/"mean"); pairs run window-major per text
 
 
 class ZeroShotClassifier:
@@ -90,6 +112,7 @@ class ZeroShotClassifier:
         encoder: PairEncoder,
         batch_size: int = DEFAULT_BATCH_SIZE,
         max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
+        embedder: TextEmbedder | str | Path | None = None,
     ) -> None:
         self.model_dir = model_dir
         self.session = session
@@ -100,6 +123,13 @@ class ZeroShotClassifier:
         manifest = model_dir.manifest
         self.entailment_id = manifest.entailment_id
         self.contradiction_id = manifest.contradiction_id
+        # The embedder (prefilter, hybrid and embedding scoring) loads on first use: exact NLI
+        # calls never pay for it.
+        self._embedder: TextEmbedder | str | Path | None = embedder
+        self._embedder_lock = threading.Lock()
+        # Same threads; an int8 embedder stays on the CPU when the NLI model runs on CUDA ("auto").
+        self._embedder_options = {"provider": "cpu" if session.compute_type == "cpu" else "auto",
+                                  "threads": session.session.get_session_options().intra_op_num_threads}
 
     @classmethod
     def from_pretrained(
@@ -110,6 +140,7 @@ class ZeroShotClassifier:
         batch_size: int = DEFAULT_BATCH_SIZE,
         max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
         verify: bool = True,
+        embedder: TextEmbedder | str | Path | None = None,
     ) -> ZeroShotClassifier:
         """Load an exported model directory, or a hub repo id ("org/name") holding one.
 
@@ -118,6 +149,8 @@ class ZeroShotClassifier:
         use). ``batch_size`` and ``max_batch_tokens`` bound each onnxruntime batch (pairs, and
         padded tokens). ``verify`` checks the files against the manifest's sha256 hashes.
         A path-like name that does not exist raises FileNotFoundError, never a hub lookup.
+        ``embedder``: a sentence-embedding model directory (``zsc export --task embedding``) or a
+        TextEmbedder, for ``scoring="hybrid"|"embedding"`` and ``prefilter_top_k``; loaded on first use.
         """
         local = Path(path).expanduser()
         if not local.exists():
@@ -127,13 +160,17 @@ class ZeroShotClassifier:
         model_dir = load_model_directory(local, verify=verify)
         manifest = model_dir.manifest
         warn_if_int8_saturates(manifest.precision, manifest.quantization_preset, provider)
-        return cls.from_graph(model_dir.model_path, model_dir.tokenizer_path, manifest, provider, threads, batch_size, max_batch_tokens)
+        classifier = cls.from_graph(model_dir.model_path, model_dir.tokenizer_path, manifest, provider, threads, batch_size, max_batch_tokens)
+        classifier._embedder = embedder
+        return classifier
 
     @classmethod
     def default(cls, **kwargs: Any) -> ZeroShotClassifier:
-        """The embedded per-row int8 model (minilm-l6-nli), shipped inside the package; no network.
+        """The embedded per-row int8 model (minilm-l6-nli), shipped inside the package with its
+        embedder (all-MiniLM-L6-v2, int8); no network.
 
         Takes the keyword arguments of ``from_pretrained``."""
+        kwargs.setdefault("embedder", default_embedder_path())
         return cls.from_pretrained(default_model_path(), **kwargs)
 
     @classmethod
@@ -150,6 +187,9 @@ class ZeroShotClassifier:
         """A classifier over a graph, a tokenizer and a manifest: those of a model directory
         (``from_pretrained``), or ones the exporter checks and calibrates before it writes one."""
         graph = Path(graph)
+        if manifest.task != "nli":
+            raise ValueError(f"{graph.parent} holds a model for task {manifest.task!r}; the classifier needs an NLI model "
+                             "(an embedder goes in embedder=)")
         encoder = PairEncoder.from_file(tokenizer, manifest.max_length, manifest.pad_token_id)
         session = create_session(graph, provider, threads, num_labels=len(manifest.id2label), precision=manifest.precision)
         if manifest.input_names and set(manifest.input_names) != set(session.input_names):
@@ -169,22 +209,41 @@ class ZeroShotClassifier:
         """The graph's precision from its manifest: "int8", "int8-dynamic", "fp16", "fp32" or "unknown"."""
         return self.model_dir.manifest.precision
 
+    @property
+    def embedder(self) -> TextEmbedder:
+        """The sentence embedder behind prefiltering and hybrid scoring (loaded on first use)."""
+        from .embedding import TextEmbedder
+
+        with self._embedder_lock:
+            if self._embedder is None:
+                raise InputError(
+                    "this classifier has no embedder, which scoring='hybrid'/'embedding' and prefilter_top_k need; "
+                    "pass embedder=<model directory from `zsc export --task embedding`> to from_pretrained"
+                )
+            if not isinstance(self._embedder, TextEmbedder):
+                self._embedder = TextEmbedder.from_pretrained(self._embedder, **self._embedder_options)
+            return self._embedder
+
     # str is a Sequence[str] too: the str overloads come first and win (as in typeshed).
     @overload
     def __call__(self, inputs: str, candidate_labels: str | Sequence[str], hypothesis_template: str = ...,  # type: ignore[overload-overlap]
-                 multi_label: bool = ..., legacy: Literal[False] = ...) -> list[Prediction]: ...
+                 multi_label: bool = ..., legacy: Literal[False] = ..., *, scoring: str = ...,
+                 prefilter_top_k: int | None = ..., long_text: str = ..., window_tokens: int | None = ...) -> list[Prediction]: ...
 
     @overload
     def __call__(self, inputs: Sequence[str], candidate_labels: str | Sequence[str], hypothesis_template: str = ...,
-                 multi_label: bool = ..., legacy: Literal[False] = ...) -> list[list[Prediction]]: ...
+                 multi_label: bool = ..., legacy: Literal[False] = ..., *, scoring: str = ...,
+                 prefilter_top_k: int | None = ..., long_text: str = ..., window_tokens: int | None = ...) -> list[list[Prediction]]: ...
 
     @overload
     def __call__(self, inputs: str, candidate_labels: str | Sequence[str], hypothesis_template: str = ...,  # type: ignore[overload-overlap]
-                 multi_label: bool = ..., *, legacy: Literal[True]) -> LegacyPrediction: ...
+                 multi_label: bool = ..., *, legacy: Literal[True], scoring: str = ...,
+                 prefilter_top_k: int | None = ..., long_text: str = ..., window_tokens: int | None = ...) -> LegacyPrediction: ...
 
     @overload
     def __call__(self, inputs: Sequence[str], candidate_labels: str | Sequence[str], hypothesis_template: str = ...,
-                 multi_label: bool = ..., *, legacy: Literal[True]) -> list[LegacyPrediction]: ...
+                 multi_label: bool = ..., *, legacy: Literal[True], scoring: str = ...,
+                 prefilter_top_k: int | None = ..., long_text: str = ..., window_tokens: int | None = ...) -> list[LegacyPrediction]: ...
 
     def __call__(
         self,
@@ -193,6 +252,11 @@ class ZeroShotClassifier:
         hypothesis_template: str = DEFAULT_TEMPLATE,
         multi_label: bool = False,
         legacy: bool = False,
+        *,
+        scoring: str = DEFAULT_SCORING,
+        prefilter_top_k: int | None = None,
+        long_text: str = DEFAULT_LONG_TEXT,
+        window_tokens: int | None = None,
     ) -> Any:
         """Classify one text (a ranked list of {label, score}) or a list of texts (a list of such lists).
 
@@ -200,8 +264,18 @@ class ZeroShotClassifier:
         where ``{}`` stands for the label. ``multi_label``: score each label on its own
         (entailment against contradiction) instead of a softmax over the labels.
         ``legacy=True`` returns transformers' older shape {sequence, labels, scores} instead.
+
+        Beyond the pipeline (both need the embedder): ``scoring="hybrid"`` multiplies the NLI
+        distribution with the embedding one (text-label cosine), ``"embedding"`` uses the latter
+        alone (no NLI pass); single-label only. ``prefilter_top_k=K`` runs NLI only on the K labels
+        most similar to each text; the others follow with score 0.0, in order of similarity.
+        ``long_text="max"|"mean"``: instead of truncating a long text (the pipeline's behaviour),
+        cut it into windows of ``window_tokens`` tokens at sentence ends (default per mode: 64 for
+        "max", as long as the model allows for "mean"), score every window against every label, and
+        take per label the logits of its best window (max) or their mean before normalising.
         """
-        prepared = self.prepare(inputs, candidate_labels, hypothesis_template, multi_label)
+        prepared = self.prepare(inputs, candidate_labels, hypothesis_template, multi_label, scoring=scoring,
+                                prefilter_top_k=prefilter_top_k, long_text=long_text, window_tokens=window_tokens)
         return self.finish(prepared, self.logits(prepared.pairs), legacy=legacy)
 
     def nli_logits(self, premises: Sequence[str], hypotheses: Sequence[str]) -> np.ndarray:
@@ -217,17 +291,42 @@ class ZeroShotClassifier:
         candidate_labels: str | Sequence[str],
         hypothesis_template: str = DEFAULT_TEMPLATE,
         multi_label: bool = False,
+        *,
+        scoring: str = DEFAULT_SCORING,
+        prefilter_top_k: int | None = None,
+        long_text: str = DEFAULT_LONG_TEXT,
+        window_tokens: int | None = None,
     ) -> PreparedCall:
-        """Validate and tokenise a call (every check of ``__call__``), without running the model."""
+        """Validate and tokenise a call (every check of ``__call__``), without running the NLI model
+        (the embedder runs here when the call needs it)."""
         texts, single = normalise_texts(inputs)
         labels = normalise_labels(candidate_labels)
         if not labels or not texts:
             raise InputError(NO_LABEL_OR_SEQUENCE)
         if not isinstance(multi_label, bool):
             raise InputTypeError(f"multi_label must be a boolean, got {type(multi_label).__name__}")
+        check_scoring(scoring, prefilter_top_k, multi_label)
+        check_long_text(long_text, window_tokens)
         hypotheses = hypotheses_for(labels, hypothesis_template)
-        pairs = self.encoder.pairs(texts, hypotheses, labels)
-        return PreparedCall(texts, labels, multi_label, single, pairs)
+        similarity = selection = None
+        if scoring != "nli" or (prefilter_top_k is not None and prefilter_top_k < len(labels)):
+            embedder = self.embedder
+            similarity = embedder.embed(texts) @ embedder.embed(labels).T
+        if scoring == "embedding":
+            return PreparedCall(texts, labels, multi_label, single, PairSet([], []), scoring, None, similarity)
+        if prefilter_top_k is not None and prefilter_top_k < len(labels) and similarity is not None:
+            # The K most similar labels per text, most similar first (a stable order for ties).
+            selection = np.argsort(-similarity, axis=1, kind="stable")[:, :prefilter_top_k]
+        if long_text == "truncate":
+            pairs = self.encoder.pairs(texts, hypotheses, labels, selection)
+            return PreparedCall(texts, labels, multi_label, single, pairs, scoring, selection, similarity)
+        # Windows are premises like any other: their pairs join the same length-sorted batches.
+        room = self.encoder.max_length - self.encoder.layout.num_special - max(map(len, self.encoder.encode_hypotheses(hypotheses)))
+        size = min(window_tokens or DEFAULT_WINDOW_TOKENS[long_text] or room, room)
+        premises = self.encoder.windows(texts, max(1, size))
+        pairs = self.encoder.pairs_of(premises, hypotheses, labels, selection)
+        return PreparedCall(texts, labels, multi_label, single, pairs, scoring, selection, similarity, long_text,
+                            [len(w) for w in premises])
 
     @property
     def batch_size(self) -> int:
@@ -262,12 +361,9 @@ class ZeroShotClassifier:
 
     def finish(self, prepared: PreparedCall, logits: np.ndarray, legacy: bool = False) -> Any:
         """Scores and rankings from the logits of ``prepared.pairs``, shaped as ``__call__`` returns them."""
-        n_texts, n_labels = len(prepared.texts), len(prepared.labels)
-        shaped = logits.reshape(n_texts, n_labels, -1)
-        scores = label_scores(shaped, self.entailment_id, self.contradiction_id, prepared.multi_label)
+        scores, orders = self._scores_and_orders(prepared, logits)
         results: list[Any] = []
-        for text, row in zip(prepared.texts, scores):
-            order = ranking(row)
+        for text, row, order in zip(prepared.texts, scores, orders):
             if legacy:
                 results.append({
                     "sequence": text,
@@ -278,6 +374,75 @@ class ZeroShotClassifier:
                 results.append([{"label": prepared.labels[i], "score": float(row[i])} for i in order])
         return results[0] if prepared.single_text else results
 
+    def _scores_and_orders(self, prepared: PreparedCall, logits: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Scores (texts, labels) and each text's label order, for the call's scoring mode."""
+        n_texts, n_labels = len(prepared.texts), len(prepared.labels)
+        similarity = prepared.similarity
+        if prepared.scoring == "embedding" and similarity is not None:
+            scores = embedding_scores(similarity, EMBEDDING_TEMPERATURE)
+            return scores, [ranking(row) for row in scores]
+        selection = prepared.selection
+        columns = selection if selection is not None else np.broadcast_to(np.arange(n_labels), (n_texts, n_labels))
+        shaped = self._per_label_logits(prepared, logits, columns.shape[1])
+        if prepared.scoring == "hybrid" and similarity is not None:
+            chosen = np.take_along_axis(similarity, columns, axis=1)
+            part = hybrid_scores(shaped, self.entailment_id, chosen, EMBEDDING_TEMPERATURE, HYBRID_NLI_WEIGHT)
+        else:
+            part = label_scores(shaped, self.entailment_id, self.contradiction_id, prepared.multi_label)
+        if selection is None:
+            return part, [ranking(row) for row in part]
+        # Labels the prefilter dropped score 0.0 and follow the scored ones, most similar first.
+        scores = np.zeros((n_texts, n_labels))
+        np.put_along_axis(scores, selection, part, axis=1)
+        orders = []
+        for row, chosen_labels, sims in zip(part, selection, similarity if similarity is not None else scores):
+            by_similarity = np.argsort(-sims, kind="stable")
+            rest = by_similarity[~np.isin(by_similarity, chosen_labels)]
+            orders.append(np.concatenate([chosen_labels[ranking(row)], rest]))
+        return scores, orders
+
+    def _per_label_logits(self, prepared: PreparedCall, logits: np.ndarray, labels_per_text: int) -> np.ndarray:
+        """Logits (texts, labels, classes): as computed, or aggregated over each text's windows,
+        per label the row of the window with the highest entailment logit ("max") or the mean."""
+        if prepared.windows is None:
+            return logits.reshape(len(prepared.texts), labels_per_text, -1)
+        out = np.empty((len(prepared.texts), labels_per_text, logits.shape[-1]), dtype=logits.dtype)
+        start = 0
+        for i, count in enumerate(prepared.windows):
+            block = logits[start : start + count * labels_per_text].reshape(count, labels_per_text, -1)
+            start += count * labels_per_text
+            if prepared.long_text == "max":
+                best = block[..., self.entailment_id].argmax(axis=0)
+                out[i] = block[best, np.arange(labels_per_text)]
+            else:
+                out[i] = block.mean(axis=0)
+        return out
+
+
+def check_long_text(long_text: object, window_tokens: object) -> None:
+    if long_text not in LONG_TEXT_MODES:
+        raise InputError(f"long_text must be one of {', '.join(map(repr, LONG_TEXT_MODES))}, got {long_text!r}")
+    if window_tokens is not None:
+        if isinstance(window_tokens, bool) or not isinstance(window_tokens, int):
+            raise InputTypeError(f"window_tokens must be a positive integer, got {type(window_tokens).__name__}")
+        if window_tokens < 8:
+            raise InputError(f"window_tokens must be at least 8, got {window_tokens}")
+        if long_text == "truncate":
+            raise InputError("window_tokens applies to long_text 'max' or 'mean'")
+
+
+def check_scoring(scoring: object, prefilter_top_k: object, multi_label: bool) -> None:
+    """The scoring options of a call: a known mode, a positive K, single-label where needed."""
+    if scoring not in SCORING_MODES:
+        raise InputError(f"scoring must be one of {', '.join(map(repr, SCORING_MODES))}, got {scoring!r}")
+    if prefilter_top_k is not None:
+        if isinstance(prefilter_top_k, bool) or not isinstance(prefilter_top_k, int):
+            raise InputTypeError(f"prefilter_top_k must be a positive integer, got {type(prefilter_top_k).__name__}")
+        if prefilter_top_k < 1:
+            raise InputError(f"prefilter_top_k must be a positive integer, got {prefilter_top_k}")
+    if multi_label and scoring != "nli":
+        raise InputError(f"scoring={scoring!r} is single-label only for now; use scoring='nli' with multi_label=True")
+
 
 def warn_if_int8_saturates(precision: str, preset: str | None, provider: str) -> None:
     """int8 weights made for VNNI/arm64 can overflow AVX2's 16-bit u8 x s8 products: say so loudly."""
@@ -287,6 +452,12 @@ def warn_if_int8_saturates(precision: str, preset: str | None, provider: str) ->
             "VNNI like this one (scores may be wrong); re-export with --preset avx2, which is correct on every CPU",
             precision, preset,
         )
+
+
+def default_embedder_path() -> Path | None:
+    """The embedded sentence embedder, where this install has it."""
+    path = Path(str(resources.files("zsc.engine.models") / "embedder"))
+    return path if (path / "model.onnx").exists() else None
 
 
 def default_model_path() -> Path:

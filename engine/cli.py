@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .defaults import DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TOKENS
+from .defaults import DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TOKENS, DEFAULT_LONG_TEXT, DEFAULT_SCORING, LONG_TEXT_MODES, SCORING_MODES
 from .inputs import DEFAULT_TEMPLATE
 from .server.config import add_serve_arguments
 
@@ -30,6 +30,16 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--labels", "-l", required=True, help="candidate labels, comma-separated")
     classify.add_argument("--multi-label", action="store_true", help="score each label independently")
     classify.add_argument("--template", default=DEFAULT_TEMPLATE, help="hypothesis template with {} (default: %(default)r)")
+    classify.add_argument("--scoring", choices=SCORING_MODES, default=DEFAULT_SCORING,
+                          help="nli: the pipeline's scores; hybrid: NLI x embedding similarity; embedding: similarity alone "
+                               "(single-label; the embedded model has its embedder) (default: %(default)s)")
+    classify.add_argument("--prefilter-top-k", type=int, metavar="K",
+                          help="run NLI only on the K labels most similar to each text (the others score 0.0)")
+    classify.add_argument("--long-text", choices=LONG_TEXT_MODES, default=DEFAULT_LONG_TEXT,
+                          help="truncate: cut long texts to the model's window (the pipeline); max/mean: score every window "
+                               "and aggregate per label (default: %(default)s)")
+    classify.add_argument("--window-tokens", type=int, metavar="N", help="window size for --long-text max/mean (default: 128 for max, "
+                                                                          "64 for mean)")
     classify.add_argument("--model", "-m", help="exported model directory (default: the embedded model)")
     classify.add_argument("--json", action="store_true", help="print JSON instead of a table (texts given as arguments)")
     classify.add_argument("--input", "-i", type=Path, help="a .jsonl, .csv or .txt file (UTF-8, a BOM is fine), streamed in chunks")
@@ -65,6 +75,9 @@ def _add_runtime_options(parser: argparse.ArgumentParser) -> None:
                         help="onnxruntime execution provider; auto uses CUDA when onnxruntime-gpu offers it and the graph suits it "
                              "(int8 graphs stay on the CPU) (default: %(default)s)")
     parser.add_argument("--threads", type=int, help="onnxruntime intra-op threads (default: all cores)")
+    parser.add_argument("--embedder", type=Path,
+                        help="sentence-embedding model directory (zsc export --task embedding) for --scoring hybrid/embedding and "
+                             "--prefilter-top-k (default: the embedded one, with the embedded model)")
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="pairs per onnxruntime batch (default: %(default)s)")
     parser.add_argument("--max-batch-tokens", type=int, default=DEFAULT_BATCH_TOKENS,
                         help="padded tokens per onnxruntime batch (pairs x longest pair; default: %(default)s)")
@@ -75,6 +88,8 @@ def _load_classifier(args: argparse.Namespace) -> Any:
 
     options = {"provider": args.provider, "threads": args.threads, "batch_size": args.batch_size,
                "max_batch_tokens": args.max_batch_tokens}
+    if args.embedder:
+        options["embedder"] = args.embedder
     if args.model:
         return ZeroShotClassifier.from_pretrained(args.model, **options)
     return ZeroShotClassifier.default(**options)
@@ -116,7 +131,9 @@ def _check_classify_flags(args: argparse.Namespace) -> None:
 
 def cmd_classify(args: argparse.Namespace) -> int:
     _check_classify_flags(args)
-    options = {"candidate_labels": args.labels, "hypothesis_template": args.template, "multi_label": args.multi_label}
+    options = {"candidate_labels": args.labels, "hypothesis_template": args.template, "multi_label": args.multi_label,
+               "scoring": args.scoring, "prefilter_top_k": args.prefilter_top_k, "long_text": args.long_text,
+               "window_tokens": args.window_tokens}
     if args.engine == "ray":
         return _classify_with_ray(args, options)
     classifier = _load_classifier(args)
@@ -148,10 +165,9 @@ def _classify_with_ray(args: argparse.Namespace, options: dict[str, Any]) -> int
     ray.init(address=args.address, log_to_driver=args.verbose)
     try:
         dataset = classify_dataset(
-            read_files(str(args.input)), options["candidate_labels"], text_column=args.text_field or "text",
-            model=args.model, hypothesis_template=options["hypothesis_template"], multi_label=options["multi_label"],
+            read_files(str(args.input)), **options, text_column=args.text_field or "text", model=args.model,
             batch_size=args.chunk_size, concurrency=args.actors, num_cpus=args.cpus_per_actor, num_gpus=args.gpus_per_actor,
-            pairs_per_batch=args.batch_size, max_batch_tokens=args.max_batch_tokens,
+            pairs_per_batch=args.batch_size, max_batch_tokens=args.max_batch_tokens, embedder=args.embedder,
         )
         write_files(dataset, output, args.output_format)
     finally:

@@ -117,6 +117,7 @@ class PairEncoder:
         self._hypotheses: OrderedDict[str, IdArray] = OrderedDict()
         self._cache_size = hypothesis_cache_size
         self._cache_lock = threading.Lock()  # a server tokenises from several threads
+        self._sentence_ends: frozenset[int] | None = None
 
     @classmethod
     def from_file(cls, path: str | Path, max_length: int, pad_token_id: int) -> PairEncoder:
@@ -161,14 +162,54 @@ class PairEncoder:
                 )
         return budget
 
-    def pairs(self, texts: list[str], hypotheses: list[str], labels: list[str]) -> PairSet:
-        """All text x hypothesis pairs, text-major, with the premise truncated (only_first)."""
-        text_ids = self.encode_texts(texts)
+    def pairs(self, texts: list[str], hypotheses: list[str], labels: list[str], selection: np.ndarray | None = None) -> PairSet:
+        """Text x hypothesis pairs, text-major, with the premise truncated (only_first): all of
+        them, or for text i only the hypotheses ``selection[i]`` (a (texts, k) index array)."""
+        return self.pairs_of([[ids] for ids in self.encode_texts(texts)], hypotheses, labels, selection)
+
+    def pairs_of(self, premises: list[list[IdArray]], hypotheses: list[str], labels: list[str],
+                 selection: np.ndarray | None = None) -> PairSet:
+        """Pairs for texts given as encoded premises (one or more windows each): text-major, then
+        window, then hypothesis (all, or ``selection[i]`` for text i), premises truncated."""
         hypothesis_ids = self.encode_hypotheses(hypotheses)
         budget = self._check_hypotheses(hypothesis_ids, labels)
         keeps = [budget - len(h) for h in hypothesis_ids]
-        firsts = [ids[:keep] for ids in text_ids for keep in keeps]
-        return PairSet(firsts, hypothesis_ids * len(text_ids))
+        columns = selection if selection is not None else [range(len(hypothesis_ids))] * len(premises)
+        chosen = [(window, int(j)) for windows, row in zip(premises, columns) for window in windows for j in row]
+        return PairSet([window[: keeps[j]] for window, j in chosen], [hypothesis_ids[j] for _, j in chosen])
+
+    def windows(self, texts: list[str], size: int) -> list[list[IdArray]]:
+        """Each text's token ids cut into windows of at most ``size`` tokens, at sentence ends
+        where possible (a sentence longer than ``size`` is cut inside). A text that fits is one window."""
+        ends = self._sentence_end_ids()
+        out = []
+        for ids in self.encode_texts(texts):
+            if len(ids) <= size:
+                out.append([ids])
+                continue
+            cuts = [i + 1 for i, token in enumerate(ids.tolist()) if token in ends]
+            sentences = [ids[a:b] for a, b in zip([0, *cuts], [*cuts, len(ids)]) if b > a]
+            windows: list[IdArray] = []
+            current: list[IdArray] = []
+            for sentence in sentences:
+                for start in range(0, len(sentence), size):  # a sentence longer than a window is cut
+                    piece = sentence[start : start + size]
+                    if current and sum(map(len, current)) + len(piece) > size:
+                        windows.append(np.concatenate(current))
+                        current = []
+                    current.append(piece)
+            if current:
+                windows.append(np.concatenate(current))
+            out.append(windows)
+        return out
+
+    def _sentence_end_ids(self) -> frozenset[int]:
+        """Token ids that end a sentence: ".", "!", "?" and their word-initial forms (read off the vocabulary once)."""
+        if self._sentence_ends is None:
+            vocabulary = self.tokenizer.get_vocab()
+            self._sentence_ends = frozenset(i for token, i in vocabulary.items()
+                                            if token.lstrip("Ġ▁ ").rstrip() in {".", "!", "?", "...", "?!"})
+        return self._sentence_ends
 
     def zipped_pairs(self, premises: list[str], hypotheses: list[str]) -> PairSet:
         """One pair per (premise, hypothesis) position, as NLI evaluation needs."""

@@ -20,6 +20,7 @@ MANIFEST_NAME = "zsc.json"
 MANIFEST_DIGEST_KEY = "manifest_sha256"
 MANIFEST_FORMAT = 1
 MODEL_FILE = "model.onnx"
+TASKS = ("nli", "embedding")
 TOKENIZER_FILE = "tokenizer.json"
 CONFIG_FILE = "config.json"
 # Sentinel used by tokenizers for "no limit"; larger values mean the tokenizer set none.
@@ -49,6 +50,9 @@ class Manifest:
     zsc_version: str | None = None
     files: dict[str, str] = field(default_factory=dict)
     parity: dict[str, Any] = field(default_factory=dict)
+    # "nli": a premise/hypothesis classifier (the ids above index its logits); "embedding": a
+    # sentence encoder whose token states are mean-pooled and L2-normalised (id2label is empty).
+    task: str = "nli"
     format: int = MANIFEST_FORMAT
 
     def to_json(self) -> dict[str, Any]:
@@ -58,6 +62,12 @@ class Manifest:
 
     def check(self) -> None:
         """Values the runtime indexes with must be in range: a bad id is an error at load, not at the first call."""
+        if self.task not in TASKS:
+            raise ValueError(f"{MANIFEST_NAME}: task {self.task!r} is not one of {TASKS}")
+        if self.task == "embedding":
+            if self.max_length < 2:
+                raise ValueError(f"{MANIFEST_NAME}: max_length {self.max_length} is too small")
+            return
         for name in ("entailment_id", "contradiction_id"):
             value = getattr(self, name)
             if value not in self.id2label:

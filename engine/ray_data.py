@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .defaults import DEFAULT_BATCH_SIZE
+from .classifier import check_long_text, check_scoring
+from .defaults import DEFAULT_BATCH_SIZE, DEFAULT_LONG_TEXT, DEFAULT_SCORING
 from .inputs import DEFAULT_TEMPLATE, InputError, InputTypeError, hypotheses_for, normalise_labels
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ class ZeroShotBatches:
     """
 
     def __init__(self, model: str | None, labels: list[str], template: str, multi_label: bool, text_column: str,
-                 provider: str, classifier_kwargs: dict[str, Any]) -> None:
+                 provider: str, classifier_kwargs: dict[str, Any], call_options: dict[str, Any] | None = None) -> None:
         import ray
 
         from .classifier import ZeroShotClassifier
@@ -49,6 +50,7 @@ class ZeroShotBatches:
         options: dict[str, Any] = {"provider": provider, "threads": max(1, int(cpus))} | classifier_kwargs
         self.classifier = ZeroShotClassifier.from_pretrained(model, **options) if model else ZeroShotClassifier.default(**options)
         self.labels, self.template, self.multi_label, self.text_column = labels, template, multi_label, text_column
+        self.call_options = call_options or {}  # scoring, prefilter_top_k
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         import pyarrow as pa
@@ -56,7 +58,7 @@ class ZeroShotBatches:
         if self.text_column not in batch.column_names:
             raise InputError(f"no column {self.text_column!r} in the dataset (columns: {batch.column_names})")
         texts = batch.column(self.text_column).to_pylist()
-        results = self.classifier(texts, self.labels, self.template, self.multi_label, legacy=True) if texts else []
+        results = self.classifier(texts, self.labels, self.template, self.multi_label, legacy=True, **self.call_options) if texts else []
         labels = pa.array([r["labels"] for r in results], type=pa.list_(pa.string()))
         scores = pa.array([r["scores"] for r in results], type=pa.list_(pa.float64()))
         return batch.append_column(LABELS_COLUMN, labels).append_column(SCORES_COLUMN, scores)
@@ -75,6 +77,10 @@ def classify_dataset(
     num_cpus: float | None = None,
     num_gpus: float = 0,
     pairs_per_batch: int = DEFAULT_BATCH_SIZE,
+    scoring: str = DEFAULT_SCORING,
+    prefilter_top_k: int | None = None,
+    long_text: str = DEFAULT_LONG_TEXT,
+    window_tokens: int | None = None,
     **classifier_kwargs: Any,
 ) -> ray.data.Dataset:
     """The rows of ``ds`` with two columns added: ``labels`` (ranked) and ``scores``, as the engine
@@ -85,6 +91,7 @@ def classify_dataset(
     (an int, or (min, max) to autoscale; default: autoscale from 1). ``num_cpus``/``num_gpus``:
     per actor; onnxruntime gets the actor's CPUs as threads, and the CUDA provider when
     ``num_gpus > 0``. ``pairs_per_batch``: pairs per onnxruntime run (the engine's batch size).
+    ``scoring``, ``prefilter_top_k``, ``long_text`` and ``window_tokens`` as for ``ZeroShotClassifier.__call__``.
     Other keyword arguments go to ``ZeroShotClassifier.from_pretrained`` (``max_batch_tokens``, ...).
     Lazy, like every Ray Data transform: nothing runs until the dataset is consumed or written.
     Bad labels, template or sizes raise a ValueError here, before any work is scheduled.
@@ -97,6 +104,8 @@ def classify_dataset(
     hypotheses_for(labels, hypothesis_template)  # the template's errors, now rather than on a worker
     if not isinstance(multi_label, bool):
         raise InputTypeError(f"multi_label must be a boolean, got {type(multi_label).__name__}")
+    check_scoring(scoring, prefilter_top_k, multi_label)
+    check_long_text(long_text, window_tokens)
     if not isinstance(text_column, str) or not text_column:
         raise InputTypeError("text_column must be a column name")
     if batch_size < 1:
@@ -113,7 +122,9 @@ def classify_dataset(
         fn_constructor_kwargs={
             "model": str(model) if model is not None else None, "labels": labels, "template": hypothesis_template,
             "multi_label": multi_label, "text_column": text_column, "provider": "cuda" if num_gpus else "cpu",
-            "classifier_kwargs": {"batch_size": pairs_per_batch} | classifier_kwargs,
+            "classifier_kwargs": {"batch_size": pairs_per_batch} | {k: v for k, v in classifier_kwargs.items() if v is not None},
+            "call_options": {"scoring": scoring, "prefilter_top_k": prefilter_top_k, "long_text": long_text,
+                             "window_tokens": window_tokens},
         },
         batch_size=batch_size,
         batch_format="pyarrow",
@@ -140,7 +151,9 @@ def read_files(pattern: str) -> ray.data.Dataset:
     reader = READERS.get(next(iter(suffixes), ""))
     if reader is None or len(suffixes) != 1:
         raise InputError(f"--input {pattern}: use .jsonl, .csv or .parquet files (found {sorted(suffixes)})")
-    return getattr(ray.data, reader)(paths)
+    # Reading is I/O and parsing: it asks for no CPU, so actors holding every CPU of a node (one
+    # actor x all cores) cannot starve their own input (the job would wait forever).
+    return getattr(ray.data, reader)(paths, num_cpus=0)
 
 
 def check_output(output: Path, output_format: str) -> None:
@@ -154,8 +167,9 @@ def check_output(output: Path, output_format: str) -> None:
 def write_files(ds: ray.data.Dataset, output: Path, output_format: str) -> None:
     """Write the dataset into the folder ``output`` through Ray's writers (one file per block)."""
     check_output(output, output_format)
+    io_only = {"num_cpus": 0}  # as for reading: writers must not wait for the actors' CPUs
     if output_format == "jsonl":
         # pandas writes JSON floats with 10 digits unless told; 15 is its most (scores to ~1e-15).
-        ds.write_json(str(output), double_precision=15)
+        ds.write_json(str(output), double_precision=15, ray_remote_args=io_only)
     else:
-        ds.write_parquet(str(output))
+        ds.write_parquet(str(output), ray_remote_args=io_only)

@@ -24,6 +24,26 @@ def label_scores(logits: np.ndarray, entailment_id: int, contradiction_id: int, 
     return _softmax(logits[..., entailment_id], axis=-1)
 
 
+def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def embedding_scores(similarity: np.ndarray, temperature: float) -> np.ndarray:
+    """Single-label scores from text-label cosine similarities (texts, labels): softmax(cos / T)."""
+    return _softmax(similarity.astype(np.float64) / temperature, axis=-1)
+
+
+def hybrid_scores(logits: np.ndarray, entailment_id: int, similarity: np.ndarray, temperature: float, nli_weight: float) -> np.ndarray:
+    """Single-label scores from both opinions: the product of the NLI distribution (raised to
+    ``nli_weight``) and the embedding distribution, renormalised over the labels.
+
+    ``logits`` (texts, labels, classes) and ``similarity`` (texts, labels) cover the same labels.
+    """
+    nli = _log_softmax(logits[..., entailment_id].astype(np.float64), axis=-1)
+    return _softmax(nli_weight * nli + similarity.astype(np.float64) / temperature, axis=-1)
+
+
 def ranking(scores: np.ndarray) -> np.ndarray:
     """Indices by descending score; among equal scores the later label comes first (as transformers)."""
     return np.argsort(scores, kind="stable")[::-1]

@@ -64,7 +64,9 @@ def default_threads() -> int:
 
 
 def create_session(model_path: Path, provider: str = "auto", threads: int | None = None, num_labels: int | None = None,
-                   precision: str = "unknown") -> SessionInfo:
+                   precision: str = "unknown", output_rank: int = 2) -> SessionInfo:
+    """An onnxruntime session for a zsc graph: NLI logits (batch, labels), or token states
+    (batch, tokens, hidden) for an embedder (``output_rank=3``)."""
     providers = resolve_providers(provider, precision)
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads or default_threads()
@@ -87,10 +89,9 @@ def create_session(model_path: Path, provider: str = "auto", threads: int | None
         )
     outputs = session.get_outputs()
     shape = outputs[0].shape
-    if len(shape) != 2 or (num_labels is not None and isinstance(shape[1], int) and shape[1] != num_labels):
-        raise ValueError(
-            f"{model_path} outputs {outputs[0].name} with shape {shape}; expected (batch, {num_labels}) logits"
-        )
+    if len(shape) != output_rank or (num_labels is not None and isinstance(shape[1], int) and shape[1] != num_labels):
+        expected = f"(batch, {num_labels}) logits" if output_rank == 2 else "(batch, tokens, hidden) token states"
+        raise ValueError(f"{model_path} outputs {outputs[0].name} with shape {shape}; expected {expected}")
     compute = "cuda" if session.get_providers()[0] == PROVIDERS["cuda"] else "cpu"
     return SessionInfo(session, input_names, outputs[0].name, compute)
 

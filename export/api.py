@@ -10,8 +10,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from zsc.engine import MANIFEST_NAME, MODEL_FILE, TOKENIZER_FILE, Manifest, __version__, sha256_file, write_manifest
+from zsc.engine import MODEL_FILE, TOKENIZER_FILE, Manifest, __version__
 
+from .directory import finalise_manifest, replace_directory
 from .presets import FP32_TOLERANCE, INT8_MODES, OPTIMIZE_CHOICES, QUANTIZE_CHOICES, resolve_preset
 
 if TYPE_CHECKING:
@@ -131,8 +132,8 @@ def export_model(
             parity[quantize] = compare(reference, onnx_logits(final, staging / TOKENIZER_FILE, manifest, pairs)).as_dict()
         parity[manifest.precision]["batch_invariance_max_abs_logit_diff"] = batch_invariance(final, staging / TOKENIZER_FILE, manifest, pairs)
         shutil.rmtree(work)
-        manifest = _finalise(staging, manifest, parity)
-        _replace_directory(staging, out)
+        manifest = finalise_manifest(staging, manifest, parity)
+        replace_directory(staging, out)
         steps.update()
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -162,34 +163,3 @@ def _prune_if_exact(graph: Path, pruned_path: Path, reference, report, staging: 
         logger.warning("first-token pruning skipped: logits moved by %.3g", pruned_report.max_abs_logit_diff)
         return graph, report, False
     return pruned_path, pruned_report, True
-
-
-def _finalise(staging: Path, manifest: Manifest, parity: dict[str, dict[str, float | int]]) -> Manifest:
-    import onnx
-
-    graph = onnx.load(str(staging / MODEL_FILE), load_external_data=False)
-    opset = next((o.version for o in graph.opset_import if o.domain in ("", "ai.onnx")), None)
-    files = {p.name: sha256_file(p) for p in sorted(staging.iterdir()) if p.is_file() and p.name != MANIFEST_NAME}
-    values = manifest.to_json()
-    values.update(
-        input_names=[i.name for i in graph.graph.input],
-        opset=opset,
-        files=files,
-        parity=parity,
-    )
-    final = Manifest.from_json(values)
-    write_manifest(staging / MANIFEST_NAME, final.to_json())
-    return final
-
-
-def _replace_directory(staging: Path, out: Path) -> None:
-    """Rename the finished directory into place; an old one is removed only after that succeeds."""
-    staging.chmod(0o755)  # mkdtemp makes it private; the result is an ordinary directory
-    backup = None
-    if out.exists():
-        backup = out.with_name(f".{out.name}.old")
-        shutil.rmtree(backup, ignore_errors=True)
-        out.rename(backup)
-    staging.rename(out)
-    if backup is not None:
-        shutil.rmtree(backup, ignore_errors=True)

@@ -13,9 +13,12 @@ DEFAULT_VALIDATION_SIZE = 256
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    export = subparsers.add_parser("export", help="export a Hugging Face NLI checkpoint (needs zsc[export])")
+    export = subparsers.add_parser("export", help="export a Hugging Face NLI checkpoint, or a sentence embedder (needs zsc[export])")
     export.add_argument("source", help="local Hugging Face model directory or hub id")
     export.add_argument("output", type=Path, help="model directory to write")
+    export.add_argument("--task", choices=["nli", "embedding"], default="nli",
+                        help="nli: a premise/hypothesis classifier; embedding: a sentence encoder (mean pooling, "
+                             "normalised) for prefiltering and hybrid scoring; int8 or none only (default: %(default)s)")
     export.add_argument("--quantize", choices=QUANTIZE_CHOICES, default="int8",
                         help="int8: per-row activations, batch-invariant, calibrated on --validation-data; "
                              "int8-dynamic: onnxruntime's dynamic int8, a little faster but a text's scores depend on "
@@ -44,6 +47,14 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise ValueError(str(exc)) from exc
     pairs = read_validation_pairs(args.validation_data, args.validation_size) if args.validation_data else None
+    if args.task == "embedding":
+        from .embedder import export_embedder
+
+        manifest = export_embedder(args.source, args.output, quantize=args.quantize, optimize=args.optimize, preset=args.preset,
+                                   force=args.force, validation_texts=[p for p, _ in pairs] if pairs else None)
+        print(json.dumps({"output": str(args.output), "task": "embedding", "precision": manifest.precision,
+                          "parity": manifest.parity}, indent=2))
+        return 0
     manifest = export_model(
         args.source, args.output, quantize=args.quantize, optimize=args.optimize, preset=args.preset,
         first_token_only=not args.all_tokens, force=args.force, allow_no_entailment=args.allow_no_entailment,

@@ -92,6 +92,30 @@ def test_batches_respect_the_engine_budget(tiny_exported):
         np.testing.assert_allclose(result, classifier.logits(pairs_for(classifier, text, labels="abcdefghij")), atol=1e-6)
 
 
+def test_requests_of_very_different_lengths_are_not_merged(tiny):
+    """Padding a short text's pairs to a long one's length costs more than merging saves."""
+    release = threading.Event()
+    counting = CountingClassifier(tiny, hold=release)
+    long_text = "a much longer text that goes on and on about markets, sport, weather and the arts " * 2
+
+    async def scenario():
+        batcher = MicroBatcher(counting, max_wait_ms=0)
+        batcher.start()
+        first = asyncio.ensure_future(batcher.logits(pairs_for(tiny, "held")))
+        await asyncio.sleep(0.1)
+        jobs = [asyncio.ensure_future(batcher.logits(pairs_for(tiny, text))) for text in (long_text, "short", "tiny", long_text)]
+        await asyncio.sleep(0.1)
+        release.set()
+        await asyncio.gather(first, *jobs)
+        await batcher.stop()
+
+    asyncio.run(scenario())
+    # held; then the two long requests together, then the two short ones together.
+    assert [pairs for pairs, _ in counting.batches] == [4, 8, 8], counting.batches
+    for pairs, padded in counting.batches[1:]:
+        assert padded <= pairs * max(tiny.pair_lengths(pairs_for(tiny, long_text)))
+
+
 def test_a_large_request_takes_turns(tiny):
     """A small request queued behind a 640-pair one finishes long before it."""
     counting = CountingClassifier(tiny)

@@ -62,6 +62,34 @@ def test_soak_smoke(tmp_path):
     assert small_queue["bad_5xx"] == 0 and set(small_queue["statuses"]) <= {"200", "503"}
 
 
+def test_scale_smoke(tmp_path):
+    scale = run_script("scale.py", tmp_path)
+    assert scale.returncode == 0, scale.stderr[-3000:]
+    (result,) = tmp_path.glob("*-scale-quick.json")
+    contenders = json.loads(result.read_text())["contenders"]
+    assert len(contenders) == 3
+    assert all(c["same_labels"] and c["max_abs_score_diff"] == 0 and c["rows_per_s"] > 0 for c in contenders.values())
+
+
+def test_hybrid_and_long_text_smoke(tmp_path):
+    hybrid = run_script("hybrid.py", tmp_path)
+    assert hybrid.returncode == 0, hybrid.stderr[-3000:]
+    (result,) = tmp_path.glob("*-hybrid-quick.json")
+    data = json.loads(result.read_text())
+    assert set(data["hybrid"]["held_out"]) == {"ag_news", "dair_emotion", "sst2", "trec", "banking77"}
+    assert all(0 <= v <= 1 for r in data["hybrid"]["held_out"].values() for k, v in r.items() if k != "rows_held_out")
+    many = data["many_labels"]["banking77 (77 labels)"]
+    assert {"exact NLI", "embedding only", "hybrid, all labels", "prefilter K=5, nli on the K", "prefilter K=50, hybrid on the K"} <= set(many)
+    assert many["prefilter K=5, hybrid on the K"]["nli_pairs_per_text"] == 5 and many["exact NLI"]["nli_pairs_per_text"] == 77
+
+    long = run_script("long_text.py", tmp_path)
+    assert long.returncode == 0, long.stderr[-3000:]
+    (result,) = tmp_path.glob("*-long-quick.json")
+    workloads = json.loads(result.read_text())["workloads"]
+    built = next(v for k, v in workloads.items() if k.startswith("built"))
+    assert built["max (window 64)"]["nli_pairs_per_text"] > built["truncate"]["nli_pairs_per_text"] == 4
+
+
 def test_int8_sensitivity_smoke(tmp_path):
     sensitivity = run_script("int8_sensitivity.py", tmp_path)
     assert sensitivity.returncode == 0, sensitivity.stderr[-3000:]

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from ..defaults import DEFAULT_LONG_TEXT, DEFAULT_SCORING
 from ..inputs import DEFAULT_TEMPLATE, normalise_labels
 from .files import InputFileError, Row, chunked, count_lines, open_input, read_rows, resolve_output
 from .progress import JobRecord, check_same_job, file_digest, progress_path, read_record, write_record
@@ -55,6 +56,10 @@ def _job_description(classifier: Any, input_path: Path, text_field: str, options
         "labels": normalise_labels(options["candidate_labels"]),
         "template": options.get("hypothesis_template", DEFAULT_TEMPLATE),
         "multi_label": bool(options.get("multi_label", False)),
+        "scoring": options.get("scoring", DEFAULT_SCORING),
+        "prefilter_top_k": options.get("prefilter_top_k"),
+        "long_text": options.get("long_text", DEFAULT_LONG_TEXT),
+        "window_tokens": options.get("window_tokens"),
         "text_field": text_field,
     }
 

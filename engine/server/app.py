@@ -13,6 +13,7 @@ import logging
 import re
 import time
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -81,7 +82,9 @@ def create_app(config: ServerConfig) -> FastAPI:
                 return Response(cached, media_type="application/json", headers=headers | {"x-compute-time": "0", "x-cache": "hit"})
         start = time.perf_counter()
         try:
-            prepared = await asyncio.to_thread(classifier.prepare, parsed.inputs, parsed.candidate_labels, parsed.hypothesis_template, parsed.multi_label)
+            prepared = await asyncio.to_thread(partial(classifier.prepare, parsed.inputs, parsed.candidate_labels, parsed.hypothesis_template,
+                                                       parsed.multi_label, scoring=parsed.scoring, prefilter_top_k=parsed.prefilter_top_k,
+                                                       long_text=parsed.long_text, window_tokens=parsed.window_tokens))
             logits = await unless_disconnected(request, batcher.logits(prepared.pairs))
             result = classifier.finish(prepared, logits, legacy=legacy)
         except QueueFull as exc:

@@ -25,6 +25,8 @@ import numpy as np
 from ..classifier import ZeroShotClassifier
 from ..encoding import PairSet
 
+MIN_FILL = 0.8  # least share of real (unpadded) tokens in a batch that merges several requests
+
 
 class QueueFull(Exception):
     """The model's queue holds too many pairs; the server answers 503 with Retry-After."""
@@ -127,9 +129,15 @@ class MicroBatcher:
 
     def _fill(self) -> tuple[list[tuple[_Job, int]], bool]:
         """How many pairs each queued job gives the next batch, in queue order, within the budget;
-        and whether the batch is full (it cannot take the next job's longest pair)."""
+        and whether the batch is full (it cannot take the next job's longest pair).
+
+        The oldest job always goes in. A later job joins only if the batch stays at least
+        ``MIN_FILL`` real tokens (the rest is padding): merging a short text with a long one
+        pads the short one's pairs to the long length, which costs more than it saves on a CPU.
+        A job left out waits for a batch of its own length, and is the oldest before long.
+        """
         picks: list[tuple[_Job, int]] = []
-        rows = longest = 0
+        rows = longest = real = 0
         for job in self.jobs:
             if job.future.done() or not job.waiting:
                 continue
@@ -138,8 +146,11 @@ class MicroBatcher:
             if room <= 0:
                 return picks, True
             count = min(room, job.waiting)
+            real_with = real + int(job.lengths[job.order[job.taken : job.taken + count]].sum())
+            if picks and real_with < MIN_FILL * (rows + count) * longest_with:
+                continue
             picks.append((job, count))
-            rows, longest = rows + count, longest_with
+            rows, longest, real = rows + count, longest_with, real_with
             if count < job.waiting:
                 return picks, True
         return picks, False

@@ -30,6 +30,7 @@ class ServerConfig:
     cache_bytes: int = 64 * 1024 * 1024
     provider: str = "auto"
     threads: int | None = None
+    embedder: Path | None = None  # for scoring hybrid/embedding and prefilter_top_k (the embedded model has its own)
     # The one batch budget: the engine's, which the server's batcher fills from its queue.
     batch_size: int = DEFAULT_BATCH_SIZE
     max_batch_tokens: int = DEFAULT_BATCH_TOKENS
@@ -111,6 +112,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         cache_entries=args.cache_entries,
         provider=args.provider,
         threads=args.threads,
+        embedder=args.embedder,
         batch_size=batch_size,
         max_batch_tokens=args.max_batch_tokens,
         read_timeout_s=args.read_timeout,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..classifier import ZeroShotClassifier
+from ..classifier import ZeroShotClassifier, default_embedder_path, default_model_path
 from .batcher import MicroBatcher
 from .config import ServerConfig
 from .errors import HttpError
@@ -49,6 +49,13 @@ class ModelSlot:
         return entry
 
 
+def _is_embedded_model(path: Path) -> bool:
+    try:
+        return path.resolve() == default_model_path().resolve()
+    except FileNotFoundError:  # an install without the embedded model
+        return False
+
+
 class ModelRegistry:
     """Loads every configured model in the background and hands out those that are ready."""
 
@@ -71,9 +78,10 @@ class ModelRegistry:
         config = self.config
         try:
             started = time.perf_counter()
+            embedder = config.embedder or (default_embedder_path() if _is_embedded_model(slot.path) else None)
             slot.classifier = await asyncio.to_thread(
                 ZeroShotClassifier.from_pretrained, slot.path, provider=config.provider, threads=config.threads,
-                batch_size=config.batch_size, max_batch_tokens=config.max_batch_tokens,
+                batch_size=config.batch_size, max_batch_tokens=config.max_batch_tokens, embedder=embedder,
             )
             self.metrics.load_seconds.labels(slot.model_id).set(time.perf_counter() - started)
             batcher = MicroBatcher(slot.classifier, config.max_wait_ms, config.batching, config.max_queue_pairs,

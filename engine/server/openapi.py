@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from ..defaults import DEFAULT_LONG_TEXT, DEFAULT_SCORING, LONG_TEXT_MODES, SCORING_MODES
 from ..inputs import DEFAULT_TEMPLATE
 
 _RANKED = {"type": "array", "items": {
@@ -57,7 +58,15 @@ def openapi_contract() -> tuple[dict[str, Any], dict[Any, Any], list[dict[str, A
                     "candidate_labels": {"oneOf": [{"type": "array", "items": {"type": "string"}},
                                                    {"type": "string", "description": "comma-separated labels"}]},
                     "hypothesis_template": {"type": "string", "default": DEFAULT_TEMPLATE},
-                    "multi_label": {"type": "boolean", "default": False}}},
+                    "multi_label": {"type": "boolean", "default": False},
+                    "scoring": {"type": "string", "enum": list(SCORING_MODES), "default": DEFAULT_SCORING,
+                                "description": "zsc extension: nli (the pipeline), hybrid (NLI x embedding) or embedding (single-label)"},
+                    "prefilter_top_k": {"type": "integer", "minimum": 1,
+                                        "description": "zsc extension: run NLI on the K labels most similar to each text only"},
+                    "long_text": {"type": "string", "enum": list(LONG_TEXT_MODES), "default": DEFAULT_LONG_TEXT,
+                                  "description": "zsc extension: truncate (the pipeline), or score windows and take the max or mean"},
+                    "window_tokens": {"type": "integer", "minimum": 8,
+                                      "description": "zsc extension: window size in tokens for long_text max/mean"}}},
             }}}},
     }
     answer = {"oneOf": [_RANKED, {"type": "array", "items": _RANKED}, _LEGACY, {"type": "array", "items": _LEGACY}]}

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ..defaults import DEFAULT_LONG_TEXT, DEFAULT_SCORING
 from ..inputs import DEFAULT_TEMPLATE, InputError, normalise_labels
 from .config import Limits
 
@@ -20,6 +21,10 @@ class ZeroShotRequest:
     candidate_labels: list[str] | str
     hypothesis_template: str
     multi_label: bool
+    scoring: str = DEFAULT_SCORING  # zsc extension
+    prefilter_top_k: int | None = None  # zsc extension
+    long_text: str = DEFAULT_LONG_TEXT  # zsc extension
+    window_tokens: int | None = None  # zsc extension
 
     @property
     def characters(self) -> int:
@@ -27,7 +32,8 @@ class ZeroShotRequest:
         return sum(len(t) for t in texts)
 
     def cache_key(self, model_id: str, legacy: bool) -> str:
-        return json.dumps([model_id, legacy, self.inputs, self.candidate_labels, self.hypothesis_template, self.multi_label], ensure_ascii=False)
+        return json.dumps([model_id, legacy, self.inputs, self.candidate_labels, self.hypothesis_template, self.multi_label,
+                           self.scoring, self.prefilter_top_k, self.long_text, self.window_tokens], ensure_ascii=False)
 
 
 def parse_request(body: bytes, limits: Limits) -> ZeroShotRequest:
@@ -69,7 +75,17 @@ def parse_request(body: bytes, limits: Limits) -> ZeroShotRequest:
         raise RequestError(f"too many candidate_labels: {count} > max_labels {limits.max_labels}")
     template = _optional(parameters, "hypothesis_template", str, DEFAULT_TEMPLATE)
     multi_label = _optional(parameters, "multi_label", bool, False)
-    return ZeroShotRequest(inputs, labels, template, multi_label)
+    scoring = _optional(parameters, "scoring", str, DEFAULT_SCORING)
+    long_text = _optional(parameters, "long_text", str, DEFAULT_LONG_TEXT)
+    top_k, window = (_optional_int(parameters, name) for name in ("prefilter_top_k", "window_tokens"))
+    return ZeroShotRequest(inputs, labels, template, multi_label, scoring, top_k, long_text, window)
+
+
+def _optional_int(parameters: dict[str, Any], name: str) -> int | None:
+    value = parameters.get(name)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise RequestError(f"parameters.{name} must be a positive integer")
+    return value
 
 
 def _optional(parameters: dict[str, Any], name: str, kind: type, default: Any) -> Any:

@@ -1,0 +1,96 @@
+"""TextEmbedder: sentence embeddings from an exported encoder (task "embedding" in zsc.json).
+
+Token states are mean-pooled over the real tokens and L2-normalised, as sentence-transformers'
+all-MiniLM-L6-v2 does, so a dot product is a cosine similarity. Texts run in length-sorted
+batches under the same budget as the classifier's; a text's embedding never depends on its
+batch-mates (per-row int8 is batch-invariant, padding is masked out of the mean).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from tokenizers import Tokenizer
+
+from .batching import BatchBudget
+from .defaults import DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TOKENS
+from .model_dir import MANIFEST_NAME, ModelDirectory, load_model_directory
+from .session import SessionInfo, create_session
+
+
+class TextEmbedder:
+    """Embeds texts into unit vectors: ``embed(["a text"]) -> (1, dim)`` float32.
+
+    Repeated texts (label names, hypotheses) come from a small LRU cache.
+    """
+
+    def __init__(self, model_dir: ModelDirectory, session: SessionInfo, tokenizer: Tokenizer, budget: BatchBudget,
+                 cache_size: int = 4096) -> None:
+        self.model_dir, self.session, self.budget = model_dir, session, budget
+        tokenizer.enable_truncation(model_dir.manifest.max_length)
+        tokenizer.no_padding()
+        self.tokenizer = tokenizer
+        self.pad_token_id = model_dir.manifest.pad_token_id
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path, provider: str = "auto", threads: int | None = None,
+                        batch_size: int = DEFAULT_BATCH_SIZE, max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
+                        verify: bool = True) -> TextEmbedder:
+        """Load an embedding model directory written by ``zsc export --task embedding``."""
+        model_dir = load_model_directory(path, verify=verify)
+        manifest = model_dir.manifest
+        if manifest.task != "embedding":
+            raise ValueError(f"{model_dir.path} holds a model for task {manifest.task!r}; an embedder's {MANIFEST_NAME} says task 'embedding'")
+        session = create_session(model_dir.model_path, provider, threads, precision=manifest.precision, output_rank=3)
+        tokenizer = Tokenizer.from_file(str(model_dir.tokenizer_path))
+        budget = BatchBudget(batch_size, max(max_batch_tokens, manifest.max_length))
+        return cls(model_dir, session, tokenizer, budget)
+
+    @property
+    def dimension(self) -> int:
+        return int(self.session.session.get_outputs()[0].shape[-1])
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length embeddings, one row per text, in order."""
+        unique = list(dict.fromkeys(texts))
+        with self._lock:
+            known = {t: self._cache[t] for t in unique if t in self._cache}
+        missing = [t for t in unique if t not in known]
+        if missing:
+            known.update(zip(missing, self._compute(missing)))
+            with self._lock:
+                for text in missing:
+                    self._cache[text] = known[text]
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([known[t] for t in texts])
+
+    def _compute(self, texts: list[str]) -> list[np.ndarray]:
+        encodings = self.tokenizer.encode_batch(texts)
+        lengths = np.array([len(e.ids) for e in encodings], dtype=np.int64)
+        out: list[np.ndarray] = [np.empty(0)] * len(texts)
+        for batch in self.budget.plan(lengths):
+            width = int(lengths[batch].max())
+            ids = np.full((len(batch), width), self.pad_token_id, dtype=np.int64)
+            types = np.zeros((len(batch), width), dtype=np.int64)
+            for row, index in enumerate(batch):
+                ids[row, : lengths[index]] = encodings[index].ids
+                types[row, : lengths[index]] = encodings[index].type_ids
+            mask = (np.arange(width)[None, :] < lengths[batch][:, None]).astype(np.int64)
+            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+            wanted = {name: feeds[name] for name in self.session.input_names}
+            (states,) = self.session.session.run([self.session.output_name], wanted)
+            pooled = (states * mask[:, :, None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+            pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+            for row, index in enumerate(batch):
+                out[index] = pooled[row].astype(np.float32)
+        return out

@@ -1,0 +1,40 @@
+"""The last steps of every export: record the files' hashes in the manifest, then move the
+finished directory into place (an old one is removed only after that succeeds)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from zsc.engine import MANIFEST_NAME, Manifest, sha256_file, write_manifest
+
+
+def finalise_manifest(staging: Path, manifest: Manifest, parity: dict[str, dict[str, float | int]]) -> Manifest:
+    import onnx
+
+    graph = onnx.load(str(staging / manifest.model_file), load_external_data=False)
+    opset = next((o.version for o in graph.opset_import if o.domain in ("", "ai.onnx")), None)
+    files = {p.name: sha256_file(p) for p in sorted(staging.iterdir()) if p.is_file() and p.name != MANIFEST_NAME}
+    values = manifest.to_json()
+    values.update(
+        input_names=[i.name for i in graph.graph.input],
+        opset=opset,
+        files=files,
+        parity=parity,
+    )
+    final = Manifest.from_json(values)
+    write_manifest(staging / MANIFEST_NAME, final.to_json())
+    return final
+
+
+def replace_directory(staging: Path, out: Path) -> None:
+    """Rename the finished directory into place; an old one is removed only after that succeeds."""
+    staging.chmod(0o755)  # mkdtemp makes it private; the result is an ordinary directory
+    backup = None
+    if out.exists():
+        backup = out.with_name(f".{out.name}.old")
+        shutil.rmtree(backup, ignore_errors=True)
+        out.rename(backup)
+    staging.rename(out)
+    if backup is not None:
+        shutil.rmtree(backup, ignore_errors=True)

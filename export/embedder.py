@@ -1,0 +1,147 @@
+"""export_embedder(): a sentence-embedding checkpoint -> verified zsc model directory (task "embedding").
+
+The prefilter and the hybrid scoring of the classifier need a second, cheap opinion: a
+bi-encoder such as sentence-transformers' all-MiniLM-L6-v2. The graph is optimum's
+feature-extraction export (token states); zsc.engine.TextEmbedder mean-pools and normalises.
+fp32 must match torch (sentence-transformers' mean pooling) within the tolerance; int8 is the
+same per-row scheme as the NLI default (batch-invariant), without SmoothQuant, and its
+agreement with fp32 (cosine of each text's two embeddings) is recorded in the manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from zsc.engine import TOKENIZER_FILE, Manifest, __version__, derive_max_length
+
+from .api import require_export_stack
+from .directory import finalise_manifest, replace_directory
+from .presets import FP32_TOLERANCE, OPTIMIZE_CHOICES, SUPPORTED_ARCHITECTURES, resolve_preset
+
+logger = logging.getLogger("zsc")
+
+EMBEDDING_QUANTIZE_CHOICES = ("int8", "none")
+# Texts to validate and measure on when none are given: varied lengths and topics.
+BUILTIN_TEXTS = [
+    "The stock market fell sharply after the central bank raised interest rates.",
+    "Our team won the championship in overtime last night.",
+    "A new telescope has photographed the atmosphere of a distant planet.",
+    "I want a refund, the product arrived broken.",
+    "card arrival", "This example is sports.", "How do I reset my password?",
+    "The film was long, slow and beautifully shot; I loved every minute of it, even the ending that everyone hated.",
+]
+
+
+def _max_length(source: str, config: dict, tokenizer) -> int:
+    """sentence-transformers' max_seq_length when the checkpoint declares one, else the tokenizer's."""
+    declared = Path(source) / "sentence_bert_config.json"
+    if declared.is_file():
+        length = json.loads(declared.read_text()).get("max_seq_length")
+        if isinstance(length, int) and length > 0:
+            return length
+    return derive_max_length(config, {"model_max_length": tokenizer.model_max_length})
+
+
+def torch_embeddings(source: str, texts: list[str], max_length: int) -> np.ndarray:
+    """The reference: the checkpoint in torch, mean pooling over real tokens, L2-normalised."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    model = AutoModel.from_pretrained(source).eval()
+    with torch.no_grad():
+        batch = tokenizer(texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
+        states = model(**batch).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).float()
+        pooled = (states * mask).sum(1) / mask.sum(1)
+        return torch.nn.functional.normalize(pooled, dim=1).numpy()
+
+
+def _embed(directory: Path, texts: list[str], one_at_a_time: bool = False) -> np.ndarray:
+    from zsc.engine import TextEmbedder
+
+    embedder = TextEmbedder.from_pretrained(directory, provider="cpu", verify=False)
+    if one_at_a_time:
+        return np.concatenate([embedder.embed([t]) for t in texts])
+    return embedder.embed(texts)
+
+
+def export_embedder(
+    source: str,
+    output: str | Path,
+    *,
+    quantize: str = "int8",
+    optimize: str = "O2",
+    preset: str = "auto",
+    force: bool = False,
+    validation_texts: list[str] | None = None,
+    tolerance: float = FP32_TOLERANCE,
+) -> Manifest:
+    """Export a sentence-embedding model into ``output`` and return its manifest."""
+    if quantize not in EMBEDDING_QUANTIZE_CHOICES:
+        raise ValueError(f"an embedder exports with quantize in {EMBEDDING_QUANTIZE_CHOICES}, got {quantize!r}")
+    if optimize not in OPTIMIZE_CHOICES:
+        raise ValueError(f"optimize must be one of {OPTIMIZE_CHOICES}, got {optimize!r}")
+    out = Path(output).expanduser().resolve()
+    if out.exists() and not force:
+        raise FileExistsError(f"{out} already exists; pass --force (force=True) to replace it")
+    require_export_stack()
+    from optimum.exporters.onnx import main_export
+    from transformers import AutoConfig, AutoTokenizer
+
+    from .optimize import optimize_graph
+    from .quantize import quantize_int8_per_row
+
+    config = AutoConfig.from_pretrained(source)
+    if config.model_type not in SUPPORTED_ARCHITECTURES:
+        raise ValueError(f"unsupported architecture {config.model_type!r}; zsc export supports {sorted(SUPPORTED_ARCHITECTURES)}")
+    tokenizer = AutoTokenizer.from_pretrained(source, use_fast=True)
+    texts = list(validation_texts or BUILTIN_TEXTS)
+    max_length = _max_length(source, config.to_dict(), tokenizer)
+    quant_preset = resolve_preset(preset) if quantize == "int8" else None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        work = staging / "work"
+        main_export(source, output=work / "fp32", task="feature-extraction", do_validation=False, device="cpu")
+        graph = work / "fp32" / "model.onnx"
+        if optimize != "none":
+            graph = optimize_graph(work / "fp32", work / "optimized", optimize)
+        tokenizer.backend_tokenizer.save(str(staging / TOKENIZER_FILE))
+        config.save_pretrained(staging)
+        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        manifest = Manifest(entailment_id=0, contradiction_id=0, max_length=max_length, pad_token_id=int(pad), id2label={},
+                            model_type=config.model_type, precision="int8" if quantize == "int8" else "fp32",
+                            optimization=None if optimize == "none" else optimize,
+                            quantization_preset=quant_preset.name if quant_preset else None, source=source,
+                            zsc_version=__version__, task="embedding")
+        reference = torch_embeddings(source, texts, max_length)
+        shutil.copyfile(graph, staging / manifest.model_file)
+        finalise_manifest(staging, manifest, {})
+        fp32 = _embed(staging, texts)
+        worst = float(np.abs(fp32 - reference).max())
+        if worst > tolerance:
+            raise ValueError(f"exported fp32 embedder differs from torch by {worst:.3g} (> {tolerance:g}); the export is wrong")
+        parity: dict[str, dict[str, float | int]] = {"fp32": {"texts": len(texts), "max_abs_diff_vs_torch": worst}}
+        if quant_preset is not None:
+            quantize_int8_per_row(graph, staging / manifest.model_file, quant_preset)
+            finalise_manifest(staging, manifest, {})
+            int8 = _embed(staging, texts)
+            cosines = (int8 * fp32).sum(axis=1)
+            parity["int8"] = {"texts": len(texts), "min_cosine_vs_fp32": float(cosines.min()), "mean_cosine_vs_fp32": float(cosines.mean())}
+        alone = _embed(staging, texts, one_at_a_time=True)
+        parity[manifest.precision]["batch_invariance_max_abs_diff"] = float(np.abs(alone - _embed(staging, texts)).max())
+        shutil.rmtree(work)
+        manifest = finalise_manifest(staging, manifest, parity)
+        replace_directory(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    logger.info("exported embedder %s to %s (%s)", source, out, json.dumps(manifest.parity))
+    return manifest

@@ -1,0 +1,192 @@
+"""Scoring beyond one NLI pass per label: hybrid, embedding, and the prefilter, with the embedded
+models. The default stays the pipeline's exact semantics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from zsc.engine import InputError, InputTypeError, ZeroShotClassifier
+from zsc.engine.classifier import default_embedder_path, default_model_path
+from zsc.engine.defaults import EMBEDDING_TEMPERATURE, HYBRID_NLI_WEIGHT
+from zsc.engine.embedding import TextEmbedder
+
+TEXTS = ["The striker scored twice in the cup final.", "Shares slid as the central bank raised rates.",
+         "I still have not received my new card.", "A probe photographed the rings of a distant planet."]
+LABELS = ["sports", "business", "card arrival", "science", "weather", "politics", "music", "cooking"]
+
+
+@pytest.fixture(scope="module")
+def clf():
+    return ZeroShotClassifier.default()
+
+
+def softmax(x):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def test_the_default_is_exact_and_a_large_k_changes_nothing(clf):
+    exact = clf(TEXTS, LABELS)
+    assert clf(TEXTS, LABELS, scoring="nli", prefilter_top_k=None) == exact
+    assert clf(TEXTS, LABELS, prefilter_top_k=len(LABELS)) == exact
+    assert clf(TEXTS, LABELS, prefilter_top_k=1000) == exact
+
+
+def test_embedder_gives_unit_vectors_independent_of_batch_mates():
+    embedder = TextEmbedder.from_pretrained(default_embedder_path())
+    together = embedder.embed(TEXTS + LABELS)
+    assert together.shape == (len(TEXTS + LABELS), 384)
+    np.testing.assert_allclose(np.linalg.norm(together, axis=1), 1, atol=1e-5)
+    alone = np.stack([TextEmbedder.from_pretrained(default_embedder_path()).embed([t])[0] for t in TEXTS])
+    assert np.abs(alone - together[: len(TEXTS)]).max() == 0  # per-row int8: batch-invariant
+    manifest = embedder.model_dir.manifest
+    assert manifest.task == "embedding" and manifest.parity["int8"]["min_cosine_vs_fp32"] > 0.98
+
+
+def test_embedding_scoring_runs_no_nli_pair_and_is_the_similarity_softmax(clf):
+    prepared = clf.prepare(TEXTS, LABELS, scoring="embedding")
+    assert len(prepared.pairs) == 0
+    cos = clf.embedder.embed(TEXTS) @ clf.embedder.embed(LABELS).T
+    expected = softmax(cos.astype(np.float64) / EMBEDDING_TEMPERATURE)
+    for row, want in zip(clf(TEXTS, LABELS, scoring="embedding"), expected):
+        got = {p["label"]: p["score"] for p in row}
+        np.testing.assert_allclose([got[label] for label in LABELS], want, atol=1e-6)
+        assert [p["score"] for p in row] == sorted((p["score"] for p in row), reverse=True)
+
+
+def test_hybrid_is_the_product_of_both_distributions(clf):
+    prepared = clf.prepare(TEXTS, LABELS)
+    entail = clf.logits(prepared.pairs).reshape(len(TEXTS), len(LABELS), -1)[..., clf.entailment_id].astype(np.float64)
+    cos = (clf.embedder.embed(TEXTS) @ clf.embedder.embed(LABELS).T).astype(np.float64)
+    expected = softmax(HYBRID_NLI_WEIGHT * np.log(softmax(entail)) + cos / EMBEDDING_TEMPERATURE)
+    for row, want in zip(clf(TEXTS, LABELS, scoring="hybrid"), expected):
+        got = {p["label"]: p["score"] for p in row}
+        np.testing.assert_allclose([got[label] for label in LABELS], want, atol=1e-6)
+    assert [r[0]["label"] for r in clf(TEXTS, LABELS, scoring="hybrid")] == ["sports", "business", "card arrival", "science"]
+
+
+@pytest.mark.parametrize("scoring", ["nli", "hybrid"])
+def test_prefilter_scores_the_k_most_similar_labels_and_orders_the_rest_by_similarity(clf, scoring):
+    k = 3
+    prepared = clf.prepare(TEXTS, LABELS, scoring=scoring, prefilter_top_k=k)
+    assert len(prepared.pairs) == len(TEXTS) * k  # NLI on K labels per text, not all of them
+    cos = clf.embedder.embed(TEXTS) @ clf.embedder.embed(LABELS).T
+    for row, sims in zip(clf(TEXTS, LABELS, scoring=scoring, prefilter_top_k=k), cos):
+        nearest = {LABELS[i] for i in np.argsort(-sims)[:k]}
+        assert {p["label"] for p in row[:k]} == nearest and pytest.approx(1.0) == sum(p["score"] for p in row[:k])
+        assert all(p["score"] == 0.0 for p in row[k:]) and len(row) == len(LABELS)
+        rest = [p["label"] for p in row[k:]]
+        assert rest == sorted(rest, key=lambda label: -sims[LABELS.index(label)])
+
+
+def test_prefilter_equals_exact_nli_restricted_to_the_same_labels(clf):
+    k = 4
+    for text, row in zip(TEXTS, clf(TEXTS, LABELS, prefilter_top_k=k)):
+        kept = [p["label"] for p in row[:k]]
+        alone = clf(text, kept)
+        assert [(p["label"], round(p["score"], 9)) for p in alone] == [(p["label"], round(p["score"], 9)) for p in row[:k]]
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"scoring": "fast"}, InputError, "scoring must be one of"),
+    ({"prefilter_top_k": 0}, InputError, "positive integer, got 0"),
+    ({"prefilter_top_k": -2}, InputError, "positive integer"),
+    ({"prefilter_top_k": True}, InputTypeError, "positive integer, got bool"),
+    ({"prefilter_top_k": "3"}, InputTypeError, "positive integer, got str"),
+    ({"scoring": "hybrid", "multi_label": True}, InputError, "single-label only"),
+])
+def test_bad_options_are_clear_errors(clf, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        clf(TEXTS[0], LABELS, **kwargs)
+
+
+def test_without_an_embedder_the_options_that_need_one_say_so():
+    plain = ZeroShotClassifier.from_pretrained(default_model_path())
+    assert plain(TEXTS[0], LABELS, prefilter_top_k=len(LABELS)) == plain(TEXTS[0], LABELS)  # no embedder needed
+    for kwargs in ({"scoring": "hybrid"}, {"scoring": "embedding"}, {"prefilter_top_k": 2}):
+        with pytest.raises(ValueError, match="no embedder"):
+            plain(TEXTS[0], LABELS, **kwargs)
+    with pytest.raises(ValueError, match="holds a model for task 'embedding'"):
+        ZeroShotClassifier.from_pretrained(default_embedder_path())
+
+
+def test_server_accepts_the_zsc_extensions(clf):
+    pytest.importorskip("fastapi")
+    from test_server import post, running, wait_ready
+
+    from zsc.engine.server.config import Limits, ServerConfig
+
+    config = ServerConfig(models={"default": default_model_path()}, limits=Limits(max_labels=10))
+    body = {"inputs": TEXTS, "parameters": {"candidate_labels": LABELS, "scoring": "hybrid", "prefilter_top_k": 3}}
+    with running(config) as base:
+        wait_ready(base)
+        response = post(base, "/", body)
+        assert response.status_code == 200, response.text
+        assert response.json() == clf(TEXTS, LABELS, scoring="hybrid", prefilter_top_k=3)
+        assert post(base, "/", {**body, "parameters": {**body["parameters"], "prefilter_top_k": 0}}).status_code == 400
+        for bad in ({"scoring": "fast"}, {"prefilter_top_k": "3"}, {"scoring": 1}):
+            response = post(base, "/", {**body, "parameters": {"candidate_labels": LABELS, **bad}})
+            assert response.status_code == 400 and response.json()["error"], bad
+
+
+def test_cli_flags():
+    import json
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "zsc.engine.cli", "classify", TEXTS[2], "--labels", ",".join(LABELS),
+                             "--scoring", "hybrid", "--prefilter-top-k", "2", "--json"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    predictions = json.loads(result.stdout)
+    assert predictions[0]["label"] == "card arrival" and sum(p["score"] > 0 for p in predictions) == 2
+    bad = subprocess.run([sys.executable, "-m", "zsc.engine.cli", "classify", "x", "--labels", "a,b", "--prefilter-top-k", "0"],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "prefilter_top_k must be a positive integer" in bad.stderr
+
+
+def long_document(on_topic: str) -> str:
+    """About 650 words of film reviews with one on-topic sentence at the very end."""
+    import json
+
+    from conftest import DATA
+
+    words: list[str] = []
+    for line in open(DATA / "zsc/imdb/test.jsonl", encoding="utf-8"):
+        words += json.loads(line)["text"].replace("<br />", " ").split()
+        if len(words) > 650:
+            break
+    return " ".join(words[:650]) + " " + on_topic
+
+
+WINDOW_LABELS = ["sports", "cooking", "finance", "weather"]
+
+
+@pytest.mark.parametrize("mode", ["max", "mean"])
+def test_windows_equal_truncation_when_the_text_fits_one_window(clf, mode):
+    short = TEXTS[:2]
+    assert clf(short, WINDOW_LABELS, long_text=mode) == clf(short, WINDOW_LABELS)
+    prepared = clf.prepare(short, WINDOW_LABELS, long_text=mode)
+    assert prepared.windows == [1, 1] and len(prepared.pairs) == 2 * len(WINDOW_LABELS)
+
+
+def test_max_over_windows_reads_the_end_of_a_long_document(clf):
+    document = long_document("In the final minute the striker scored the winning goal and the football team lifted the trophy.")
+    prepared = clf.prepare(document, WINDOW_LABELS, long_text="max")
+    assert prepared.windows[0] >= 6 and len(prepared.pairs) == prepared.windows[0] * len(WINDOW_LABELS)  # windows are pairs
+    assert all(len(p) <= 128 for p in prepared.pairs.firsts)  # the default window for max
+    assert clf(document, WINDOW_LABELS)[0]["label"] != "sports"  # truncation never reads the last sentence
+    # A window of a few sentences isolates the last one (on this document; bench-long measures many).
+    assert clf(document, WINDOW_LABELS, long_text="max", window_tokens=32)[0]["label"] == "sports"
+    with_prefilter = clf(document, WINDOW_LABELS, long_text="max", prefilter_top_k=2, scoring="hybrid")
+    assert len(with_prefilter) == len(WINDOW_LABELS) and sum(p["score"] > 0 for p in with_prefilter) == 2
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"long_text": "first"}, "long_text must be one of"),
+    ({"long_text": "max", "window_tokens": 4}, "at least 8"),
+    ({"window_tokens": 64}, "applies to long_text 'max' or 'mean'"),
+])
+def test_bad_window_options(clf, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        clf(TEXTS[0], LABELS, **kwargs)
