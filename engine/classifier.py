@@ -441,6 +441,8 @@ def check_scoring(scoring: object, prefilter_top_k: object, multi_label: bool) -
         if prefilter_top_k < 1:
             raise InputError(f"prefilter_top_k must be a positive integer, got {prefilter_top_k}")
     if multi_label and scoring != "nli":
+        # Measured (bench-hybrid part 3): a global cosine threshold tuned on one multi-label set
+        # scores unrelated topic labels near 1 elsewhere, so the mode is refused, not guessed.
         raise InputError(f"scoring={scoring!r} is single-label only for now; use scoring='nli' with multi_label=True")
 
 

@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--template", default=DEFAULT_TEMPLATE, help="hypothesis template with {} (default: %(default)r)")
     classify.add_argument("--scoring", choices=SCORING_MODES, default=DEFAULT_SCORING,
                           help="nli: the pipeline's scores; hybrid: NLI x embedding similarity; embedding: similarity alone "
-                               "(single-label; the embedded model has its embedder) (default: %(default)s)")
+                               "(the embedded model has its embedder) (default: %(default)s)")
     classify.add_argument("--prefilter-top-k", type=int, metavar="K",
                           help="run NLI only on the K labels most similar to each text (the others score 0.0)")
     classify.add_argument("--long-text", choices=LONG_TEXT_MODES, default=DEFAULT_LONG_TEXT,
