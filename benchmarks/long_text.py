@@ -68,7 +68,7 @@ def main() -> None:
     parser.add_argument("--documents", type=int, default=40)
     args = parser.parse_args()
     if args.quick:
-        args.rows, args.documents = 6, 4
+        args.rows, args.documents = 4, 2
     from zsc.engine import ZeroShotClassifier
     from zsc.engine.cpu import flags_summary
 

@@ -54,7 +54,8 @@ def test_wheel_holds_one_namespace_and_the_model(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     top = {n.split("/")[0] for n in names if not n.startswith("zsc-")}
     assert top == {"zsc"}
-    assert "zsc/engine/models/default/model.onnx" in names
+    assert "zsc/engine/models/default/model.onnx" in names and "zsc/engine/models/embedder/model.onnx" in names
+    assert wheel.stat().st_size <= 60e6, f"the runtime wheel, models included, is {wheel.stat().st_size / 1e6:.1f} MB (limit 60)"
     assert "zsc/export/api.py" in names and "zsc/engine/py.typed" in names
     metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()
     required = [l.split(":", 1)[1].strip() for l in metadata.splitlines() if l.startswith("Requires-Dist:") and "extra ==" not in l]
@@ -70,7 +71,8 @@ def test_wheel_in_clean_venv_without_extras(wheel, tmp_path):
     assert install.returncode == 0, install.stderr[-3000:]
     code = (
         "import json, importlib.util; from zsc.engine import ZeroShotClassifier; "
-        "r = ZeroShotClassifier.default()('I want my money back', ['refund', 'faq', 'legal']); "
+        "c = ZeroShotClassifier.default(); r = c('I want my money back', ['refund', 'faq', 'legal']); "
+        "assert c('I want my money back', ['refund', 'faq'], scoring='hybrid', prefilter_top_k=1)[0]['score'] > 0; "
         f"assert all(importlib.util.find_spec(m) is None for m in {HEAVY!r}), 'heavy stack installed'; "
         "print(json.dumps(r))"
     )
