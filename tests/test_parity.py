@@ -48,8 +48,10 @@ def minilm(minilm_fp32):
 @pytest.mark.parametrize("labels", list(label_sets()), ids=["1", "4", "50"])
 def test_minilm_matches_pipeline(minilm, hf_pipeline, labels, multi_label):
     pipe = hf_pipeline(MINILM)
-    expected = pipe(TEXTS, candidate_labels=labels, multi_label=multi_label)
-    assert_same(minilm(TEXTS, labels, multi_label=multi_label), expected)
+    # The 512-token text is checked with 1 and 4 labels; 50 x 512 tokens in torch would cost CI a minute.
+    texts = TEXTS if len(labels) < 50 else [t for t in TEXTS if t is not LONG_TEXT]
+    expected = pipe(texts, candidate_labels=labels, multi_label=multi_label)
+    assert_same(minilm(texts, labels, multi_label=multi_label), expected)
 
 
 def test_minilm_single_text_and_template(minilm, hf_pipeline):
