@@ -28,15 +28,13 @@ from .defaults import (
     DEFAULT_WINDOW_TOKENS,
     EMBEDDING_TEMPERATURE,
     HYBRID_NLI_WEIGHT,
-    LONG_TEXT_MODES,
-    SCORING_MODES,
 )
 from .encoding import PairEncoder, PairSet
 from .inputs import (
     DEFAULT_TEMPLATE,
     NO_LABEL_OR_SEQUENCE,
     InputError,
-    InputTypeError,
+    check_call_options,
     hypotheses_for,
     normalise_labels,
     normalise_texts,
@@ -303,10 +301,7 @@ class ZeroShotClassifier:
         labels = normalise_labels(candidate_labels)
         if not labels or not texts:
             raise InputError(NO_LABEL_OR_SEQUENCE)
-        if not isinstance(multi_label, bool):
-            raise InputTypeError(f"multi_label must be a boolean, got {type(multi_label).__name__}")
-        check_scoring(scoring, prefilter_top_k, multi_label)
-        check_long_text(long_text, window_tokens)
+        check_call_options(multi_label, scoring, prefilter_top_k, long_text, window_tokens)
         hypotheses = hypotheses_for(labels, hypothesis_template)
         similarity = selection = None
         if scoring != "nli" or (prefilter_top_k is not None and prefilter_top_k < len(labels)):
@@ -417,33 +412,6 @@ class ZeroShotClassifier:
             else:
                 out[i] = block.mean(axis=0)
         return out
-
-
-def check_long_text(long_text: object, window_tokens: object) -> None:
-    if long_text not in LONG_TEXT_MODES:
-        raise InputError(f"long_text must be one of {', '.join(map(repr, LONG_TEXT_MODES))}, got {long_text!r}")
-    if window_tokens is not None:
-        if isinstance(window_tokens, bool) or not isinstance(window_tokens, int):
-            raise InputTypeError(f"window_tokens must be a positive integer, got {type(window_tokens).__name__}")
-        if window_tokens < 8:
-            raise InputError(f"window_tokens must be at least 8, got {window_tokens}")
-        if long_text == "truncate":
-            raise InputError("window_tokens applies to long_text 'max' or 'mean'")
-
-
-def check_scoring(scoring: object, prefilter_top_k: object, multi_label: bool) -> None:
-    """The scoring options of a call: a known mode, a positive K, single-label where needed."""
-    if scoring not in SCORING_MODES:
-        raise InputError(f"scoring must be one of {', '.join(map(repr, SCORING_MODES))}, got {scoring!r}")
-    if prefilter_top_k is not None:
-        if isinstance(prefilter_top_k, bool) or not isinstance(prefilter_top_k, int):
-            raise InputTypeError(f"prefilter_top_k must be a positive integer, got {type(prefilter_top_k).__name__}")
-        if prefilter_top_k < 1:
-            raise InputError(f"prefilter_top_k must be a positive integer, got {prefilter_top_k}")
-    if multi_label and scoring != "nli":
-        # Measured (bench-hybrid part 3): a global cosine threshold tuned on one multi-label set
-        # scores unrelated topic labels near 1 elsewhere, so the mode is refused, not guessed.
-        raise InputError(f"scoring={scoring!r} is single-label only for now; use scoring='nli' with multi_label=True")
 
 
 def warn_if_int8_saturates(precision: str, preset: str | None, provider: str) -> None:

@@ -18,9 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .classifier import check_long_text, check_scoring
 from .defaults import DEFAULT_BATCH_SIZE, DEFAULT_LONG_TEXT, DEFAULT_SCORING
-from .inputs import DEFAULT_TEMPLATE, InputError, InputTypeError, hypotheses_for, normalise_labels
+from .inputs import DEFAULT_TEMPLATE, InputError, InputTypeError, check_call_options, hypotheses_for, normalise_labels
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -102,10 +101,7 @@ def classify_dataset(
     if not labels:
         raise InputError("candidate_labels is empty")
     hypotheses_for(labels, hypothesis_template)  # the template's errors, now rather than on a worker
-    if not isinstance(multi_label, bool):
-        raise InputTypeError(f"multi_label must be a boolean, got {type(multi_label).__name__}")
-    check_scoring(scoring, prefilter_top_k, multi_label)
-    check_long_text(long_text, window_tokens)
+    check_call_options(multi_label, scoring, prefilter_top_k, long_text, window_tokens)
     if not isinstance(text_column, str) or not text_column:
         raise InputTypeError("text_column must be a column name")
     if batch_size < 1:

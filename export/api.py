@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zsc.engine import MODEL_FILE, TOKENIZER_FILE, Manifest, __version__
 
-from .directory import finalise_manifest, replace_directory
+from .directory import checked_output, finalise_manifest, new_staging, replace_directory
 from .presets import FP32_TOLERANCE, INT8_MODES, OPTIMIZE_CHOICES, QUANTIZE_CHOICES, resolve_preset
 
 if TYPE_CHECKING:
@@ -61,9 +60,7 @@ def export_model(
     if optimize not in OPTIMIZE_CHOICES:
         raise ValueError(f"optimize must be one of {OPTIMIZE_CHOICES}, got {optimize!r}")
     quant_preset = resolve_preset(preset) if quantize in INT8_MODES else None
-    out = Path(output).expanduser().resolve()
-    if out.exists() and not force:
-        raise FileExistsError(f"{out} already exists; pass --force (force=True) to replace it")
+    out = checked_output(output, force)
     require_export_stack()
     from tqdm.auto import tqdm
 
@@ -75,8 +72,7 @@ def export_model(
 
     model = inspect_source(source, allow_no_entailment)
     pairs = list(validation_pairs or BUILTIN_PAIRS)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    staging = new_staging(out)
     steps = tqdm(total=5, desc=f"export {Path(source).name}", disable=not progress, unit="step")
     try:
         work = staging / "work"

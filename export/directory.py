@@ -1,12 +1,28 @@
-"""The last steps of every export: record the files' hashes in the manifest, then move the
-finished directory into place (an old one is removed only after that succeeds)."""
+"""Where every export writes: a staging folder beside the output, then the last steps: record
+the files' hashes in the manifest and move the finished directory into place (an old one is
+removed only after that succeeds)."""
 
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 from zsc.engine import MANIFEST_NAME, Manifest, sha256_file, write_manifest
+
+
+def checked_output(output: str | Path, force: bool) -> Path:
+    """The resolved output; an existing one without ``force`` is refused before any work."""
+    out = Path(output).expanduser().resolve()
+    if out.exists() and not force:
+        raise FileExistsError(f"{out} already exists; pass --force (force=True) to replace it")
+    return out
+
+
+def new_staging(out: Path) -> Path:
+    """A fresh private folder beside ``out`` to build the directory in (renamed into place at the end)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
 
 
 def finalise_manifest(staging: Path, manifest: Manifest, parity: dict[str, dict[str, float | int]]) -> Manifest:

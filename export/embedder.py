@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +20,7 @@ import numpy as np
 from zsc.engine import TOKENIZER_FILE, Manifest, __version__, derive_max_length
 
 from .api import require_export_stack
-from .directory import finalise_manifest, replace_directory
+from .directory import checked_output, finalise_manifest, new_staging, replace_directory
 from .presets import FP32_TOLERANCE, OPTIMIZE_CHOICES, SUPPORTED_ARCHITECTURES, resolve_preset
 
 logger = logging.getLogger("zsc")
@@ -88,9 +87,7 @@ def export_embedder(
         raise ValueError(f"an embedder exports with quantize in {EMBEDDING_QUANTIZE_CHOICES}, got {quantize!r}")
     if optimize not in OPTIMIZE_CHOICES:
         raise ValueError(f"optimize must be one of {OPTIMIZE_CHOICES}, got {optimize!r}")
-    out = Path(output).expanduser().resolve()
-    if out.exists() and not force:
-        raise FileExistsError(f"{out} already exists; pass --force (force=True) to replace it")
+    out = checked_output(output, force)
     require_export_stack()
     from optimum.exporters.onnx import main_export
     from transformers import AutoConfig, AutoTokenizer
@@ -105,8 +102,7 @@ def export_embedder(
     texts = list(validation_texts or BUILTIN_TEXTS)
     max_length = _max_length(source, config.to_dict(), tokenizer)
     quant_preset = resolve_preset(preset) if quantize == "int8" else None
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    staging = new_staging(out)
     try:
         work = staging / "work"
         main_export(source, output=work / "fp32", task="feature-extraction", do_validation=False, device="cpu")
@@ -129,14 +125,15 @@ def export_embedder(
         if worst > tolerance:
             raise ValueError(f"exported fp32 embedder differs from torch by {worst:.3g} (> {tolerance:g}); the export is wrong")
         parity: dict[str, dict[str, float | int]] = {"fp32": {"texts": len(texts), "max_abs_diff_vs_torch": worst}}
+        together = fp32  # the final graph's embeddings of all texts in one call
         if quant_preset is not None:
             quantize_int8_per_row(graph, staging / manifest.model_file, quant_preset)
             finalise_manifest(staging, manifest, {})
-            int8 = _embed(staging, texts)
-            cosines = (int8 * fp32).sum(axis=1)
+            together = _embed(staging, texts)
+            cosines = (together * fp32).sum(axis=1)
             parity["int8"] = {"texts": len(texts), "min_cosine_vs_fp32": float(cosines.min()), "mean_cosine_vs_fp32": float(cosines.mean())}
         alone = _embed(staging, texts, one_at_a_time=True)
-        parity[manifest.precision]["batch_invariance_max_abs_diff"] = float(np.abs(alone - _embed(staging, texts)).max())
+        parity[manifest.precision]["batch_invariance_max_abs_diff"] = float(np.abs(alone - together).max())
         shutil.rmtree(work)
         manifest = finalise_manifest(staging, manifest, parity)
         replace_directory(staging, out)

@@ -208,3 +208,21 @@ def test_real_model_exports_in_fp32_and_int8(tmp_path):
     assert manifest.parity["int8"]["top1_agreement"] >= 0.95  # reported in the manifest; measured 0.98-0.99
     assert manifest.parity["int8"]["batch_invariance_max_abs_logit_diff"] == 0.0
     assert (tmp_path / "int8" / "model.onnx").stat().st_size < 30_000_000
+
+
+def test_embedding_export_matches_torch_and_loads(tiny_hf, tmp_path):
+    """zsc export --task embedding: fp32 checked against torch's mean pooling, int8 measured, loadable."""
+    import numpy as np
+
+    from zsc.engine import TextEmbedder
+    from zsc.export.embedder import export_embedder
+
+    manifest = export_embedder(str(tiny_hf("bert")), tmp_path / "embedder", quantize="int8", optimize="none", preset="avx2")
+    assert manifest.task == "embedding" and manifest.precision == "int8"
+    assert manifest.parity["fp32"]["max_abs_diff_vs_torch"] < 1e-4
+    assert 0 < manifest.parity["int8"]["min_cosine_vs_fp32"] <= 1
+    assert manifest.parity["int8"]["batch_invariance_max_abs_diff"] == 0
+    vectors = TextEmbedder.from_pretrained(tmp_path / "embedder").embed(["one text", "another one"])
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    with pytest.raises(FileExistsError, match="already exists"):
+        export_embedder(str(tiny_hf("bert")), tmp_path / "embedder")
