@@ -81,16 +81,20 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.requests = 8
-    results = asyncio.run(run(args))
-    lines = [f"### Server load on loopback (embedded int8 model, 1 text x 4 labels per request, {args.requests} requests per level, cache off, max wait {args.max_wait_ms} ms)", "",
+    from zsc.engine.cpu import flags_summary
+
+    modes = asyncio.run(run(args))
+    results = {"cpu_flags": flags_summary(), **modes}
+    lines = [f"### Server load on loopback (embedded int8 model, 1 text x 4 labels per request, {args.requests} requests per level, "
+             f"cache off, max wait {args.max_wait_ms} ms; CPU flags: {results['cpu_flags']})", "",
              "| mode | clients | req/s | pairs/s | p50 ms | p95 ms | p99 ms | errors | server peak RSS MB |", "|---|---|---|---|---|---|---|---|---|"]
-    for mode, levels in results.items():
+    for mode, levels in modes.items():
         for concurrency in map(str, LEVELS):
             e = levels[concurrency]
             lines.append(f"| {mode} | {concurrency} | {e['requests_per_s']:.1f} | {e['pairs_per_s']:.1f} | {e['p50_ms']:.0f} | {e['p95_ms']:.0f} | {e['p99_ms']:.0f} | {e['errors']} | {levels['server_peak_rss_mb']:.0f} |")
     markdown = "\n".join(lines) + "\n"
     R.write_results(R.results_base(args.out, "server", args.quick), results, markdown)
-    if any(levels[c]["errors"] for levels in results.values() for c in map(str, LEVELS)):
+    if any(levels[c]["errors"] for levels in modes.values() for c in map(str, LEVELS)):
         sys.exit("server answered with errors")
 
 
