@@ -1,25 +1,37 @@
-"""The embedded default model on a GPU host: what provider="auto" picks, and what forcing CUDA costs.
+"""The GPU comparison of issue #8, in one command (< 5 minutes on an H100/H200):
 
-    python benchmarks/gpu.py --texts-file T.jsonl --out DIR      # on the GPU machine (onnxruntime-gpu)
-    python benchmarks/gpu.py --quick                             # dry run on a CPU-only machine
+    python benchmarks/gpu.py --texts-file T.jsonl [--model DIR ...] [--hf-model DIR] [--profile] --out DIR
+    python benchmarks/gpu.py --quick                  # dry run on a CPU-only machine: checks the script
 
-For provider "auto", "cpu" and (where onnxruntime offers it) "cuda": the provider actually used,
-throughput (texts x 4 labels, median of interleaved rounds) and single-text latency (p50/p99 of
-1 text x 4 labels); the largest score difference of each provider against "cpu". Writes
-<date>-<host>-gpu.{json,md} with the GPU's name and the CPU flags. Needs no torch and no
-../shared (the texts come from --texts-file, or built-in sentences).
-
-This is the first step of the GPU issue: it checks that "auto" keeps int8 graphs off CUDA. The
-fp16-per-provider, I/O binding and the torch comparison are not in it yet.
+Contenders, all on the same texts (AG News x its 4 labels), throughput as the median of
+interleaved rounds:
+- zsc, embedded default, provider "auto" (on a GPU host: its fp16 graph over the 8-bit weights),
+  with the provider's feeding and with each GPU feeding switch turned off in turn (length
+  buckets, I/O binding, prefetch), with the CPU's batch budget, and with 1,024-pair batches;
+- zsc, embedded default on the CPU (int8), the baseline that "auto" replaced;
+- each ``--model`` directory with ``precision="auto"`` (e.g. an fp16 export of the same model);
+- transformers' pipeline on the GPU, torch fp32 and fp16, batch 256 (``--hf-model``, where
+  torch with CUDA is installed); optimum's ORTModel on CUDA for each ``--model`` holding an fp32
+  or fp16 graph (where optimum is installed).
+Latency is 1 text x 4 labels, p50/p99 per contender. Agreement is top-1 and max |score
+difference| against torch fp32 (else against zsc's own fp32 graph, else the CPU int8 run).
+``--profile`` adds onnxruntime's profile of 20 latency calls of the default on CUDA: nodes per
+provider and the slowest node types, to find what a small call spends its time on.
+Writes <date>-<host>-gpu.{json,md} with the GPU's name and the CPU flags.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +48,7 @@ BUILT_IN = [
     "Scientists observed a new comet passing close to the sun.",
     "The parliament passed the budget after a long debate.",
 ]
+Classify = Callable[[list[str]], list[list[dict[str, Any]]]]
 
 
 def gpu_name() -> str:
@@ -53,61 +66,185 @@ def read_texts(path: Path | None, count: int) -> list[str]:
         return [json.loads(line)["text"] for line, _ in zip(handle, range(count))]
 
 
-def scores(classifier: Any, texts: list[str]) -> np.ndarray:
-    results = classifier(texts, LABELS)
+def score_matrix(results: list[list[dict[str, Any]]]) -> np.ndarray:
     return np.array([[{p["label"]: p["score"] for p in r}[label] for label in LABELS] for r in results])
+
+
+def zsc_contenders(models: list[Path], threads: int) -> dict[str, tuple[Classify, dict[str, Any]]]:
+    """name -> (classify texts, facts), for every zsc setting that loads here."""
+    from zsc.engine import PROVIDER_FEEDING, ZeroShotClassifier, default_model_path
+
+    default = default_model_path()
+    cuda = PROVIDER_FEEDING["cuda"]
+    settings: list[tuple[str, Path, dict[str, Any]]] = [("zsc default, auto", default, {})]
+    settings += [(f"zsc default, auto, {name}", default, {"feeding": feeding}) for name, feeding in (
+        ("no length buckets", replace(cuda, pad_multiple=1)),
+        ("no I/O binding", replace(cuda, io_binding=False)),
+        ("no prefetch", replace(cuda, prefetch=False)),
+        ("CPU batch budget", replace(cuda, batch_size=16, max_batch_tokens=2048)),
+        ("batch 1024", replace(cuda, batch_size=1024, max_batch_tokens=131072)),
+    )]
+    settings.append(("zsc default, cpu", default, {"provider": "cpu"}))
+    settings.append(("zsc default, fp16 graph", default, {"precision": "fp16"}))  # on a CPU-only host: its agreement
+    settings += [(f"zsc {path.name}, auto", path, {}) for path in models]
+    built: dict[str, tuple[Classify, dict[str, Any]]] = {}
+    for name, path, options in settings:
+        try:
+            classifier = ZeroShotClassifier.from_pretrained(path, threads=threads, **({"provider": "auto"} | options))
+        except Exception as exc:  # a setting that cannot load here is a result too
+            print(f"{name}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            continue
+        if "feeding" in options and classifier.compute_type != "cuda":
+            continue  # GPU feeding switches mean nothing on a CPU
+        facts = {"precision": classifier.precision, "compute_type": classifier.compute_type, "why": classifier.session.reason,
+                 "batch_size": classifier.batch_size, "max_batch_tokens": classifier.max_batch_tokens,
+                 "feeding": vars(classifier.feeding)}
+        built[name] = (functools.partial(classifier, candidate_labels=LABELS), facts)
+    return built
+
+
+def torch_contenders(hf_model: Path | None) -> dict[str, tuple[Classify, dict[str, Any]]]:
+    """transformers' pipeline on the GPU, fp32 and fp16, where torch has CUDA."""
+    if hf_model is None:
+        return {}
+    try:
+        import torch
+        from transformers import pipeline
+    except ImportError as exc:
+        print(f"torch pipeline skipped: {exc}", file=sys.stderr)
+        return {}
+    if not torch.cuda.is_available():
+        print("torch pipeline skipped: torch has no CUDA here", file=sys.stderr)
+        return {}
+    built = {}
+    for dtype in ("float32", "float16"):
+        pipe = pipeline("zero-shot-classification", model=str(hf_model), device=0, dtype=getattr(torch, dtype))
+
+        def classify(texts: list[str], pipe: Any = pipe) -> list[list[dict[str, Any]]]:
+            raw = pipe(texts, candidate_labels=LABELS, batch_size=256)
+            raw = raw if isinstance(raw, list) else [raw]
+            return [[{"label": l, "score": s} for l, s in zip(r["labels"], r["scores"])] for r in raw]
+
+        built[f"transformers pipeline, torch {dtype}, batch 256"] = (classify, {"precision": dtype, "compute_type": "cuda"})
+    return built
+
+
+def optimum_contenders(models: list[Path], hf_model: Path | None) -> dict[str, tuple[Classify, dict[str, Any]]]:
+    """optimum's ORTModel on CUDA (through transformers' pipeline) for each --model graph it can load."""
+    if not models or hf_model is None:
+        return {}
+    try:
+        from optimum.onnxruntime import ORTModelForSequenceClassification
+        from transformers import AutoTokenizer, pipeline
+    except ImportError as exc:
+        print(f"optimum skipped: {exc}", file=sys.stderr)
+        return {}
+    built = {}
+    for path in models:
+        manifest = json.loads((path / "zsc.json").read_text())
+        try:
+            model = ORTModelForSequenceClassification.from_pretrained(path, file_name=manifest["model_file"], provider="CUDAExecutionProvider")
+            pipe = pipeline("zero-shot-classification", model=model, tokenizer=AutoTokenizer.from_pretrained(hf_model))
+        except Exception as exc:
+            print(f"optimum on {path.name} skipped: {exc}", file=sys.stderr)
+            continue
+
+        def classify(texts: list[str], pipe: Any = pipe) -> list[list[dict[str, Any]]]:
+            raw = pipe(texts, candidate_labels=LABELS, batch_size=256)
+            raw = raw if isinstance(raw, list) else [raw]
+            return [[{"label": l, "score": s} for l, s in zip(r["labels"], r["scores"])] for r in raw]
+
+        built[f"optimum ORTModel {path.name}, CUDA"] = (classify, {"precision": manifest["precision"], "compute_type": "cuda"})
+    return built
+
+
+def cuda_profile(threads: int, text: str, calls: int = 20) -> dict[str, Any]:
+    """onnxruntime's profile of ``calls`` single-text calls of the default on CUDA: where a small call goes."""
+    from zsc.engine import ZeroShotClassifier, default_model_path
+    from zsc.engine.session import SessionInfo
+
+    classifier = ZeroShotClassifier.from_pretrained(default_model_path(), threads=threads)
+    if classifier.compute_type != "cuda":
+        return {"skipped": "the default does not run on CUDA here"}
+    import onnxruntime as ort
+
+    options = classifier.session.session.get_session_options()
+    options.enable_profiling = True
+    options.profile_file_prefix = os.path.join(tempfile.mkdtemp(), "zsc")
+    graph = classifier.model_dir.path / next(g.file for g in classifier.model_dir.manifest.graphs() if g.precision == classifier.precision)
+    session = ort.InferenceSession(str(graph), options, providers=classifier.session.session.get_providers())
+    classifier.session = SessionInfo(session, classifier.session.input_names, classifier.session.output_name, "cuda",
+                                     classifier.precision, classifier.session.reason)
+    for _ in range(calls + 5):
+        classifier(text, LABELS)
+    events = json.loads(Path(session.end_profiling()).read_text())
+    placed: Counter[str] = Counter()
+    by_type: defaultdict[str, float] = defaultdict(float)
+    runs = [e["dur"] for e in events if e.get("name") == "model_run"]
+    for event in events:
+        args = event.get("args", {})
+        if event.get("cat") == "Node" and "provider" in args:
+            placed[args["provider"]] += 1
+            by_type[f"{args.get('op_name', '?')} on {args['provider']}"] += event["dur"] / 1000
+    return {"model_run_ms_p50": float(np.median(runs[5:])) / 1000 if len(runs) > 5 else None,
+            "node_runs_per_provider": dict(placed),
+            "slowest_node_types_ms": dict(sorted(by_type.items(), key=lambda kv: -kv[1])[:10])}
 
 
 def main() -> None:
     parser = R.parser(__doc__)
-    parser.add_argument("--texts-file", type=Path)
-    parser.add_argument("--texts", type=int, default=400)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--latency-calls", type=int, default=50)
+    parser.add_argument("--texts-file", type=Path, help="JSON lines with a 'text' field (AG News test)")
+    parser.add_argument("--texts", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--latency-calls", type=int, default=100)
+    parser.add_argument("--model", type=Path, action="append", default=[], help="more zsc model directories (e.g. an fp16 export)")
+    parser.add_argument("--hf-model", type=Path, help="the Hugging Face checkpoint, for transformers' pipeline on the GPU")
+    parser.add_argument("--profile", action="store_true", help="onnxruntime's profile of small calls on CUDA")
     args = parser.parse_args()
     if args.quick:
         args.texts, args.rounds, args.latency_calls = 8, 1, 3
     import onnxruntime as ort
 
-    from zsc.engine import ZeroShotClassifier, cpu_flags
+    from zsc.engine import cpu_flags
 
     texts = read_texts(args.texts_file, args.texts)
-    providers = ["auto", "cpu"] + (["cuda"] if "CUDAExecutionProvider" in ort.get_available_providers() else [])
+    contenders = zsc_contenders(args.model, args.threads) | torch_contenders(args.hf_model) | optimum_contenders(args.model, args.hf_model)
+    for classify, _ in contenders.values():
+        classify(texts[:64])  # warm-up: kernels, arena, every length bucket a real run meets first
+    times = M.interleaved({name: functools.partial(classify, texts) for name, (classify, _) in contenders.items()}, args.rounds)
+    scores = {name: score_matrix(classify(texts)) for name, (classify, _) in contenders.items()}
+    reference = next((n for n in scores if "torch float32" in n), None) or next(
+        (n for n, (_, f) in contenders.items() if f.get("precision") == "fp32"), "zsc default, cpu")
     rows: dict[str, dict[str, Any]] = {}
-    classifiers = {}
-    for provider in providers:
-        try:
-            classifier = ZeroShotClassifier.default(provider=provider, threads=args.threads)
-            classifier(texts[:2], LABELS)  # warm-up: kernel choice, arena growth
-            classifiers[provider] = classifier
-            rows[provider] = {"compute_type": classifier.compute_type, "precision": classifier.precision,
-                              "session_providers": classifier.session.session.get_providers()}
-        except Exception as exc:  # a provider that cannot run the graph is a result too
-            rows[provider] = {"error": f"{type(exc).__name__}: {exc}"}
-    runs = {p: functools.partial(c, texts, LABELS) for p, c in classifiers.items()}
-    times = M.interleaved(runs, args.rounds)
-    reference = scores(classifiers["cpu"], texts)
-    for provider, classifier in classifiers.items():
-        one = functools.partial(classifier, texts[0], LABELS)
+    for name, (classify, facts) in contenders.items():
+        one = functools.partial(classify, texts[:1])
+        for _ in range(10):
+            one()
         latency = [M.timed(one) for _ in range(args.latency_calls)]
-        rows[provider] |= {
-            "pairs_per_s": len(texts) * len(LABELS) / statistics.median(times[provider]),
+        rows[name] = facts | {
+            "pairs_per_s": len(texts) * len(LABELS) / statistics.median(times[name]),
             "latency": M.percentiles(latency),
-            "max_abs_score_diff_vs_cpu": float(np.abs(scores(classifier, texts) - reference).max()),
+            "top1_agreement": float((scores[name].argmax(1) == scores[reference].argmax(1)).mean()),
+            "max_abs_score_diff": float(np.abs(scores[name] - scores[reference]).max()),
         }
+    best_torch = max((r["pairs_per_s"] for n, r in rows.items() if n.startswith("transformers")), default=None)
     device = gpu_name()
     flags = " ".join(f for f in ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8") if f in cpu_flags()) or "unknown"
-    lines = [f"### Embedded default (int8) on a GPU host: {device}; CPU flags: {flags}; onnxruntime {ort.__version__}",
-             f"{len(texts)} texts x {len(LABELS)} labels, median of {args.rounds} interleaved rounds; latency: 1 text x 4 labels, "
-             f"{args.latency_calls} calls", "",
-             "| provider asked | ran on | pairs/s | latency p50 ms | p99 ms | max \\|Δscore\\| vs cpu |", "|---|---|---|---|---|---|"]
-    for provider, row in rows.items():
-        if "error" in row:
-            lines.append(f"| {provider} | failed: {row['error'][:120]} | | | | |")
-        else:
-            lines.append(f"| {provider} | {row['compute_type']} | {row['pairs_per_s']:.0f} | {row['latency']['p50_ms']:.1f} | "
-                         f"{row['latency']['p99_ms']:.1f} | {row['max_abs_score_diff_vs_cpu']:.2g} |")
-    data = {"gpu": device, "cpu_flags": flags, "onnxruntime": ort.__version__, "texts": len(texts), "providers": rows}
+    lines = [f"### zsc on a GPU host: {device}; CPU flags: {flags}; onnxruntime {ort.__version__}",
+             f"{len(texts)} texts x {len(LABELS)} labels, median of {args.rounds} interleaved rounds; latency: 1 text x "
+             f"{len(LABELS)} labels, {args.latency_calls} calls; agreement against {reference}", "",
+             "| contender | graph, provider | pairs/s | x best torch | latency p50 ms | p99 ms | top-1 agreement | max \\|Δscore\\| |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, row in rows.items():
+        speedup = f"{row['pairs_per_s'] / best_torch:.1f}" if best_torch else "n/a"
+        lines.append(f"| {name} | {row['precision']}, {row['compute_type']} | {row['pairs_per_s']:,.0f} | {speedup} | "
+                     f"{row['latency']['p50_ms']:.1f} | {row['latency']['p99_ms']:.1f} | {row['top1_agreement']:.3f} | "
+                     f"{row['max_abs_score_diff']:.2g} |")
+    data: dict[str, Any] = {"gpu": device, "cpu_flags": flags, "onnxruntime": ort.__version__, "texts": len(texts),
+                            "reference": reference, "contenders": rows}
+    if args.profile:
+        data["cuda_profile"] = cuda_profile(args.threads, texts[0])
+        lines += ["", "onnxruntime profile of small calls on CUDA: " + json.dumps(data["cuda_profile"])]
     R.write_results(R.results_base(args.out, "gpu", args.quick), data, "\n".join(lines) + "\n")
 
 

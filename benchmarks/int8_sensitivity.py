@@ -90,7 +90,7 @@ def matmul_nbits(fp32_dir: Path, block: int) -> Path:
         quantizer.process()
         quantizer.model.save_model_to_file(str(dst))
 
-    return _with_graph(fp32_dir, f"nbits8-b{block}", write, f"MatMulNBits-8-b{block}")
+    return _with_graph(fp32_dir, f"nbits8-b{block}", write, "unknown")  # MatMulNBits: no zsc precision names it
 
 
 def weights_only(fp32_dir: Path) -> Path:
@@ -108,7 +108,7 @@ def weights_only(fp32_dir: Path) -> Path:
                 model.graph.initializer[index].CopyFrom(numpy_helper.from_array(rounded, tensor.name))
         onnx.save(model, str(dst))
 
-    return _with_graph(fp32_dir, "weights-8bit", write, "fp32 (weights rounded to 8-bit)")
+    return _with_graph(fp32_dir, "weights-8bit", write, "fp32")  # fp32 compute, weights rounded to 8-bit
 
 
 def load(model_dir: Path, threads: int) -> Any:

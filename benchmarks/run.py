@@ -99,7 +99,7 @@ COLD_START = {
 }
 
 
-def cold_start(threads: int) -> dict:
+def cold_start(threads: int, runs_each: int = COLD_START_RUNS) -> dict:
     out = {}
     for name, body in COLD_START.items():
         code = (
@@ -108,7 +108,7 @@ def cold_start(threads: int) -> dict:
             + f"; print(time.perf_counter() - t0, {M.PEAK_RSS_KB})"
         )
         runs = []
-        for _ in range(COLD_START_RUNS):
+        for _ in range(runs_each):
             start = time.perf_counter()
             result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
             wall = time.perf_counter() - start
@@ -118,7 +118,7 @@ def cold_start(threads: int) -> dict:
             runs.append((float(first_result_s), wall, int(rss_kb) / 1024))
         first, walls, rss = zip(*runs)
         out[name] = {"first_result_s": statistics.median(first), "first_result_s_spread": [min(first), max(first)],
-                     "process_wall_s": statistics.median(walls), "peak_rss_mb": max(rss), "runs": COLD_START_RUNS}
+                     "process_wall_s": statistics.median(walls), "peak_rss_mb": max(rss), "runs": runs_each}
     return out
 
 
@@ -146,7 +146,7 @@ def main() -> None:
         results["throughput_50_labels"] = throughput(contenders, texts[: args.texts_50], W.many_labels(50), args.rounds, bar)
         results["long_input_5_labels"] = throughput(contenders, W.long_texts(args.long_texts), labels + ["Health"], args.rounds, bar)
         results["latency_1_text_3_labels"] = latency(contenders, args.latency_calls, args.rounds, bar)
-    results["cold_start"] = cold_start(args.threads)
+    results["cold_start"] = cold_start(args.threads, 1 if args.quick else COLD_START_RUNS)
     results["install_size_mb"] = {
         # zsc's own files (with the 23 MB embedded model) plus what it requires; an editable
         # install's RECORD does not list them.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import time
 from pathlib import Path
@@ -52,15 +53,22 @@ async def level(client, base: str, texts: list[str], labels: list[str], concurre
 async def run(args: argparse.Namespace) -> dict:
     import httpx
 
-    texts, labels = W.ag_news(args.requests * (len(LEVELS) + 1))
+    count = args.requests * (len(LEVELS) + 1)
+    if args.texts_file:  # a GPU host has no ../shared: the texts travel with the command
+        texts = [json.loads(line)["text"] for line, _ in zip(open(args.texts_file, encoding="utf-8"), range(count))]
+        labels = ["World", "Sports", "Business", "Sci/Tech"]
+    else:
+        texts, labels = W.ag_news(count)
     results: dict = {}
     for batching in (True, False):
         port = free_port()
-        server = start_server(port, args.threads, "--max-wait-ms", str(args.max_wait_ms), *([] if batching else ["--no-batching"]))
+        server = start_server(port, args.threads, "--max-wait-ms", str(args.max_wait_ms), "--provider", args.provider,
+                              *([] if batching else ["--no-batching"]))
         base = f"http://127.0.0.1:{port}"
         try:
             async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=64)) as client:
                 await wait_ready(client, base)
+                results["model"] = (await client.get(base + "/models")).json()["models"][0]
                 await level(client, base, texts[:8], labels, 1)  # warm-up
                 mode = {}
                 for i, concurrency in enumerate(LEVELS, start=1):
@@ -78,14 +86,18 @@ def main() -> None:
     parser = R.parser(__doc__)
     parser.add_argument("--requests", type=int, default=240, help="requests per concurrency level")
     parser.add_argument("--max-wait-ms", type=float, default=0.0, help="the server's batching wait")
+    parser.add_argument("--provider", default="auto", help="the server's --provider (on a GPU host: auto runs the fp16 graph on CUDA)")
+    parser.add_argument("--texts-file", type=Path, help="JSON lines with a 'text' field (default: ../shared AG News)")
     args = parser.parse_args()
     if args.quick:
         args.requests = 8
     from zsc.engine.cpu import flags_summary
 
     modes = asyncio.run(run(args))
-    results = {"cpu_flags": flags_summary(), **modes}
-    lines = [f"### Server load on loopback (embedded int8 model, 1 text x 4 labels per request, {args.requests} requests per level, "
+    model = modes.pop("model")
+    results = {"cpu_flags": flags_summary(), "model": model, **modes}
+    lines = [f"### Server load on loopback (embedded model, {model['precision']} on {model['compute_type']}, batch "
+             f"{model['batch_size']}, 1 text x 4 labels per request, {args.requests} requests per level, "
              f"cache off, max wait {args.max_wait_ms} ms; CPU flags: {results['cpu_flags']})", "",
              "| mode | clients | req/s | pairs/s | p50 ms | p95 ms | p99 ms | errors | server peak RSS MB |", "|---|---|---|---|---|---|---|---|---|"]
     for mode, levels in modes.items():

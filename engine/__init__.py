@@ -23,6 +23,10 @@ _LAZY = {
     "PairEncoder": ".encoding",
     "PairSet": ".encoding",
     "Manifest": ".model_dir",
+    "GraphVariant": ".model_dir",
+    "Feeding": ".defaults",
+    "PROVIDER_FEEDING": ".defaults",
+    "PRECISION_CHOICES": ".precision",
     "ModelDirectory": ".model_dir",
     "load_model_directory": ".model_dir",
     "write_manifest": ".model_dir",
@@ -41,7 +45,7 @@ _LAZY = {
 __all__ = [  # the names of _LAZY, spelled out for tools that read __all__
     "ZeroShotClassifier", "Prediction", "LegacyPrediction", "PreparedCall", "default_model_path",
     "InputError", "InputTypeError", "DEFAULT_TEMPLATE", "PairEncoder", "PairSet",
-    "Manifest", "ModelDirectory", "load_model_directory", "write_manifest", "sha256_file",
+    "Manifest", "GraphVariant", "Feeding", "PROVIDER_FEEDING", "PRECISION_CHOICES", "ModelDirectory", "load_model_directory", "write_manifest", "sha256_file",
     "derive_max_length", "nli_label_ids", "MANIFEST_NAME", "MODEL_FILE", "TOKENIZER_FILE",
     "TextEmbedder", "cpu_flags", "has_int8_dot_products", "is_arm64", "__version__",
 ]
@@ -49,6 +53,7 @@ __all__ = [  # the names of _LAZY, spelled out for tools that read __all__
 if TYPE_CHECKING:
     from .classifier import LegacyPrediction, Prediction, PreparedCall, ZeroShotClassifier, default_model_path
     from .cpu import cpu_flags, has_int8_dot_products, is_arm64
+    from .defaults import PROVIDER_FEEDING, Feeding
     from .embedding import TextEmbedder
     from .encoding import PairEncoder, PairSet
     from .inputs import DEFAULT_TEMPLATE, InputError, InputTypeError
@@ -56,6 +61,7 @@ if TYPE_CHECKING:
         MANIFEST_NAME,
         MODEL_FILE,
         TOKENIZER_FILE,
+        GraphVariant,
         Manifest,
         ModelDirectory,
         derive_max_length,
@@ -64,6 +70,7 @@ if TYPE_CHECKING:
         sha256_file,
         write_manifest,
     )
+    from .precision import PRECISION_CHOICES
 
 
 def __getattr__(name: str) -> Any:

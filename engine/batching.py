@@ -17,15 +17,22 @@ import numpy as np
 class BatchBudget:
     max_batch_size: int
     max_batch_tokens: int
+    # Batches are padded to a multiple of this (length buckets): on a GPU, fewer distinct shapes
+    # to pick kernels and allocate for; 1 on the CPU, where every padded token costs compute.
+    pad_multiple: int = 1
 
     def __post_init__(self) -> None:
-        if self.max_batch_size < 1 or self.max_batch_tokens < 1:
-            raise ValueError("batch_size and max_batch_tokens must be positive")
+        if self.max_batch_size < 1 or self.max_batch_tokens < 1 or self.pad_multiple < 1:
+            raise ValueError("batch_size, max_batch_tokens and pad_multiple must be positive")
+
+    def padded(self, longest: int) -> int:
+        """The width a batch whose longest row has ``longest`` tokens is padded to."""
+        return -(-max(longest, 1) // self.pad_multiple) * self.pad_multiple
 
     def capacity(self, longest: int) -> int:
         """Rows a batch may hold when its longest row has ``longest`` tokens (at least one, so a
         row longer than the token budget still runs, alone)."""
-        return max(1, min(self.max_batch_size, self.max_batch_tokens // max(longest, 1)))
+        return max(1, min(self.max_batch_size, self.max_batch_tokens // self.padded(longest)))
 
     def plan(self, lengths: np.ndarray) -> list[np.ndarray]:
         """Group row indices into batches, longest first, each padded size within the budget.

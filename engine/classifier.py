@@ -21,15 +21,16 @@ import numpy as np
 from .batching import BatchBudget
 from .cpu import has_int8_dot_products
 from .defaults import (
-    DEFAULT_BATCH_SIZE,
-    DEFAULT_BATCH_TOKENS,
     DEFAULT_LONG_TEXT,
     DEFAULT_SCORING,
     DEFAULT_WINDOW_TOKENS,
     EMBEDDING_TEMPERATURE,
     HYBRID_NLI_WEIGHT,
+    PROVIDER_FEEDING,
+    Feeding,
 )
 from .encoding import PairEncoder, PairSet
+from .feeding import Prefetcher
 from .inputs import (
     DEFAULT_TEMPLATE,
     NO_LABEL_OR_SEQUENCE,
@@ -39,9 +40,9 @@ from .inputs import (
     normalise_labels,
     normalise_texts,
 )
-from .model_dir import MANIFEST_NAME, Manifest, ModelDirectory, load_model_directory
+from .model_dir import MANIFEST_NAME, GraphVariant, Manifest, ModelDirectory, load_model_directory
 from .scoring import embedding_scores, hybrid_scores, label_scores, ranking
-from .session import SessionInfo, create_session, run_logits
+from .session import SessionInfo, open_session, run_logits
 
 if TYPE_CHECKING:
     from .embedding import TextEmbedder
@@ -108,16 +109,23 @@ class ZeroShotClassifier:
         model_dir: ModelDirectory,
         session: SessionInfo,
         encoder: PairEncoder,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-        max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
+        batch_size: int | None = None,
+        max_batch_tokens: int | None = None,
         embedder: TextEmbedder | str | Path | None = None,
+        feeding: Feeding | None = None,
     ) -> None:
         self.model_dir = model_dir
         self.session = session
         self.encoder = encoder
-        budget = BatchBudget(batch_size, max_batch_tokens)  # ValueError for nonsense
+        # The provider's feeding (batch budget, length buckets, I/O binding, prefetch), with the
+        # batch sizes the caller gave.
+        feeding = feeding or PROVIDER_FEEDING[session.compute_type]
+        self.feeding = replace(feeding, batch_size=feeding.batch_size if batch_size is None else batch_size,
+                               max_batch_tokens=feeding.max_batch_tokens if max_batch_tokens is None else max_batch_tokens)
+        budget = BatchBudget(self.feeding.batch_size, self.feeding.max_batch_tokens, self.feeding.pad_multiple)  # ValueError for nonsense
         # A budget below the model's window would run every long pair alone: lift it to the window.
-        self.budget = replace(budget, max_batch_tokens=max(max_batch_tokens, encoder.max_length))
+        self.budget = replace(budget, max_batch_tokens=max(budget.max_batch_tokens, budget.padded(encoder.max_length)))
+        self._prefetcher = Prefetcher() if self.feeding.prefetch else None
         manifest = model_dir.manifest
         self.entailment_id = manifest.entailment_id
         self.contradiction_id = manifest.contradiction_id
@@ -135,17 +143,23 @@ class ZeroShotClassifier:
         path: str | Path,
         provider: str = "auto",
         threads: int | None = None,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-        max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
+        batch_size: int | None = None,
+        max_batch_tokens: int | None = None,
         verify: bool = True,
         embedder: TextEmbedder | str | Path | None = None,
+        precision: str = "auto",
+        feeding: Feeding | None = None,
     ) -> ZeroShotClassifier:
         """Load an exported model directory, or a hub repo id ("org/name") holding one.
 
-        ``provider``: "auto" (CUDA when available and suited to the graph, else CPU), "cpu" or
-        "cuda". ``threads``: onnxruntime intra-op threads (default: the CPUs this process may
-        use). ``batch_size`` and ``max_batch_tokens`` bound each onnxruntime batch (pairs, and
-        padded tokens). ``verify`` checks the files against the manifest's sha256 hashes.
+        ``provider``: "auto" (CUDA when available and the directory has a graph suited to it,
+        else CPU), "cpu" or "cuda". ``precision``: which of the directory's graphs runs: "auto"
+        (fp16 on CUDA, the 8-bit graph on the CPU), "int8", "int8-dynamic", "fp16" or "fp32";
+        ``clf.precision`` and ``clf.compute_type`` say what was chosen, and the log says why.
+        ``threads``: onnxruntime intra-op threads (default: the CPUs this process may use).
+        ``batch_size`` and ``max_batch_tokens`` bound each onnxruntime batch (pairs, and padded
+        tokens); by default the provider's (``zsc.engine.defaults.PROVIDER_FEEDING``), as is
+        ``feeding``. ``verify`` checks the files against the manifest's sha256 hashes.
         A path-like name that does not exist raises FileNotFoundError, never a hub lookup.
         ``embedder``: a sentence-embedding model directory (``zsc export --task embedding``) or a
         TextEmbedder, for ``scoring="hybrid"|"embedding"`` and ``prefilter_top_k``; loaded on first use.
@@ -156,11 +170,8 @@ class ZeroShotClassifier:
                 raise FileNotFoundError(f"model directory not found: {local}")
             local = _download(str(path))
         model_dir = load_model_directory(local, verify=verify)
-        manifest = model_dir.manifest
-        warn_if_int8_saturates(manifest.precision, manifest.quantization_preset, provider)
-        classifier = cls.from_graph(model_dir.model_path, model_dir.tokenizer_path, manifest, provider, threads, batch_size, max_batch_tokens)
-        classifier._embedder = embedder
-        return classifier
+        return cls._open(model_dir, model_dir.manifest.graphs(), provider, precision, threads, batch_size, max_batch_tokens,
+                         embedder, feeding)
 
     @classmethod
     def default(cls, **kwargs: Any) -> ZeroShotClassifier:
@@ -179,23 +190,33 @@ class ZeroShotClassifier:
         manifest: Manifest,
         provider: str = "cpu",
         threads: int | None = None,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-        max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
+        batch_size: int | None = None,
+        max_batch_tokens: int | None = None,
     ) -> ZeroShotClassifier:
-        """A classifier over a graph, a tokenizer and a manifest: those of a model directory
-        (``from_pretrained``), or ones the exporter checks and calibrates before it writes one."""
+        """A classifier over one graph (of ``manifest.precision``), a tokenizer and a manifest: the
+        ones the exporter checks and calibrates before it writes a directory."""
         graph = Path(graph)
+        directory = ModelDirectory(graph.parent, replace(manifest, model_file=graph.name, variants=[]))
+        return cls._open(directory, [GraphVariant(manifest.precision, graph.name)], provider, "auto", threads, batch_size,
+                         max_batch_tokens, None, None, tokenizer)
+
+    @classmethod
+    def _open(cls, model_dir: ModelDirectory, graphs: list[GraphVariant], provider: str, precision: str, threads: int | None,
+              batch_size: int | None, max_batch_tokens: int | None, embedder: TextEmbedder | str | Path | None,
+              feeding: Feeding | None, tokenizer: str | Path | None = None) -> ZeroShotClassifier:
+        manifest = model_dir.manifest
         if manifest.task != "nli":
-            raise ValueError(f"{graph.parent} holds a model for task {manifest.task!r}; the classifier needs an NLI model "
+            raise ValueError(f"{model_dir.path} holds a model for task {manifest.task!r}; the classifier needs an NLI model "
                              "(an embedder goes in embedder=)")
-        encoder = PairEncoder.from_file(tokenizer, manifest.max_length, manifest.pad_token_id)
-        session = create_session(graph, provider, threads, num_labels=len(manifest.id2label), precision=manifest.precision)
+        encoder = PairEncoder.from_file(tokenizer or model_dir.tokenizer_path, manifest.max_length, manifest.pad_token_id)
+        session = open_session(model_dir.path, graphs, provider, precision, threads, num_labels=len(manifest.id2label))
         if manifest.input_names and set(manifest.input_names) != set(session.input_names):
             raise ValueError(
-                f"{graph.parent}: {MANIFEST_NAME} lists inputs {manifest.input_names} but the graph takes "
+                f"{model_dir.path}: {MANIFEST_NAME} lists inputs {manifest.input_names} but the graph takes "
                 f"{list(session.input_names)}; the manifest does not describe this graph"
             )
-        return cls(ModelDirectory(graph.parent, manifest), session, encoder, batch_size, max_batch_tokens)
+        warn_if_int8_saturates(session.precision, manifest.quantization_preset, session.compute_type)
+        return cls(model_dir, session, encoder, batch_size, max_batch_tokens, embedder, feeding)
 
     @property
     def compute_type(self) -> str:
@@ -204,8 +225,8 @@ class ZeroShotClassifier:
 
     @property
     def precision(self) -> str:
-        """The graph's precision from its manifest: "int8", "int8-dynamic", "fp16", "fp32" or "unknown"."""
-        return self.model_dir.manifest.precision
+        """The running graph's precision: "int8", "int8-dynamic", "fp16", "fp32" or "unknown"."""
+        return self.session.precision
 
     @property
     def embedder(self) -> TextEmbedder:
@@ -335,8 +356,15 @@ class ZeroShotClassifier:
         """Logits (pairs, classes) in the pairs' order, computed in length-sorted batches
         (at most ``batch_size`` pairs and ``max_batch_tokens`` padded tokens each)."""
         out = np.empty((len(pairs), len(self.model_dir.manifest.id2label)), dtype=np.float32)
-        for batch in self.budget.plan(self.pair_lengths(pairs)):
-            out[batch] = self.run_batch(pairs.take(batch))
+        batches = self.budget.plan(self.pair_lengths(pairs))
+        if self._prefetcher is None:
+            for batch in batches:
+                out[batch] = self.run_batch(pairs.take(batch))
+            return out
+        # The next batch is assembled on a worker thread while this one runs (onnxruntime
+        # releases the GIL), so a GPU does not wait for the host between runs.
+        for batch, feeds in self._prefetcher.ahead(batches, lambda rows: self._feeds(pairs.take(rows))):
+            out[batch] = run_logits(self.session, feeds, self.feeding.io_binding)
         return out
 
     def pair_lengths(self, pairs: PairSet) -> np.ndarray:
@@ -346,13 +374,15 @@ class ZeroShotClassifier:
     def run_batch(self, pairs: PairSet) -> np.ndarray:
         """Logits of ``pairs`` as one onnxruntime run, as given: for callers that fill batches
         themselves under ``budget`` (the server's batcher). ``logits`` plans and calls this."""
-        encoded = self.encoder.assemble(pairs)
-        feeds = {
+        return run_logits(self.session, self._feeds(pairs), self.feeding.io_binding)
+
+    def _feeds(self, pairs: PairSet) -> dict[str, np.ndarray]:
+        encoded = self.encoder.assemble(pairs, self.budget.pad_multiple)
+        return {
             "input_ids": encoded.input_ids,
             "attention_mask": encoded.attention_mask,
             "token_type_ids": encoded.token_type_ids,
         }
-        return run_logits(self.session, feeds)
 
     def finish(self, prepared: PreparedCall, logits: np.ndarray, legacy: bool = False) -> Any:
         """Scores and rankings from the logits of ``prepared.pairs``, shaped as ``__call__`` returns them."""
@@ -414,9 +444,9 @@ class ZeroShotClassifier:
         return out
 
 
-def warn_if_int8_saturates(precision: str, preset: str | None, provider: str) -> None:
+def warn_if_int8_saturates(precision: str, preset: str | None, compute: str) -> None:
     """int8 weights made for VNNI/arm64 can overflow AVX2's 16-bit u8 x s8 products: say so loudly."""
-    if precision.startswith("int8") and preset in ("avx512_vnni", "arm64") and provider != "cuda" and not has_int8_dot_products():
+    if precision.startswith("int8") and preset in ("avx512_vnni", "arm64") and compute == "cpu" and not has_int8_dot_products():
         logger.warning(
             "this %s model was exported with the %s preset, whose 8-bit weights can saturate on a CPU without "
             "VNNI like this one (scores may be wrong); re-export with --preset avx2, which is correct on every CPU",

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .defaults import DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TOKENS, DEFAULT_LONG_TEXT, DEFAULT_SCORING, LONG_TEXT_MODES, SCORING_MODES
+from .defaults import DEFAULT_LONG_TEXT, DEFAULT_SCORING, LONG_TEXT_MODES, PROVIDER_FEEDING, SCORING_MODES
 from .inputs import DEFAULT_TEMPLATE
+from .precision import PRECISION_CHOICES, PROVIDER_CHOICES
 from .server.config import add_serve_arguments
 
 EXIT_USAGE = 2
@@ -71,22 +72,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_runtime_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--provider", choices=["auto", "cpu", "cuda"], default="auto",
-                        help="onnxruntime execution provider; auto uses CUDA when onnxruntime-gpu offers it and the graph suits it "
-                             "(int8 graphs stay on the CPU) (default: %(default)s)")
+    parser.add_argument("--provider", choices=PROVIDER_CHOICES, default="auto",
+                        help="onnxruntime execution provider; auto uses CUDA when onnxruntime-gpu offers it and the model "
+                             "directory has a graph that suits it (int8 graphs stay on the CPU) (default: %(default)s)")
+    parser.add_argument("--precision", choices=PRECISION_CHOICES, default="auto",
+                        help="which of the model directory's graphs runs; auto: fp16 on CUDA, the 8-bit graph on the CPU "
+                             "(default: %(default)s)")
     parser.add_argument("--threads", type=int, help="onnxruntime intra-op threads (default: all cores)")
     parser.add_argument("--embedder", type=Path,
                         help="sentence-embedding model directory (zsc export --task embedding) for --scoring hybrid/embedding and "
                              "--prefilter-top-k (default: the embedded one, with the embedded model)")
-    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="pairs per onnxruntime batch (default: %(default)s)")
-    parser.add_argument("--max-batch-tokens", type=int, default=DEFAULT_BATCH_TOKENS,
-                        help="padded tokens per onnxruntime batch (pairs x longest pair; default: %(default)s)")
+    cpu, cuda = PROVIDER_FEEDING["cpu"], PROVIDER_FEEDING["cuda"]
+    parser.add_argument("--batch-size", type=int,
+                        help=f"pairs per onnxruntime batch (default: {cpu.batch_size} on the CPU, {cuda.batch_size} on CUDA)")
+    parser.add_argument("--max-batch-tokens", type=int,
+                        help=f"padded tokens per onnxruntime batch, pairs x longest pair (default: {cpu.max_batch_tokens} on the "
+                             f"CPU, {cuda.max_batch_tokens} on CUDA)")
 
 
 def _load_classifier(args: argparse.Namespace) -> Any:
     from .classifier import ZeroShotClassifier
 
-    options = {"provider": args.provider, "threads": args.threads, "batch_size": args.batch_size,
+    options = {"provider": args.provider, "precision": args.precision, "threads": args.threads, "batch_size": args.batch_size,
                "max_batch_tokens": args.max_batch_tokens}
     if args.embedder:
         options["embedder"] = args.embedder
@@ -167,7 +174,7 @@ def _classify_with_ray(args: argparse.Namespace, options: dict[str, Any]) -> int
         dataset = classify_dataset(
             read_files(str(args.input)), **options, text_column=args.text_field or "text", model=args.model,
             batch_size=args.chunk_size, concurrency=args.actors, num_cpus=args.cpus_per_actor, num_gpus=args.gpus_per_actor,
-            pairs_per_batch=args.batch_size, max_batch_tokens=args.max_batch_tokens, embedder=args.embedder,
+            pairs_per_batch=args.batch_size, max_batch_tokens=args.max_batch_tokens, embedder=args.embedder, precision=args.precision,
         )
         write_files(dataset, output, args.output_format)
     finally:

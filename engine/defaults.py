@@ -2,8 +2,28 @@
 
 from __future__ import annotations
 
-DEFAULT_BATCH_SIZE = 16  # pairs per onnxruntime batch on CPU (measured: larger batches pad more)
-DEFAULT_BATCH_TOKENS = 2048  # padded tokens per batch: keeps memory flat whatever the text lengths
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Feeding:
+    """How batches reach one execution provider: the batch budget, and the GPU-side feeding."""
+
+    batch_size: int  # pairs per onnxruntime run
+    max_batch_tokens: int  # padded tokens per run: keeps memory flat whatever the text lengths
+    pad_multiple: int  # pad each batch's length up to a multiple of this: fewer distinct shapes
+    io_binding: bool  # bind inputs and the output buffer before the run instead of session.run
+    prefetch: bool  # assemble the next batch on a worker thread while this one runs
+
+
+# CPU: measured, larger batches pad more. CUDA: batch 256 / 32,768 tokens was the best of
+# 16, 256 and 1024 (fp16 export, H200: 11.6k, 21.0k and 15.8k pairs/s). The CUDA buckets,
+# I/O binding and prefetching are not measured yet (benchmarks/gpu.py compares them on and off).
+PROVIDER_FEEDING = {
+    "cpu": Feeding(batch_size=16, max_batch_tokens=2048, pad_multiple=1, io_binding=False, prefetch=False),
+    "cuda": Feeding(batch_size=256, max_batch_tokens=32768, pad_multiple=16, io_binding=True, prefetch=True),
+}
+DEFAULT_BATCH_SIZE = PROVIDER_FEEDING["cpu"].batch_size  # where no provider is known (Ray's per-actor default)
 
 # Scoring beyond one NLI pass per label (see scoring.py; chosen by `make bench-hybrid` on the
 # tuning half of the shared sets, reported on the other half).

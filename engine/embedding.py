@@ -17,9 +17,9 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from .batching import BatchBudget
-from .defaults import DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TOKENS
+from .defaults import PROVIDER_FEEDING
 from .model_dir import MANIFEST_NAME, ModelDirectory, load_model_directory
-from .session import SessionInfo, create_session
+from .session import SessionInfo, open_session, run_logits
 
 
 class TextEmbedder:
@@ -31,6 +31,7 @@ class TextEmbedder:
     def __init__(self, model_dir: ModelDirectory, session: SessionInfo, tokenizer: Tokenizer, budget: BatchBudget,
                  cache_size: int = 4096) -> None:
         self.model_dir, self.session, self.budget = model_dir, session, budget
+        self.io_binding = PROVIDER_FEEDING[session.compute_type].io_binding
         tokenizer.enable_truncation(model_dir.manifest.max_length)
         tokenizer.no_padding()
         self.tokenizer = tokenizer
@@ -41,16 +42,20 @@ class TextEmbedder:
 
     @classmethod
     def from_pretrained(cls, path: str | Path, provider: str = "auto", threads: int | None = None,
-                        batch_size: int = DEFAULT_BATCH_SIZE, max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
-                        verify: bool = True) -> TextEmbedder:
-        """Load an embedding model directory written by ``zsc export --task embedding``."""
+                        batch_size: int | None = None, max_batch_tokens: int | None = None,
+                        verify: bool = True, precision: str = "auto") -> TextEmbedder:
+        """Load an embedding model directory written by ``zsc export --task embedding``; the graph
+        and batch defaults follow the provider, as for the classifier."""
         model_dir = load_model_directory(path, verify=verify)
         manifest = model_dir.manifest
         if manifest.task != "embedding":
             raise ValueError(f"{model_dir.path} holds a model for task {manifest.task!r}; an embedder's {MANIFEST_NAME} says task 'embedding'")
-        session = create_session(model_dir.model_path, provider, threads, precision=manifest.precision, output_rank=3)
+        session = open_session(model_dir.path, manifest.graphs(), provider, precision, threads, output_rank=3)
         tokenizer = Tokenizer.from_file(str(model_dir.tokenizer_path))
-        budget = BatchBudget(batch_size, max(max_batch_tokens, manifest.max_length))
+        feeding = PROVIDER_FEEDING[session.compute_type]
+        budget = BatchBudget(feeding.batch_size if batch_size is None else batch_size,
+                             feeding.max_batch_tokens if max_batch_tokens is None else max_batch_tokens, feeding.pad_multiple)
+        budget = BatchBudget(budget.max_batch_size, max(budget.max_batch_tokens, budget.padded(manifest.max_length)), budget.pad_multiple)
         return cls(model_dir, session, tokenizer, budget)
 
     @property
@@ -79,7 +84,7 @@ class TextEmbedder:
         lengths = np.array([len(e.ids) for e in encodings], dtype=np.int64)
         out: list[np.ndarray] = [np.empty(0)] * len(texts)
         for batch in self.budget.plan(lengths):
-            width = int(lengths[batch].max())
+            width = self.budget.padded(int(lengths[batch].max()))
             ids = np.full((len(batch), width), self.pad_token_id, dtype=np.int64)
             types = np.zeros((len(batch), width), dtype=np.int64)
             for row, index in enumerate(batch):
@@ -87,8 +92,7 @@ class TextEmbedder:
                 types[row, : lengths[index]] = encodings[index].type_ids
             mask = (np.arange(width)[None, :] < lengths[batch][:, None]).astype(np.int64)
             feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-            wanted = {name: feeds[name] for name in self.session.input_names}
-            (states,) = self.session.session.run([self.session.output_name], wanted)
+            states = run_logits(self.session, feeds, self.io_binding)
             pooled = (states * mask[:, :, None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
             pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
             for row, index in enumerate(batch):

@@ -21,12 +21,27 @@ MANIFEST_DIGEST_KEY = "manifest_sha256"
 MANIFEST_FORMAT = 1
 MODEL_FILE = "model.onnx"
 TASKS = ("nli", "embedding")
+# What a graph computes in; "unknown" for a plain optimum export, whose manifest zsc derives.
+PRECISIONS = ("int8", "int8-dynamic", "fp16", "fp32", "unknown")
 TOKENIZER_FILE = "tokenizer.json"
 CONFIG_FILE = "config.json"
 # Sentinel used by tokenizers for "no limit"; larger values mean the tokenizer set none.
 _UNBOUNDED_LENGTH = 1_000_000
 # Models whose position ids start after the padding index (RoBERTa family).
 _POSITION_OFFSET_MODELS = {"roberta", "xlm-roberta", "camembert", "longformer"}
+
+
+@dataclass(frozen=True)
+class GraphVariant:
+    """One graph of a model directory: the file, what it computes in, and how its weights are stored
+    ("int8" for an fp16 graph built from the int8 graph's 8-bit weights; None: as its precision)."""
+
+    precision: str
+    file: str
+    weights: str | None = None
+
+    def describe(self) -> str:
+        return f"{self.precision} ({self.file}{', 8-bit weights' if self.weights == 'int8' else ''})"
 
 
 @dataclass(frozen=True)
@@ -53,7 +68,15 @@ class Manifest:
     # "nli": a premise/hypothesis classifier (the ids above index its logits); "embedding": a
     # sentence encoder whose token states are mean-pooled and L2-normalised (id2label is empty).
     task: str = "nli"
+    # Further graphs of the same model for other providers (e.g. fp16 for CUDA beside the int8
+    # model_file); each {"precision", "file", "weights"?}. The runtime picks one per provider.
+    variants: list[dict[str, Any]] = field(default_factory=list)
     format: int = MANIFEST_FORMAT
+
+    def graphs(self) -> list[GraphVariant]:
+        """Every graph of the directory, the main one (``model_file``) first."""
+        main = GraphVariant(self.precision, self.model_file)
+        return [main] + [GraphVariant(str(v["precision"]), str(v["file"]), v.get("weights")) for v in self.variants]
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -64,6 +87,16 @@ class Manifest:
         """Values the runtime indexes with must be in range: a bad id is an error at load, not at the first call."""
         if self.task not in TASKS:
             raise ValueError(f"{MANIFEST_NAME}: task {self.task!r} is not one of {TASKS}")
+        try:
+            graphs = self.graphs()
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"{MANIFEST_NAME}: each of variants needs a precision and a file ({exc})") from exc
+        for graph in graphs:
+            if graph.precision not in PRECISIONS:
+                raise ValueError(f"{MANIFEST_NAME}: precision {graph.precision!r} of {graph.file} is not one of {PRECISIONS}")
+        for name, values in (("precision", [g.precision for g in graphs]), ("file", [g.file for g in graphs])):
+            if len(set(values)) != len(values):
+                raise ValueError(f"{MANIFEST_NAME}: two graphs share a {name} ({values}); each graph needs its own")
         if self.task == "embedding":
             if self.max_length < 2:
                 raise ValueError(f"{MANIFEST_NAME}: max_length {self.max_length} is too small")
@@ -228,7 +261,7 @@ def load_model_directory(path: str | Path, verify: bool = True) -> ModelDirector
             directory, MANIFEST_NAME,
         )
     manifest.check()
-    for required in (manifest.model_file, TOKENIZER_FILE):
+    for required in [g.file for g in manifest.graphs()] + [TOKENIZER_FILE]:
         if not (directory / required).is_file():
             raise FileNotFoundError(f"{directory} is missing {required}")
     if verify:

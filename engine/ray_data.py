@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .defaults import DEFAULT_BATCH_SIZE, DEFAULT_LONG_TEXT, DEFAULT_SCORING
+from .defaults import DEFAULT_LONG_TEXT, DEFAULT_SCORING
 from .inputs import DEFAULT_TEMPLATE, InputError, InputTypeError, check_call_options, hypotheses_for, normalise_labels
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ def classify_dataset(
     concurrency: int | tuple[int, int] | None = None,
     num_cpus: float | None = None,
     num_gpus: float = 0,
-    pairs_per_batch: int = DEFAULT_BATCH_SIZE,
+    pairs_per_batch: int | None = None,
     scoring: str = DEFAULT_SCORING,
     prefilter_top_k: int | None = None,
     long_text: str = DEFAULT_LONG_TEXT,
@@ -118,7 +118,7 @@ def classify_dataset(
         fn_constructor_kwargs={
             "model": str(model) if model is not None else None, "labels": labels, "template": hypothesis_template,
             "multi_label": multi_label, "text_column": text_column, "provider": "cuda" if num_gpus else "cpu",
-            "classifier_kwargs": {"batch_size": pairs_per_batch} | {k: v for k, v in classifier_kwargs.items() if v is not None},
+            "classifier_kwargs": {k: v for k, v in ({"batch_size": pairs_per_batch} | classifier_kwargs).items() if v is not None},
             "call_options": {"scoring": scoring, "prefilter_top_k": prefilter_top_k, "long_text": long_text,
                              "window_tokens": window_tokens},
         },

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 
+from .model_dir import GraphVariant
+from .precision import PROVIDERS, GraphChoice, choose_graph
+
 logger = logging.getLogger("zsc")
 
-PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
 KNOWN_INPUTS = {"input_ids", "attention_mask", "token_type_ids"}
 
 
@@ -22,64 +25,59 @@ class SessionInfo:
     input_names: tuple[str, ...]
     output_name: str
     compute_type: str  # "cpu" or "cuda"
+    precision: str = "unknown"  # of the graph that runs
+    reason: str = ""  # why that graph and provider (see precision.choose_graph)
 
 
-# Graphs whose quantisation ops onnxruntime runs only (or only fast) on the CPU: measured 22x
-# slower when "auto" sent the int8 default to CUDA on an H200.
-CPU_ONLY_PRECISIONS = ("int8", "int8-dynamic")
+class CudaInitFailed(RuntimeError):
+    """onnxruntime offered CUDA, but the session came up without it (missing CUDA libraries)."""
 
 
-def resolve_providers(provider: str, precision: str = "unknown") -> list[str]:
-    """Provider list for onnxruntime: 'auto' prefers CUDA for graphs that suit it and falls back
-    to CPU with a log line saying why."""
-    available = ort.get_available_providers()
-    if provider == "auto":
-        if PROVIDERS["cuda"] in available and precision in CPU_ONLY_PRECISIONS:
-            logger.info("CUDA is available, but this %s graph runs fastest on the CPU; using CPU "
-                        "(export with --quantize fp16 for the GPU)", precision)
-            return [PROVIDERS["cpu"]]
-        if PROVIDERS["cuda"] in available:
-            return [PROVIDERS["cuda"], PROVIDERS["cpu"]]
-        logger.info("CUDA execution provider not available; using CPU")
-        return [PROVIDERS["cpu"]]
-    if provider not in PROVIDERS:
-        raise ValueError(f"provider must be 'auto', 'cpu' or 'cuda', got {provider!r}")
-    if provider == "cuda" and precision == "int8":
-        # Measured on an H100 (onnxruntime-gpu 1.31): the session loads, then the first call fails in
-        # QuantizeLinear ("Unsupported quantization type": no blocked quantisation on CUDA).
-        raise ValueError(
-            "this per-row int8 graph runs on the CPU only (onnxruntime's CUDA QuantizeLinear lacks the blocked "
-            "quantisation it uses); use provider='cpu' or 'auto', or export the model with --quantize fp16 for CUDA"
-        )
-    if PROVIDERS[provider] not in available:
-        raise ValueError(
-            f"provider {provider!r} was asked for but onnxruntime offers only {available}; "
-            "install zsc[gpu] (onnxruntime-gpu) with a working CUDA setup, or use provider='cpu'"
-        )
-    return [PROVIDERS[provider]] + ([PROVIDERS["cpu"]] if provider != "cpu" else [])
+def open_session(directory: Path, graphs: Sequence[GraphVariant], provider: str = "auto", precision: str = "auto",
+                 threads: int | None = None, num_labels: int | None = None, output_rank: int = 2) -> SessionInfo:
+    """A session for the graph of ``graphs`` (files in ``directory``) that suits the provider.
+
+    Under provider "auto", a CUDA that onnxruntime lists but cannot start (no CUDA libraries on
+    the path) falls back to choosing again for the CPU, with a warning; asked-for "cuda" fails.
+    """
+    choice = choose_graph(graphs, provider, precision, ort.get_available_providers())
+    try:
+        info = create_session(directory / choice.graph.file, choice, threads, num_labels, output_rank)
+    except CudaInitFailed as exc:
+        if provider == "cuda":
+            raise ValueError(f"{exc}; use provider='cpu' or 'auto'") from exc
+        logger.warning("%s; choosing a graph for the CPU instead", exc)
+        choice = choose_graph(graphs, provider, precision, [PROVIDERS["cpu"]])
+        info = create_session(directory / choice.graph.file, choice, threads, num_labels, output_rank)
+    (logger.warning if choice.slow else logger.info)("zsc runs %s on %s: %s", choice.graph.file, choice.compute, choice.reason)
+    return info
 
 
 def default_threads() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def create_session(model_path: Path, provider: str = "auto", threads: int | None = None, num_labels: int | None = None,
-                   precision: str = "unknown", output_rank: int = 2) -> SessionInfo:
+def create_session(model_path: Path, choice: GraphChoice, threads: int | None = None, num_labels: int | None = None,
+                   output_rank: int = 2) -> SessionInfo:
     """An onnxruntime session for a zsc graph: NLI logits (batch, labels), or token states
     (batch, tokens, hidden) for an embedder (``output_rank=3``)."""
-    providers = resolve_providers(provider, precision)
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads or default_threads()
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3
+    if choice.graph.weights == "int8":
+        # An fp16 graph over 8-bit weights: let constant folding turn each DequantizeLinear of a
+        # weight into an fp16 constant at load, instead of dequantising on every run.
+        options.add_session_config_entry("session.disable_quant_qdq", "1")
     try:
-        session = ort.InferenceSession(str(model_path), sess_options=options, providers=providers)
+        session = ort.InferenceSession(str(model_path), sess_options=options, providers=choice.providers)
     except Exception as exc:  # onnxruntime raises its own exception types for bad graphs
         raise ValueError(f"onnxruntime cannot load {model_path}: {exc}") from exc
-    if provider == "cuda" and PROVIDERS["cuda"] not in session.get_providers():
-        raise ValueError("CUDA execution provider failed to initialise (see onnxruntime's log); use provider='cpu'")
+    if choice.compute == "cuda" and session.get_providers()[0] != PROVIDERS["cuda"]:
+        raise CudaInitFailed("onnxruntime's CUDA execution provider failed to initialise (see its log: CUDA or cuDNN "
+                             "libraries missing from the library path?)")
     input_names = tuple(i.name for i in session.get_inputs())
     unknown = set(input_names) - KNOWN_INPUTS
     if unknown or "input_ids" not in input_names:
@@ -92,12 +90,22 @@ def create_session(model_path: Path, provider: str = "auto", threads: int | None
     if len(shape) != output_rank or (num_labels is not None and isinstance(shape[1], int) and shape[1] != num_labels):
         expected = f"(batch, {num_labels}) logits" if output_rank == 2 else "(batch, tokens, hidden) token states"
         raise ValueError(f"{model_path} outputs {outputs[0].name} with shape {shape}; expected {expected}")
-    compute = "cuda" if session.get_providers()[0] == PROVIDERS["cuda"] else "cpu"
-    return SessionInfo(session, input_names, outputs[0].name, compute)
+    return SessionInfo(session, input_names, outputs[0].name, choice.compute, choice.graph.precision, choice.reason)
 
 
-def run_logits(info: SessionInfo, feeds: dict[str, np.ndarray]) -> np.ndarray:
-    """Run one batch, feeding only the inputs the graph declares."""
-    wanted = {name: feeds[name] for name in info.input_names}
-    (logits,) = info.session.run([info.output_name], wanted)
-    return np.asarray(logits, dtype=np.float32)
+def run_logits(info: SessionInfo, feeds: dict[str, np.ndarray], io_binding: bool = False) -> np.ndarray:
+    """Run one batch and return its output (NLI logits, or an embedder's token states), feeding
+    only the inputs the graph declares.
+
+    ``io_binding``: bind the inputs (copied to the device once, at binding) and the output (to the
+    host) before the run, onnxruntime's recommended way to feed a non-CPU provider.
+    """
+    if not io_binding:
+        (logits,) = info.session.run([info.output_name], {name: feeds[name] for name in info.input_names})
+        return np.asarray(logits, dtype=np.float32)
+    binding = info.session.io_binding()
+    for name in info.input_names:
+        binding.bind_cpu_input(name, np.ascontiguousarray(feeds[name]))
+    binding.bind_output(info.output_name, "cpu")
+    info.session.run_with_iobinding(binding)
+    return np.asarray(binding.copy_outputs_to_cpu()[0], dtype=np.float32)

@@ -9,10 +9,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from zsc.engine import MODEL_FILE, TOKENIZER_FILE, Manifest, __version__
+from zsc.engine import TOKENIZER_FILE, Manifest, __version__
 
 from .directory import checked_output, finalise_manifest, new_staging, replace_directory
-from .presets import FP32_TOLERANCE, INT8_MODES, OPTIMIZE_CHOICES, QUANTIZE_CHOICES, resolve_preset
+from .presets import FP32_TOLERANCE, INT8_MODES, OPTIMIZE_CHOICES, PRECISION_OF, WEIGHTS_FILE, graph_file, parse_quantize, resolve_preset
 
 if TYPE_CHECKING:
     from .validate import ParityReport
@@ -51,22 +51,24 @@ def export_model(
     int8/fp16 figures are measured and recorded in the manifest, not hidden, with a batch
     invariance check (each pair alone against all pairs in one batch). ``quantize="int8"`` is
     per-row int8, calibrated (SmoothQuant) on ``validation_pairs``; ``"int8-dynamic"`` is
-    onnxruntime's dynamic int8, whose scores depend on the batch.
+    onnxruntime's dynamic int8, whose scores depend on the batch. Several comma-separated
+    (``"int8,fp16"``) write one graph each into the directory, the first as model.onnx; the
+    runtime picks one per provider. ``"fp16-w8"`` (with ``"int8"``) is an fp16 graph that shares
+    the int8 graph's 8-bit weights.
     ``first_token_only`` runs the top of the last layer on the pooled token only, where the
     graph pools the first token and the result still matches torch; otherwise it is skipped.
     """
-    if quantize not in QUANTIZE_CHOICES:
-        raise ValueError(f"quantize must be one of {QUANTIZE_CHOICES}, got {quantize!r}")
+    choices = parse_quantize(quantize)
     if optimize not in OPTIMIZE_CHOICES:
         raise ValueError(f"optimize must be one of {OPTIMIZE_CHOICES}, got {optimize!r}")
-    quant_preset = resolve_preset(preset) if quantize in INT8_MODES else None
+    quant_preset = resolve_preset(preset) if set(choices) & {*INT8_MODES, "fp16-w8"} else None
     out = checked_output(output, force)
     require_export_stack()
     from tqdm.auto import tqdm
 
     from .convert import export_fp32
     from .optimize import optimize_graph
-    from .quantize import convert_fp16, quantize_int8_dynamic, quantize_int8_per_row
+    from .quantize import share_weights
     from .source import inspect_source
     from .validate import BUILTIN_PAIRS, batch_invariance, compare, onnx_logits, torch_logits
 
@@ -91,11 +93,13 @@ def export_model(
             pad_token_id=model.pad_token_id,
             id2label={int(k): str(v) for k, v in model.config.id2label.items()},
             model_type=model.config.model_type,
-            precision=quantize if quantize != "none" else "fp32",
+            precision=PRECISION_OF[choices[0]],
             optimization=None if optimize == "none" else optimize,
             quantization_preset=quant_preset.name if quant_preset else None,
             source=source,
             zsc_version=__version__,
+            variants=[{"precision": PRECISION_OF[c], "file": graph_file(i, PRECISION_OF[c])} | ({"weights": "int8"} if c == "fp16-w8" else {})
+                      for i, c in enumerate(choices) if i > 0],
         )
 
         reference = torch_logits(model, pairs)
@@ -110,23 +114,26 @@ def export_model(
             manifest = replace(manifest, first_token_only=pruned)
         steps.update()
 
-        final = staging / MODEL_FILE
-        if quant_preset is not None and quantize == "int8":
+        smoothing = None
+        if quant_preset is not None and set(choices) & {"int8", "fp16-w8"}:
             from .calibrate import smoothing_factors
 
-            quantize_int8_per_row(graph, final, quant_preset, smoothing_factors(graph, staging / TOKENIZER_FILE, manifest, pairs))
-        elif quant_preset is not None and quantize == "int8-dynamic":
-            quantize_int8_dynamic(graph, final, quant_preset)
-        elif quantize == "fp16":
-            convert_fp16(graph, final)
-        else:
-            shutil.copyfile(graph, final)
+            smoothing = smoothing_factors(graph, staging / TOKENIZER_FILE, manifest, pairs)
+        paths = {c: staging / graph_file(i, PRECISION_OF[c]) for i, c in enumerate(choices)}
+        for choice, path in paths.items():
+            _write_graph(choice, graph, path, quant_preset, smoothing)
+        if "fp16-w8" in paths:
+            shared = share_weights(paths["int8"], [paths["fp16-w8"]], WEIGHTS_FILE)
+            logger.info("fp16-w8 shares %.1f MB of 8-bit weights with the int8 graph", shared / 1e6)
         steps.update()
 
         parity = {"fp32": fp32_report.as_dict()}
-        if quantize != "none":
-            parity[quantize] = compare(reference, onnx_logits(final, staging / TOKENIZER_FILE, manifest, pairs)).as_dict()
-        parity[manifest.precision]["batch_invariance_max_abs_logit_diff"] = batch_invariance(final, staging / TOKENIZER_FILE, manifest, pairs)
+        for choice, path in paths.items():
+            precision = PRECISION_OF[choice]
+            checked = replace(manifest, precision=precision)
+            if precision != "fp32":
+                parity[precision] = compare(reference, onnx_logits(path, staging / TOKENIZER_FILE, checked, pairs)).as_dict()
+            parity[precision]["batch_invariance_max_abs_logit_diff"] = batch_invariance(path, staging / TOKENIZER_FILE, checked, pairs)
         shutil.rmtree(work)
         manifest = finalise_manifest(staging, manifest, parity)
         replace_directory(staging, out)
@@ -138,6 +145,22 @@ def export_model(
         steps.close()
     logger.info("exported %s to %s (%s)", source, out, json.dumps(manifest.parity))
     return manifest
+
+
+def _write_graph(choice: str, graph: Path, out_path: Path, preset, smoothing: dict | None) -> None:
+    """One graph of the directory from the checked fp32 ``graph``, as ``choice`` says."""
+    from .quantize import convert_fp16, derive_fp16_from_int8, quantize_int8_dynamic, quantize_int8_per_row
+
+    if choice == "int8":
+        quantize_int8_per_row(graph, out_path, preset, smoothing)
+    elif choice == "int8-dynamic":
+        quantize_int8_dynamic(graph, out_path, preset)
+    elif choice == "fp16":
+        convert_fp16(graph, out_path)
+    elif choice == "fp16-w8":
+        derive_fp16_from_int8(graph, out_path, preset, smoothing)
+    else:
+        shutil.copyfile(graph, out_path)
 
 
 def _prune_if_exact(graph: Path, pruned_path: Path, reference, report, staging: Path, manifest: Manifest,

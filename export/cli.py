@@ -19,10 +19,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--task", choices=["nli", "embedding"], default="nli",
                         help="nli: a premise/hypothesis classifier; embedding: a sentence encoder (mean pooling, "
                              "normalised) for prefiltering and hybrid scoring; int8 or none only (default: %(default)s)")
-    export.add_argument("--quantize", choices=QUANTIZE_CHOICES, default="int8",
+    export.add_argument("--quantize", default="int8", metavar="{" + ",".join(QUANTIZE_CHOICES) + "}[,...]",
                         help="int8: per-row activations, batch-invariant, calibrated on --validation-data; "
                              "int8-dynamic: onnxruntime's dynamic int8, a little faster but a text's scores depend on "
-                             "the other texts in its batch; fp16: for the CUDA provider; none: fp32 (default: %(default)s)")
+                             "the other texts in its batch; fp16: for the CUDA provider; fp16-w8: fp16 sharing the int8 "
+                             "graph's 8-bit weights (with int8); none: fp32. Several comma-separated write one graph each "
+                             "(e.g. int8,fp16), the first as model.onnx; the runtime picks one per provider (default: %(default)s)")
     export.add_argument("--optimize", choices=OPTIMIZE_CHOICES, default="O2", help="onnxruntime fusions (default: %(default)s)")
     export.add_argument("--preset", default="auto",
                         help="int8 preset: auto (from this CPU), avx512_vnni, avx2 or arm64; avx2 graphs run correctly "

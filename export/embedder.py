@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +22,20 @@ from zsc.engine import TOKENIZER_FILE, Manifest, __version__, derive_max_length
 
 from .api import require_export_stack
 from .directory import checked_output, finalise_manifest, new_staging, replace_directory
-from .presets import FP32_TOLERANCE, OPTIMIZE_CHOICES, SUPPORTED_ARCHITECTURES, resolve_preset
+from .presets import (
+    FP32_TOLERANCE,
+    OPTIMIZE_CHOICES,
+    PRECISION_OF,
+    SUPPORTED_ARCHITECTURES,
+    WEIGHTS_FILE,
+    graph_file,
+    parse_quantize,
+    resolve_preset,
+)
 
 logger = logging.getLogger("zsc")
 
-EMBEDDING_QUANTIZE_CHOICES = ("int8", "none")
+EMBEDDING_QUANTIZE_CHOICES = ("int8", "fp16-w8", "none")
 # Texts to validate and measure on when none are given: varied lengths and topics.
 BUILTIN_TEXTS = [
     "The stock market fell sharply after the central bank raised interest rates.",
@@ -62,10 +72,10 @@ def torch_embeddings(source: str, texts: list[str], max_length: int) -> np.ndarr
         return torch.nn.functional.normalize(pooled, dim=1).numpy()
 
 
-def _embed(directory: Path, texts: list[str], one_at_a_time: bool = False) -> np.ndarray:
+def _embed(directory: Path, texts: list[str], one_at_a_time: bool = False, precision: str = "auto") -> np.ndarray:
     from zsc.engine import TextEmbedder
 
-    embedder = TextEmbedder.from_pretrained(directory, provider="cpu", verify=False)
+    embedder = TextEmbedder.from_pretrained(directory, provider="cpu", verify=False, precision=precision)
     if one_at_a_time:
         return np.concatenate([embedder.embed([t]) for t in texts])
     return embedder.embed(texts)
@@ -82,9 +92,13 @@ def export_embedder(
     validation_texts: list[str] | None = None,
     tolerance: float = FP32_TOLERANCE,
 ) -> Manifest:
-    """Export a sentence-embedding model into ``output`` and return its manifest."""
-    if quantize not in EMBEDDING_QUANTIZE_CHOICES:
-        raise ValueError(f"an embedder exports with quantize in {EMBEDDING_QUANTIZE_CHOICES}, got {quantize!r}")
+    """Export a sentence-embedding model into ``output`` and return its manifest.
+
+    ``quantize``: "int8", "none", or "int8,fp16-w8" (an fp16 graph for CUDA over the int8 graph's
+    8-bit weights, beside it)."""
+    choices = parse_quantize(quantize)
+    if not set(choices) <= set(EMBEDDING_QUANTIZE_CHOICES) or choices[0] == "fp16-w8":
+        raise ValueError(f"an embedder exports with quantize in {EMBEDDING_QUANTIZE_CHOICES} (fp16-w8 after int8), got {quantize!r}")
     if optimize not in OPTIMIZE_CHOICES:
         raise ValueError(f"optimize must be one of {OPTIMIZE_CHOICES}, got {optimize!r}")
     out = checked_output(output, force)
@@ -93,7 +107,7 @@ def export_embedder(
     from transformers import AutoConfig, AutoTokenizer
 
     from .optimize import optimize_graph
-    from .quantize import quantize_int8_per_row
+    from .quantize import derive_fp16_from_int8, quantize_int8_per_row, share_weights
 
     config = AutoConfig.from_pretrained(source)
     if config.model_type not in SUPPORTED_ARCHITECTURES:
@@ -101,7 +115,7 @@ def export_embedder(
     tokenizer = AutoTokenizer.from_pretrained(source, use_fast=True)
     texts = list(validation_texts or BUILTIN_TEXTS)
     max_length = _max_length(source, config.to_dict(), tokenizer)
-    quant_preset = resolve_preset(preset) if quantize == "int8" else None
+    quant_preset = resolve_preset(preset) if "int8" in choices else None
     staging = new_staging(out)
     try:
         work = staging / "work"
@@ -113,7 +127,7 @@ def export_embedder(
         config.save_pretrained(staging)
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         manifest = Manifest(entailment_id=0, contradiction_id=0, max_length=max_length, pad_token_id=int(pad), id2label={},
-                            model_type=config.model_type, precision="int8" if quantize == "int8" else "fp32",
+                            model_type=config.model_type, precision=PRECISION_OF[choices[0]],
                             optimization=None if optimize == "none" else optimize,
                             quantization_preset=quant_preset.name if quant_preset else None, source=source,
                             zsc_version=__version__, task="embedding")
@@ -132,6 +146,15 @@ def export_embedder(
             together = _embed(staging, texts)
             cosines = (together * fp32).sum(axis=1)
             parity["int8"] = {"texts": len(texts), "min_cosine_vs_fp32": float(cosines.min()), "mean_cosine_vs_fp32": float(cosines.mean())}
+        if quant_preset is not None and "fp16-w8" in choices:
+            fp16_file = graph_file(1, "fp16")
+            derive_fp16_from_int8(graph, staging / fp16_file, quant_preset)
+            share_weights(staging / manifest.model_file, [staging / fp16_file], WEIGHTS_FILE)
+            manifest = finalise_manifest(staging, replace(manifest, variants=[{"precision": "fp16", "file": fp16_file, "weights": "int8"}]), {})
+            half = _embed(staging, texts, precision="fp16")
+            cosines = (half * fp32).sum(axis=1)
+            parity["fp16"] = {"texts": len(texts), "min_cosine_vs_fp32": float(cosines.min()), "mean_cosine_vs_fp32": float(cosines.mean()),
+                              "batch_invariance_max_abs_diff": float(np.abs(_embed(staging, texts, True, "fp16") - half).max())}
         alone = _embed(staging, texts, one_at_a_time=True)
         parity[manifest.precision]["batch_invariance_max_abs_diff"] = float(np.abs(alone - together).max())
         shutil.rmtree(work)

@@ -41,6 +41,9 @@ _SCALE_FLOOR = 1e-12  # an all-zero row gets this scale and quantises to the zer
 _ACT_LEVELS = 127.0
 _ZERO_POINT = 128
 QUANTIZE_OPSET = 21
+# Names of the nodes that rebuild float weights in a weights-only graph (they must stay fp32 so
+# that onnxruntime's CPU-run constant folding can fold them, see quantize.derive_fp16_from_int8).
+DEQUANTISED_PREFIX = "dequantised"
 # Attention attributes that MultiHeadAttention reproduces; anything else keeps the fused op.
 _SPLITTABLE_ATTENTION_ATTRS = {"num_heads", "mask_filter_value", "scale"}
 
@@ -70,7 +73,7 @@ class _Rewrite:
 
 
 def quantize_per_row(graph_path: Path, out_path: Path, weight_type: str, keep_fp32: Collection[str] = (),
-                     smoothing: dict[str, np.ndarray] | None = None) -> dict[str, int]:
+                     smoothing: dict[str, np.ndarray] | None = None, weights_only: bool = False) -> dict[str, int]:
     """Rewrite ``graph_path`` (fp32, optionally fused) into per-row 8-bit at ``out_path``.
 
     ``weight_type`` is ``"uint8"`` (AVX2) or ``"int8"`` (VNNI, arm64); nodes named in ``keep_fp32``
@@ -81,14 +84,20 @@ def quantize_per_row(graph_path: Path, out_path: Path, weight_type: str, keep_fp
     if weight_type not in ("uint8", "int8"):
         raise ValueError(f"weight_type must be 'uint8' or 'int8', got {weight_type!r}")
     model = _at_opset(onnx.load(str(graph_path)), QUANTIZE_OPSET)
-    counts = rewrite_model(model, weight_type, keep_fp32, smoothing or {})
+    counts = rewrite_model(model, weight_type, keep_fp32, smoothing or {}, weights_only)
     _ensure_opsets(model)
     onnx.save(model, str(out_path))
     logger.info("per-row int8: %s", counts)
     return counts
 
 
-def rewrite_model(model: Any, weight_type: str, keep_fp32: Collection[str] = (), smoothing: dict[str, np.ndarray] | None = None) -> dict[str, int]:
+def rewrite_model(model: Any, weight_type: str, keep_fp32: Collection[str] = (), smoothing: dict[str, np.ndarray] | None = None,
+                  weights_only: bool = False) -> dict[str, int]:
+    """Rewrite ``model`` in place. ``weights_only`` keeps float activations: each quantised weight
+    is dequantised in the graph (DequantizeLinear on the same 8-bit initializers, by name and
+    value, as the per-row graph stores), which onnxruntime folds into a float constant at load.
+    That graph turns into an fp16 graph for CUDA sharing the int8 graph's weight bytes
+    (quantize.derive_fp16_from_int8)."""
     from onnx import helper, numpy_helper
 
     graph = model.graph
@@ -121,10 +130,27 @@ def rewrite_model(model: Any, weight_type: str, keep_fp32: Collection[str] = (),
             new_nodes.append(helper.make_node("Mul", [activation, inverse], [divided[activation]]))
         return divided[activation]
 
+    def dequantised(name: str, activation: str) -> str:
+        """The float weight rebuilt from its 8-bit form, smoothing undone (all constants: folded at load)."""
+        weight = quantised_weight(name, activation)
+        out = rewrite.name(DEQUANTISED_PREFIX)
+        new_nodes.append(helper.make_node("DequantizeLinear", [weight.q, weight.scale, weight.zero], [out], name=out, axis=1))
+        if activation not in smoothing:
+            return out
+        unsmoothed = rewrite.name(DEQUANTISED_PREFIX + "_unsmoothed")
+        inverse = _constant(rewrite, f"inv_smooth_col_{out}", (1.0 / smoothing[activation]).astype(np.float32)[:, None])
+        new_nodes.append(helper.make_node("Mul", [out, inverse], [unsmoothed], name=unsmoothed))
+        return unsmoothed
+
     one_sided = _one_sided_activations(graph)
     for node in graph.node:
         if node.name in keep_fp32:
             new_nodes.append(node)
+        elif weights_only and (node.op_type == "MatMul" and _is_2d_weight(node.input[1], weights) or (
+                node.op_type == "Attention" and node.domain == "com.microsoft" and _splittable(node, weights))):
+            node.input[1] = dequantised(node.input[1], node.input[0])
+            new_nodes.append(node)
+            counts["matmul"] += 1
         elif node.op_type == "MatMul" and _is_2d_weight(node.input[1], weights):
             new_nodes.extend(_per_row_matmul(rewrite, smoothed(node.input[0]), quantised_weight(node.input[1], node.input[0]),
                                              node.output[0], asymmetric=node.input[0] in one_sided))
@@ -147,7 +173,7 @@ def rewrite_model(model: Any, weight_type: str, keep_fp32: Collection[str] = (),
     still_read = {name for node in graph.node for name in node.input}
     kept = [t for t in graph.initializer if t.name not in replaced_weights or t.name in still_read]
     del graph.initializer[:]
-    graph.initializer.extend(kept + rewrite.initializers)
+    graph.initializer.extend(kept + [t for t in rewrite.initializers if t.name in still_read])
     return counts
 
 

@@ -19,8 +19,32 @@ SUPPORTED_ARCHITECTURES: dict[str, tuple[str, ...]] = {
 # int8: per-row activations, batch-invariant and the most faithful 8-bit (the default).
 # int8-dynamic: onnxruntime's dynamic int8, one activation scale per batch tensor: a little faster,
 # but a text's scores depend on its batch-mates.
-QUANTIZE_CHOICES = ("int8", "int8-dynamic", "fp16", "none")
+# fp16-w8: fp16 for CUDA built from the int8 graph's 8-bit weights, which it shares (the directory
+# grows by the graph's structure only); it comes with int8 in the same export.
+QUANTIZE_CHOICES = ("int8", "int8-dynamic", "fp16", "fp16-w8", "none")
 INT8_MODES = ("int8", "int8-dynamic")
+# What each choice computes in: the precision the manifest records and from_pretrained(precision=) picks.
+PRECISION_OF = {"int8": "int8", "int8-dynamic": "int8-dynamic", "fp16": "fp16", "fp16-w8": "fp16", "none": "fp32"}
+WEIGHTS_FILE = "weights.bin"  # the 8-bit weights an int8 graph shares with its fp16-w8 graph
+
+
+def parse_quantize(value: str) -> tuple[str, ...]:
+    """``--quantize``: one choice, or several comma-separated (one graph each, the first is model.onnx)."""
+    choices = tuple(part.strip() for part in value.split(","))
+    unknown = [c for c in choices if c not in QUANTIZE_CHOICES]
+    if unknown or not choices:
+        raise ValueError(f"quantize must be one of {QUANTIZE_CHOICES}, or several of them comma-separated; got {value!r}")
+    precisions = [PRECISION_OF[c] for c in choices]
+    if len(set(precisions)) != len(precisions):
+        raise ValueError(f"quantize {value!r} asks for two graphs of one precision; a directory holds one graph per precision")
+    if "fp16-w8" in choices and "int8" not in choices:
+        raise ValueError("fp16-w8 is built from the int8 graph's weights: pass it with int8 (e.g. --quantize int8,fp16-w8)")
+    return choices
+
+
+def graph_file(index: int, precision: str) -> str:
+    """model.onnx for the directory's main (first) graph, model_<precision>.onnx for the others."""
+    return "model.onnx" if index == 0 else f"model_{precision}.onnx"
 OPTIMIZE_CHOICES = ("O1", "O2", "none")
 FP32_TOLERANCE = 1e-4
 

@@ -188,8 +188,9 @@ def test_missing_input_file(tmp_path):
 
 
 @pytest.mark.slow
-def test_100k_line_file_streams_in_constant_memory(tmp_path, tiny_exported):
-    """Peak RSS must not grow with the file: a 100k-line run peaks close to a 10k-line run."""
+def test_50k_line_file_streams_in_constant_memory(tmp_path, tiny_exported):
+    """Peak RSS must not grow with the file: a 50k-line run peaks close to a 5k-line run (results
+    kept in memory would add tens of MB)."""
     model = str(tiny_exported("bert"))
 
     def peak_rss_kb(lines: int) -> int:
@@ -208,7 +209,7 @@ def test_100k_line_file_streams_in_constant_memory(tmp_path, tiny_exported):
         assert sum(1 for _ in open(tmp_path / "o.jsonl")) == lines
         return int(result.stdout.strip().splitlines()[-1])
 
-    small, large = peak_rss_kb(10_000), peak_rss_kb(100_000)
+    small, large = peak_rss_kb(5_000), peak_rss_kb(50_000)
     assert large < small * 1.15 + 10_000, (small, large)
 
 

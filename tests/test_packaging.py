@@ -54,7 +54,8 @@ def test_wheel_holds_one_namespace_and_the_model(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     top = {n.split("/")[0] for n in names if not n.startswith("zsc-")}
     assert top == {"zsc"}
-    assert "zsc/engine/models/default/model.onnx" in names and "zsc/engine/models/embedder/model.onnx" in names
+    for model in ("default", "embedder"):  # the int8 graph, and the fp16 graph for CUDA over the same 8-bit weights
+        assert {f"zsc/engine/models/{model}/{f}" for f in ("model.onnx", "model_fp16.onnx", "weights.bin")} <= set(names)
     assert wheel.stat().st_size <= 60e6, f"the runtime wheel, models included, is {wheel.stat().st_size / 1e6:.1f} MB (limit 60)"
     assert "zsc/export/api.py" in names and "zsc/engine/py.typed" in names
     metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()
@@ -73,6 +74,8 @@ def test_wheel_in_clean_venv_without_extras(wheel, tmp_path):
         "import json, importlib.util; from zsc.engine import ZeroShotClassifier; "
         "c = ZeroShotClassifier.default(); r = c('I want my money back', ['refund', 'faq', 'legal']); "
         "assert c('I want my money back', ['refund', 'faq'], scoring='hybrid', prefilter_top_k=1)[0]['score'] > 0; "
+        "h = ZeroShotClassifier.default(provider='cpu', precision='fp16'); assert h.precision == 'fp16'; "
+        "assert h('I want my money back', ['refund', 'faq', 'legal'])[0]['label'] == r[0]['label']; "
         f"assert all(importlib.util.find_spec(m) is None for m in {HEAVY!r}), 'heavy stack installed'; "
         "print(json.dumps(r))"
     )

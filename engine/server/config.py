@@ -5,8 +5,6 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..defaults import DEFAULT_BATCH_SIZE, DEFAULT_BATCH_TOKENS
-
 logger = logging.getLogger("zsc.server")
 
 
@@ -29,11 +27,13 @@ class ServerConfig:
     cache_entries: int = 1024
     cache_bytes: int = 64 * 1024 * 1024
     provider: str = "auto"
+    precision: str = "auto"
     threads: int | None = None
     embedder: Path | None = None  # for scoring hybrid/embedding and prefilter_top_k (the embedded model has its own)
-    # The one batch budget: the engine's, which the server's batcher fills from its queue.
-    batch_size: int = DEFAULT_BATCH_SIZE
-    max_batch_tokens: int = DEFAULT_BATCH_TOKENS
+    # The one batch budget: the engine's, which the server's batcher fills from its queue
+    # (None: the provider's default, zsc.engine.defaults.PROVIDER_FEEDING).
+    batch_size: int | None = None
+    max_batch_tokens: int | None = None
     read_timeout_s: float = 10.0  # a request body must arrive within this
     header_timeout_s: float = 10.0  # request headers must arrive within this (uvicorn has no such limit)
     shutdown_timeout_s: float = 30.0  # on SIGTERM, in-flight requests get this long to finish
@@ -111,6 +111,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         max_queue_pairs=args.max_queue_pairs,
         cache_entries=args.cache_entries,
         provider=args.provider,
+        precision=args.precision,
         threads=args.threads,
         embedder=args.embedder,
         batch_size=batch_size,

@@ -44,8 +44,9 @@ class ModelSlot:
             entry["error"] = self.error
         if self.classifier is not None:
             manifest = self.classifier.model_dir.manifest
-            entry |= {"labels": self.classifier.model_dir.labels, "precision": manifest.precision,
-                      "compute_type": self.classifier.compute_type, "max_length": manifest.max_length}
+            entry |= {"labels": self.classifier.model_dir.labels, "precision": self.classifier.precision,
+                      "compute_type": self.classifier.compute_type, "max_length": manifest.max_length,
+                      "batch_size": self.classifier.batch_size, "max_batch_tokens": self.classifier.max_batch_tokens}
         return entry
 
 
@@ -80,7 +81,7 @@ class ModelRegistry:
             started = time.perf_counter()
             embedder = config.embedder or (default_embedder_path() if _is_embedded_model(slot.path) else None)
             slot.classifier = await asyncio.to_thread(
-                ZeroShotClassifier.from_pretrained, slot.path, provider=config.provider, threads=config.threads,
+                ZeroShotClassifier.from_pretrained, slot.path, provider=config.provider, precision=config.precision, threads=config.threads,
                 batch_size=config.batch_size, max_batch_tokens=config.max_batch_tokens, embedder=embedder,
             )
             self.metrics.load_seconds.labels(slot.model_id).set(time.perf_counter() - started)
@@ -89,7 +90,7 @@ class ModelRegistry:
             self.metrics.watch_queue(slot.model_id, lambda: batcher.queued_pairs)
             batcher.start()
             slot.batcher = batcher
-            logger.info("model %s ready (%s)", slot.model_id, slot.classifier.compute_type)
+            logger.info("model %s ready (%s on %s)", slot.model_id, slot.classifier.precision, slot.classifier.compute_type)
         except Exception as exc:  # the server stays up; requests for this model get a clear error
             slot.error = f"model {slot.model_id} failed to load: {exc}"
             logger.error(slot.error)

@@ -1,0 +1,111 @@
+"""Which graph of a model directory runs, and on which execution provider.
+
+A model directory can hold several graphs of one model: per-row int8 for the CPU beside fp16
+for CUDA (``zsc export --quantize int8,fp16``). ``choose_graph`` picks one from the provider
+and precision asked for and the providers this onnxruntime offers, and says why; it never
+opens a session, so every rule here is testable with a made-up provider list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .model_dir import GraphVariant
+
+PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
+PROVIDER_CHOICES = ("auto", "cpu", "cuda")
+PRECISION_CHOICES = ("auto", "int8", "int8-dynamic", "fp16", "fp32")
+
+# What "auto" picks on each provider, best first; a precision missing from a provider's list is
+# never picked there by "auto". On CUDA, dynamic int8 ran 22x slower than fp16 and slower than on
+# the CPU (H200, onnxruntime-gpu 1.31); on the CPU, fp16 runs through casts, slower than fp32.
+AUTO_ORDER: dict[str, tuple[str, ...]] = {
+    "cuda": ("fp16", "fp32", "unknown"),
+    "cpu": ("int8", "int8-dynamic", "fp32", "unknown"),
+}
+# Pairs that cannot run at all. Measured on an H100 (onnxruntime-gpu 1.31): the session loads,
+# then the first call fails in QuantizeLinear ("Unsupported quantization type").
+UNSUPPORTED = {
+    ("cuda", "int8"): "a per-row int8 graph runs on the CPU only (onnxruntime's CUDA QuantizeLinear lacks the "
+                      "blocked quantisation it uses)",
+}
+EXPORT_HINT = "export the model with --quantize int8,fp16 to get a graph for each"
+
+
+@dataclass(frozen=True)
+class GraphChoice:
+    graph: GraphVariant
+    compute: str  # "cpu" or "cuda"
+    reason: str
+    slow: bool = False  # a combination "auto" would not pick: logged as a warning
+
+    @property
+    def providers(self) -> list[str]:
+        """onnxruntime's provider list: CUDA keeps the CPU behind it for the nodes it lacks."""
+        return [PROVIDERS["cuda"], PROVIDERS["cpu"]] if self.compute == "cuda" else [PROVIDERS["cpu"]]
+
+
+def check_choices(provider: str, precision: str) -> None:
+    if provider not in PROVIDER_CHOICES:
+        raise ValueError(f"provider must be one of {PROVIDER_CHOICES}, got {provider!r}")
+    if precision not in PRECISION_CHOICES:
+        raise ValueError(f"precision must be one of {PRECISION_CHOICES}, got {precision!r}")
+
+
+def choose_graph(graphs: Sequence[GraphVariant], provider: str, precision: str, available: Sequence[str]) -> GraphChoice:
+    """The graph and provider to run, from what was asked and what onnxruntime offers (``available``)."""
+    check_choices(provider, precision)
+    cuda_available = PROVIDERS["cuda"] in available
+    if provider == "cuda" and not cuda_available:
+        raise ValueError(
+            f"provider 'cuda' was asked for but onnxruntime offers only {list(available)}; install zsc[gpu] "
+            "(onnxruntime-gpu) with a working CUDA setup, or use provider='cpu' or 'auto'"
+        )
+    by_precision = {g.precision: g for g in graphs}
+    if precision != "auto" and precision not in by_precision:
+        raise ValueError(f"this model directory has no {precision} graph; it has {', '.join(g.describe() for g in graphs)} "
+                         f"(precision='auto' picks among them; {EXPORT_HINT})")
+    if provider == "auto":
+        return _choose_auto(graphs, by_precision, precision, cuda_available)
+    wanted = [by_precision[precision]] if precision != "auto" else [
+        by_precision[p] for p in AUTO_ORDER[provider] if p in by_precision]
+    if wanted:
+        graph = wanted[0]
+        if (provider, graph.precision) in UNSUPPORTED:
+            raise ValueError(f"{UNSUPPORTED[provider, graph.precision]}; use provider='cpu' or 'auto', or {EXPORT_HINT}")
+        return GraphChoice(graph, provider, f"{graph.describe()} on {provider}, as asked")
+    # No graph suits this provider: run one that can, and say it is slow.
+    runnable = [g for g in graphs if (provider, g.precision) not in UNSUPPORTED]
+    if not runnable:
+        raise ValueError(f"{UNSUPPORTED[provider, graphs[0].precision]}, and this directory has no other graph; "
+                         f"use provider='cpu' or 'auto', or {EXPORT_HINT}")
+    return GraphChoice(runnable[0], provider, f"no graph here suits {provider}: running {runnable[0].describe()}, which is "
+                       f"slow there ({EXPORT_HINT})", slow=True)
+
+
+def _choose_auto(graphs: Sequence[GraphVariant], by_precision: dict[str, GraphVariant], precision: str,
+                 cuda_available: bool) -> GraphChoice:
+    targets = ("cuda", "cpu") if cuda_available else ("cpu",)
+    if precision != "auto":
+        graph = by_precision[precision]
+        for compute in targets:
+            if precision in AUTO_ORDER[compute]:
+                return GraphChoice(graph, compute, f"{graph.describe()} as asked, on {compute}{_why_not_cuda(cuda_available, compute)}")
+        return GraphChoice(graph, "cpu", f"{graph.describe()} as asked, on the CPU (no CUDA), where it runs slowly", slow=True)
+    for compute in targets:
+        for wanted in AUTO_ORDER[compute]:
+            if wanted in by_precision:
+                graph = by_precision[wanted]
+                if compute == "cuda":
+                    return GraphChoice(graph, compute, f"CUDA is available and this directory has a {graph.describe()} graph")
+                return GraphChoice(graph, compute, f"{graph.describe()} on the CPU{_why_not_cuda(cuda_available, compute)}")
+    return GraphChoice(graphs[0], "cpu", f"only {graphs[0].describe()} here, on the CPU (no CUDA), where it runs slowly", slow=True)
+
+
+def _why_not_cuda(cuda_available: bool, compute: str) -> str:
+    if compute == "cuda":
+        return ""
+    if not cuda_available:
+        return ": onnxruntime offers no CUDA execution provider"
+    return f": CUDA is available, but this directory has no graph that runs well on it ({EXPORT_HINT})"
