@@ -48,12 +48,12 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--latency-calls", type=int, default=200)
     args = parser.parse_args()
     if args.quick:
-        args.rounds, args.texts, args.texts_50, args.long_texts, args.latency_calls = 1, 8, 2, 2, 5
+        args.rounds, args.texts, args.texts_50, args.long_texts, args.latency_calls = 1, 8, 1, 1, 5
     return args
 
 
 def best_torch_batch(threads: int, quick: bool) -> tuple[int, dict[str, float]]:
-    texts, labels = W.ag_news(8 if quick else 48)
+    texts, labels = W.ag_news(2 if quick else 48)
     rates = {}
     for batch in (1, 8, 32):
         contender = C.torch_pipeline(threads, batch)

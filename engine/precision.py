@@ -74,6 +74,8 @@ def choose_graph(graphs: Sequence[GraphVariant], provider: str, precision: str, 
         graph = wanted[0]
         if (provider, graph.precision) in UNSUPPORTED:
             raise ValueError(f"{UNSUPPORTED[provider, graph.precision]}; use provider='cpu' or 'auto', or {EXPORT_HINT}")
+        if graph.precision not in AUTO_ORDER[provider]:
+            return GraphChoice(graph, provider, f"{graph.describe()} on {provider}, as asked, where it runs slowly", slow=True)
         return GraphChoice(graph, provider, f"{graph.describe()} on {provider}, as asked")
     # No graph suits this provider: run one that can, and say it is slow.
     runnable = [g for g in graphs if (provider, g.precision) not in UNSUPPORTED]

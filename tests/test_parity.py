@@ -63,12 +63,13 @@ def test_minilm_single_text_and_template(minilm, hf_pipeline):
     assert_same(ours, expected)
 
 
-def test_minilm_real_texts_every_label_count(minilm, hf_pipeline):
+def test_minilm_real_texts_label_counts(minilm, hf_pipeline):
+    """One label (entailment against contradiction), two, odd and even counts, ten."""
     pipe = hf_pipeline(MINILM)
     rows = [json.loads(line) for line in itertools.islice(open(DATA / "zsc/ag_news/test.jsonl"), 8)]
     texts = [r["text"] for r in rows]
     vocabulary = ["world", "sports", "business", "science", "technology", "politics", "health", "money", "weather", "art"]
-    for count in range(1, len(vocabulary) + 1):
+    for count in (1, 2, 3, 4, 7, 10):
         labels = vocabulary[:count]
         assert_same(minilm(texts, labels), pipe(texts, candidate_labels=labels))
 

@@ -56,6 +56,8 @@ def test_choice_rules(graphs, provider, precision, available, expected):
 @pytest.mark.parametrize("graphs, provider, precision, available, slow", [
     ([FP16_W8], "auto", "auto", CPU, True),  # only fp16 and no CUDA: runs on the CPU through casts
     ([INT8, FP16_W8], "auto", "fp16", CPU, True),
+    ([INT8, FP16_W8], "cpu", "fp16", GPU_HOST, True),
+    ([INT8, FP16_W8], "cuda", "fp16", GPU_HOST, False),
     ([DYNAMIC], "cuda", "auto", GPU_HOST, True),
     ([INT8, FP16_W8], "auto", "auto", GPU_HOST, False),
     ([INT8], "auto", "auto", CPU, False),

@@ -144,6 +144,7 @@ def test_health_models_and_openapi(server):
     assert httpx.get(server + "/health").json()["status"] == "ok"
     models = {m["id"]: m for m in httpx.get(server + "/models").json()["models"]}
     assert models["minilm"]["precision"] == "int8" and models["minilm"]["labels"] == ["contradiction", "neutral", "entailment"]
+    assert (models["minilm"]["compute_type"], models["minilm"]["batch_size"], models["minilm"]["max_batch_tokens"]) == ("cpu", 16, 2048)
     spec = httpx.get(server + "/openapi.json").json()
     assert "/models/{model_id}" in spec["paths"] and "requestBody" in spec["paths"]["/"]["post"]
 
@@ -502,3 +503,15 @@ def test_serve_batch_options_fill_the_engine_budget(default_model_dir):
     assert (config.batch_size, config.max_batch_tokens) == (32, 4096)
     # The old name for the pairs per batch still works, as --batch-size.
     assert config_from_args(build_parser().parse_args(["serve", "--max-batch-pairs", "48"])).batch_size == 48
+
+
+def test_precision_option_serves_that_graph(config, default_model_dir):
+    """`zsc serve --precision fp16`: the embedded model's fp16 graph (over its 8-bit weights) answers."""
+    with running(replace(config, models={"minilm": default_model_dir}, precision="fp16")) as base:
+        wait_ready(base)
+        (model,) = httpx.get(base + "/models").json()["models"]
+        assert (model["precision"], model["compute_type"]) == ("fp16", "cpu")
+        response = post(base, headers={"x-use-cache": "false"})
+    expected = ZeroShotClassifier.from_pretrained(default_model_dir, provider="cpu", precision="fp16")(TEXT, LABELS)
+    assert response.status_code == 200
+    assert_same_ranking(response.json(), [p["label"] for p in expected], [p["score"] for p in expected], 1e-5)
