@@ -15,7 +15,8 @@ interleaved rounds:
   or fp16 graph (where optimum is installed).
 Latency is 1 text x 4 labels, p50/p99 per contender. Agreement is top-1 and max |score
 difference| against torch fp32 (else against zsc's own fp32 graph, else the CPU int8 run).
-``--profile`` adds onnxruntime's profile of 20 latency calls of the default on CUDA: nodes per
+zsc's own cost per small call (onnxruntime's run replaced by a constant) is measured per
+feeding, to separate host time from device time. ``--profile`` adds onnxruntime's profile of 20 latency calls of the default on CUDA: nodes per
 provider and the slowest node types, to find what a small call spends its time on.
 Writes <date>-<host>-gpu.{json,md} with the GPU's name and the CPU flags.
 """
@@ -191,6 +192,26 @@ def cuda_profile(threads: int, text: str, calls: int = 20) -> dict[str, Any]:
             "slowest_node_types_ms": dict(sorted(by_type.items(), key=lambda kv: -kv[1])[:10])}
 
 
+def host_cost_ms(threads: int, text: str, calls: int) -> dict[str, float]:
+    """p50 ms of one text x 4 labels with onnxruntime's run replaced by a constant: what zsc itself
+    spends per small call (validation, tokenising, planning, scoring), per feeding."""
+    from unittest import mock
+
+    from zsc.engine import PROVIDER_FEEDING, ZeroShotClassifier, classifier
+
+    def constant(info: Any, feeds: dict[str, np.ndarray], io_binding: bool = False) -> np.ndarray:
+        return np.zeros((feeds["input_ids"].shape[0], 3), np.float32)
+
+    out = {}
+    for name, feeding in PROVIDER_FEEDING.items():
+        clf = ZeroShotClassifier.default(provider="cpu", threads=threads, feeding=feeding)
+        with mock.patch.object(classifier, "run_logits", constant):
+            for _ in range(20):
+                clf(text, LABELS)
+            out[f"{name} feeding"] = statistics.median(M.timed(functools.partial(clf, text, LABELS)) for _ in range(calls)) * 1000
+    return out
+
+
 def main() -> None:
     parser = R.parser(__doc__)
     parser.add_argument("--texts-file", type=Path, help="JSON lines with a 'text' field (AG News test)")
@@ -242,6 +263,9 @@ def main() -> None:
                      f"{row['max_abs_score_diff']:.2g} |")
     data: dict[str, Any] = {"gpu": device, "cpu_flags": flags, "onnxruntime": ort.__version__, "texts": len(texts),
                             "reference": reference, "contenders": rows}
+    data["host_cost_ms_p50"] = host_cost_ms(args.threads, texts[0], max(args.latency_calls, 100))
+    lines += ["", "zsc's own cost per single-text call, onnxruntime's run replaced by a constant (p50 ms): "
+              + ", ".join(f"{k} {v:.2f}" for k, v in data["host_cost_ms_p50"].items())]
     if args.profile:
         data["cuda_profile"] = cuda_profile(args.threads, texts[0])
         lines += ["", "onnxruntime profile of small calls on CUDA: " + json.dumps(data["cuda_profile"])]

@@ -357,7 +357,7 @@ class ZeroShotClassifier:
         (at most ``batch_size`` pairs and ``max_batch_tokens`` padded tokens each)."""
         out = np.empty((len(pairs), len(self.model_dir.manifest.id2label)), dtype=np.float32)
         batches = self.budget.plan(self.pair_lengths(pairs))
-        if self._prefetcher is None:
+        if self._prefetcher is None or len(batches) < 2:  # one batch: nothing to overlap, no thread hand-off
             for batch in batches:
                 out[batch] = self.run_batch(pairs.take(batch))
             return out
