@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .model_dir import GraphVariant
+from .model_dir import PRECISIONS, GraphVariant
 
 PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
-PROVIDER_CHOICES = ("auto", "cpu", "cuda")
-PRECISION_CHOICES = ("auto", "int8", "int8-dynamic", "fp16", "fp32")
+PROVIDER_CHOICES = ("auto", *PROVIDERS)
+# What a caller may ask for: any precision a manifest names ("unknown" is what zsc derives, not a choice).
+PRECISION_CHOICES = ("auto", *(p for p in PRECISIONS if p != "unknown"))
 
 # What "auto" picks on each provider, best first; a precision missing from a provider's list is
 # never picked there by "auto". On CUDA, dynamic int8 ran 22x slower than fp16 and slower than on

@@ -172,3 +172,19 @@ def test_export_refuses_bad_precision_lists(tiny_hf, tmp_path, quantize, match):
     with pytest.raises(ValueError, match=match):
         export_model(str(tiny_hf("bert")), tmp_path / "x", quantize=quantize, progress=False)
     assert not (tmp_path / "x").exists()
+
+
+def test_a_file_job_resumes_only_on_the_same_graph(two_graphs, tmp_path):
+    """Both graphs share the model's files: the resume record names the graph that ran too."""
+    from zsc.engine.jobs.classify_file import _job_description
+    from zsc.engine.jobs.files import InputFileError
+    from zsc.engine.jobs.progress import JobRecord, check_same_job
+
+    source = tmp_path / "in.txt"
+    source.write_text("one text\n")
+    options = {"candidate_labels": LABELS}
+    int8, fp16 = (ZeroShotClassifier.from_pretrained(two_graphs, provider="cpu", precision=p) for p in ("int8", "fp16"))
+    recorded = JobRecord(_job_description(int8, source, "text", options))
+    check_same_job(recorded, _job_description(int8, source, "text", options), tmp_path / "r")
+    with pytest.raises(InputFileError, match="precision was 'int8', now 'fp16'"):
+        check_same_job(recorded, _job_description(fp16, source, "text", options), tmp_path / "r")

@@ -7,6 +7,7 @@ line, as an uninterrupted run.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -49,10 +50,14 @@ def _job_description(classifier: Any, input_path: Path, text_field: str, options
     """What a job computes; a resumed job must match it exactly."""
     model_dir = classifier.model_dir
     manifest = model_dir.manifest
-    model_sha256 = manifest.files.get(manifest.model_file) or file_digest(model_dir.model_path)
+    # Every file's digest: a directory's graphs can share a weights file, so no single graph's
+    # digest identifies the model. Which of its graphs runs matters as much.
+    model_sha256 = hashlib.sha256(json.dumps(manifest.files, sort_keys=True).encode()).hexdigest() if manifest.files \
+        else file_digest(model_dir.model_path)
     return {
         "input_sha256": file_digest(input_path),
         "model_sha256": model_sha256,
+        "precision": classifier.precision,
         "labels": normalise_labels(options["candidate_labels"]),
         "template": options.get("hypothesis_template", DEFAULT_TEMPLATE),
         "multi_label": bool(options.get("multi_label", False)),
