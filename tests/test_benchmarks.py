@@ -112,7 +112,7 @@ def test_memory_smoke(tmp_path):
     assert memory.returncode == 0, memory.stderr[-3000:]
     (result,) = tmp_path.glob("*-memory-quick.json")
     rows = json.loads(result.read_text())["peak_rss_mb"]
-    assert len(rows) == 3
+    assert len(rows) == 1  # --quick: the first of the 3 workloads
     assert all(row["zsc int8"] < row["transformers torch"] for row in rows.values())
 
 
