@@ -59,7 +59,7 @@ def zsc_fp32_dir() -> Path:
     return cached_export("minilm-fp32-o2", quantize="none", optimize="O2")
 
 
-def _pipeline_result(raw: Any) -> list[list[dict[str, Any]]]:
+def pipeline_result(raw: Any) -> list[list[dict[str, Any]]]:
     raw = raw if isinstance(raw, list) else [raw]
     return [[{"label": l, "score": s} for l, s in zip(r["labels"], r["scores"])] for r in raw]
 
@@ -72,7 +72,7 @@ def torch_pipeline(threads: int, batch_size: int) -> Contender:
     pipe = pipeline("zero-shot-classification", model=str(MINILM), device=-1)
     return Contender(
         f"transformers torch (batch {batch_size})",
-        lambda texts, labels, multi_label=False: _pipeline_result(pipe(texts, candidate_labels=labels, batch_size=batch_size, multi_label=multi_label)),
+        lambda texts, labels, multi_label=False: pipeline_result(pipe(texts, candidate_labels=labels, batch_size=batch_size, multi_label=multi_label)),
         "fp32",
     )
 
@@ -89,7 +89,7 @@ def optimum_pipeline(model_dir: Path, threads: int, precision: str, batch_size: 
     pipe = pipeline("zero-shot-classification", model=model, tokenizer=AutoTokenizer.from_pretrained(MINILM), device=-1)
     return Contender(
         f"optimum ORT {precision} + pipeline",
-        lambda texts, labels, multi_label=False: _pipeline_result(pipe(texts, candidate_labels=labels, batch_size=batch_size, multi_label=multi_label)),
+        lambda texts, labels, multi_label=False: pipeline_result(pipe(texts, candidate_labels=labels, batch_size=batch_size, multi_label=multi_label)),
         precision,
         runs_first_token_only(model_dir),
     )

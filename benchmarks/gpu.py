@@ -38,11 +38,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import contenders as C  # noqa: E402
 import measure as M  # noqa: E402
 import numpy as np  # noqa: E402
 import results_io as R  # noqa: E402
+import workloads as W  # noqa: E402
 
-LABELS = ["World", "Sports", "Business", "Sci/Tech"]
+LABELS = W.AG_NEWS_LABELS
 BUILT_IN = [
     "Stocks fell sharply as investors worried about rising interest rates.",
     "The striker scored twice in the second half to win the cup.",
@@ -63,8 +65,7 @@ def gpu_name() -> str:
 def read_texts(path: Path | None, count: int) -> list[str]:
     if path is None:
         return (BUILT_IN * (count // len(BUILT_IN) + 1))[:count]
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line)["text"] for line, _ in zip(handle, range(count))]
+    return W.texts_file(path, count)
 
 
 def score_matrix(results: list[list[dict[str, Any]]]) -> np.ndarray:
@@ -104,6 +105,11 @@ def zsc_contenders(models: list[Path], threads: int) -> dict[str, tuple[Classify
     return built
 
 
+def pipeline_classify(pipe: Any) -> Classify:
+    """A transformers zero-shot pipeline as a contender: AG News labels, batch 256."""
+    return lambda texts: C.pipeline_result(pipe(texts, candidate_labels=LABELS, batch_size=256))
+
+
 def torch_contenders(hf_model: Path | None) -> dict[str, tuple[Classify, dict[str, Any]]]:
     """transformers' pipeline on the GPU, fp32 and fp16, where torch has CUDA."""
     if hf_model is None:
@@ -121,12 +127,7 @@ def torch_contenders(hf_model: Path | None) -> dict[str, tuple[Classify, dict[st
     for dtype in ("float32", "float16"):
         pipe = pipeline("zero-shot-classification", model=str(hf_model), device=0, dtype=getattr(torch, dtype))
 
-        def classify(texts: list[str], pipe: Any = pipe) -> list[list[dict[str, Any]]]:
-            raw = pipe(texts, candidate_labels=LABELS, batch_size=256)
-            raw = raw if isinstance(raw, list) else [raw]
-            return [[{"label": l, "score": s} for l, s in zip(r["labels"], r["scores"])] for r in raw]
-
-        built[f"transformers pipeline, torch {dtype}, batch 256"] = (classify, {"precision": dtype, "compute_type": "cuda"})
+        built[f"transformers pipeline, torch {dtype}, batch 256"] = (pipeline_classify(pipe), {"precision": dtype, "compute_type": "cuda"})
     return built
 
 
@@ -150,12 +151,7 @@ def optimum_contenders(models: list[Path], hf_model: Path | None) -> dict[str, t
             print(f"optimum on {path.name} skipped: {exc}", file=sys.stderr)
             continue
 
-        def classify(texts: list[str], pipe: Any = pipe) -> list[list[dict[str, Any]]]:
-            raw = pipe(texts, candidate_labels=LABELS, batch_size=256)
-            raw = raw if isinstance(raw, list) else [raw]
-            return [[{"label": l, "score": s} for l, s in zip(r["labels"], r["scores"])] for r in raw]
-
-        built[f"optimum ORTModel {path.name}, CUDA"] = (classify, {"precision": manifest["precision"], "compute_type": "cuda"})
+        built[f"optimum ORTModel {path.name}, CUDA"] = (pipeline_classify(pipe), {"precision": manifest["precision"], "compute_type": "cuda"})
     return built
 
 
@@ -226,7 +222,7 @@ def main() -> None:
         args.texts, args.rounds, args.latency_calls = 8, 1, 3
     import onnxruntime as ort
 
-    from zsc.engine import cpu_flags
+    from zsc.engine.cpu import flags_summary
 
     texts = read_texts(args.texts_file, args.texts)
     contenders = zsc_contenders(args.model, args.threads) | torch_contenders(args.hf_model) | optimum_contenders(args.model, args.hf_model)
@@ -250,7 +246,7 @@ def main() -> None:
         }
     best_torch = max((r["pairs_per_s"] for n, r in rows.items() if n.startswith("transformers")), default=None)
     device = gpu_name()
-    flags = " ".join(f for f in ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8") if f in cpu_flags()) or "unknown"
+    flags = flags_summary()
     lines = [f"### zsc on a GPU host: {device}; CPU flags: {flags}; onnxruntime {ort.__version__}",
              f"{len(texts)} texts x {len(LABELS)} labels, median of {args.rounds} interleaved rounds; latency: 1 text x "
              f"{len(LABELS)} labels, {args.latency_calls} calls; agreement against {reference}", "",

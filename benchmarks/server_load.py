@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import time
 from pathlib import Path
@@ -55,8 +54,7 @@ async def run(args: argparse.Namespace) -> dict:
 
     count = args.requests * (len(LEVELS) + 1)
     if args.texts_file:  # a GPU host has no ../shared: the texts travel with the command
-        texts = [json.loads(line)["text"] for line, _ in zip(open(args.texts_file, encoding="utf-8"), range(count))]
-        labels = ["World", "Sports", "Business", "Sci/Tech"]
+        texts, labels = W.texts_file(args.texts_file, count), W.AG_NEWS_LABELS
     else:
         texts, labels = W.ag_news(count)
     results: dict = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from pathlib import Path
 
 from contenders import SHARED
 
@@ -12,6 +13,16 @@ NLI_DATA = SHARED / "data" / "nli"
 # ~25 words, for the latency workload
 LATENCY_TEXT = "Hi, I recently bought a device from your company but it is not working as advertised and I would like to get reimbursed as soon as possible please."
 LATENCY_LABELS = ["refund", "legal", "faq"]
+
+
+# AG News's labels (../shared/data/zsc/ag_news/labels.json), for hosts without ../shared.
+AG_NEWS_LABELS = ["World", "Sports", "Business", "Sci/Tech"]
+
+
+def texts_file(path: Path, limit: int) -> list[str]:
+    """The 'text' field of the first ``limit`` JSON lines of ``path`` (texts carried to a GPU host)."""
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line)["text"] for line, _ in zip(handle, range(limit))]
 
 
 def ag_news(limit: int) -> tuple[list[str], list[str]]:

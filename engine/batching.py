@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .defaults import Feeding
+
 
 @dataclass(frozen=True)
 class BatchBudget:
@@ -33,6 +35,13 @@ class BatchBudget:
         """Rows a batch may hold when its longest row has ``longest`` tokens (at least one, so a
         row longer than the token budget still runs, alone)."""
         return max(1, min(self.max_batch_size, self.max_batch_tokens // self.padded(longest)))
+
+    @classmethod
+    def for_model(cls, feeding: Feeding, max_length: int) -> BatchBudget:
+        """The budget of ``feeding``, its token budget lifted to one padded window of the model:
+        a budget below it would run every long row alone. ValueError for nonsense sizes."""
+        budget = cls(feeding.batch_size, feeding.max_batch_tokens, feeding.pad_multiple)
+        return cls(budget.max_batch_size, max(budget.max_batch_tokens, budget.padded(max_length)), budget.pad_multiple)
 
     def plan(self, lengths: np.ndarray) -> list[np.ndarray]:
         """Group row indices into batches, longest first, each padded size within the budget.

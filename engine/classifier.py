@@ -119,12 +119,8 @@ class ZeroShotClassifier:
         self.encoder = encoder
         # The provider's feeding (batch budget, length buckets, I/O binding, prefetch), with the
         # batch sizes the caller gave.
-        feeding = feeding or PROVIDER_FEEDING[session.compute_type]
-        self.feeding = replace(feeding, batch_size=feeding.batch_size if batch_size is None else batch_size,
-                               max_batch_tokens=feeding.max_batch_tokens if max_batch_tokens is None else max_batch_tokens)
-        budget = BatchBudget(self.feeding.batch_size, self.feeding.max_batch_tokens, self.feeding.pad_multiple)  # ValueError for nonsense
-        # A budget below the model's window would run every long pair alone: lift it to the window.
-        self.budget = replace(budget, max_batch_tokens=max(budget.max_batch_tokens, budget.padded(encoder.max_length)))
+        self.feeding = (feeding or PROVIDER_FEEDING[session.compute_type]).with_sizes(batch_size, max_batch_tokens)
+        self.budget = BatchBudget.for_model(self.feeding, encoder.max_length)
         self._prefetcher = Prefetcher() if self.feeding.prefetch else None
         manifest = model_dir.manifest
         self.entailment_id = manifest.entailment_id
@@ -377,7 +373,7 @@ class ZeroShotClassifier:
         return run_logits(self.session, self._feeds(pairs), self.feeding.io_binding)
 
     def _feeds(self, pairs: PairSet) -> dict[str, np.ndarray]:
-        encoded = self.encoder.assemble(pairs, self.budget.pad_multiple)
+        encoded = self.encoder.assemble(pairs, self.budget.padded(int(self.pair_lengths(pairs).max())))
         return {
             "input_ids": encoded.input_ids,
             "attention_mask": encoded.attention_mask,

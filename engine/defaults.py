@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,11 @@ class Feeding:
     io_binding: bool  # bind inputs and the output buffer before the run instead of session.run
     prefetch: bool  # assemble the next batch on a worker thread while this one runs
 
+    def with_sizes(self, batch_size: int | None, max_batch_tokens: int | None) -> Feeding:
+        """This feeding with the batch sizes a caller gave (None keeps the provider's)."""
+        return replace(self, batch_size=self.batch_size if batch_size is None else batch_size,
+                       max_batch_tokens=self.max_batch_tokens if max_batch_tokens is None else max_batch_tokens)
+
 
 # CPU: measured, larger batches pad more. CUDA: batch 256 / 32,768 tokens was the best of
 # 16, 256 and 1024 (fp16 export, H200: 11.6k, 21.0k and 15.8k pairs/s). The CUDA buckets,
@@ -23,7 +28,6 @@ PROVIDER_FEEDING = {
     "cpu": Feeding(batch_size=16, max_batch_tokens=2048, pad_multiple=1, io_binding=False, prefetch=False),
     "cuda": Feeding(batch_size=256, max_batch_tokens=32768, pad_multiple=16, io_binding=True, prefetch=True),
 }
-DEFAULT_BATCH_SIZE = PROVIDER_FEEDING["cpu"].batch_size  # where no provider is known (Ray's per-actor default)
 
 # Scoring beyond one NLI pass per label (see scoring.py; chosen by `make bench-hybrid` on the
 # tuning half of the shared sets, reported on the other half).

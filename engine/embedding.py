@@ -52,11 +52,8 @@ class TextEmbedder:
             raise ValueError(f"{model_dir.path} holds a model for task {manifest.task!r}; an embedder's {MANIFEST_NAME} says task 'embedding'")
         session = open_session(model_dir.path, manifest.graphs(), provider, precision, threads, output_rank=3)
         tokenizer = Tokenizer.from_file(str(model_dir.tokenizer_path))
-        feeding = PROVIDER_FEEDING[session.compute_type]
-        budget = BatchBudget(feeding.batch_size if batch_size is None else batch_size,
-                             feeding.max_batch_tokens if max_batch_tokens is None else max_batch_tokens, feeding.pad_multiple)
-        budget = BatchBudget(budget.max_batch_size, max(budget.max_batch_tokens, budget.padded(manifest.max_length)), budget.pad_multiple)
-        return cls(model_dir, session, tokenizer, budget)
+        feeding = PROVIDER_FEEDING[session.compute_type].with_sizes(batch_size, max_batch_tokens)
+        return cls(model_dir, session, tokenizer, BatchBudget.for_model(feeding, manifest.max_length))
 
     @property
     def dimension(self) -> int:

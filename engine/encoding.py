@@ -220,13 +220,13 @@ class PairEncoder:
         firsts = [ids[: budget - len(h)] for ids, h in zip(self.encode_texts(premises), hypothesis_ids)]
         return PairSet(firsts, hypothesis_ids)
 
-    def assemble(self, pairs: PairSet, pad_multiple: int = 1) -> EncodedBatch:
-        """Pad a batch to its longest pair, rounded up to ``pad_multiple`` (a length bucket), fully
-        vectorised but for one concatenate. Padding is masked: it never changes a pair's logits."""
+    def assemble(self, pairs: PairSet, width: int | None = None) -> EncodedBatch:
+        """Pad a batch to its longest pair, or to ``width`` (a length bucket, from the batch budget),
+        fully vectorised but for one concatenate. Padding is masked: it never changes a pair's logits."""
         layout = self.layout
         n = len(pairs)
         lengths = pairs.lengths + layout.num_special
-        width = -(-int(lengths.max()) // pad_multiple) * pad_multiple
+        width = max(width or 0, int(lengths.max()))
         ids_pieces: list[IdArray] = []
         type_pieces: list[IdArray] = []
         first_type = np.full(width, layout.first_type, dtype=np.int64)

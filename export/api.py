@@ -12,7 +12,17 @@ from typing import TYPE_CHECKING
 from zsc.engine import TOKENIZER_FILE, Manifest, __version__
 
 from .directory import checked_output, finalise_manifest, new_staging, replace_directory
-from .presets import FP32_TOLERANCE, INT8_MODES, OPTIMIZE_CHOICES, PRECISION_OF, WEIGHTS_FILE, graph_file, parse_quantize, resolve_preset
+from .presets import (
+    FP32_TOLERANCE,
+    INT8_MODES,
+    OPTIMIZE_CHOICES,
+    PRECISION_OF,
+    WEIGHTS_FILE,
+    graph_file,
+    parse_quantize,
+    resolve_preset,
+    variant_entry,
+)
 
 if TYPE_CHECKING:
     from .validate import ParityReport
@@ -98,8 +108,7 @@ def export_model(
             quantization_preset=quant_preset.name if quant_preset else None,
             source=source,
             zsc_version=__version__,
-            variants=[{"precision": PRECISION_OF[c], "file": graph_file(i, PRECISION_OF[c])} | ({"weights": "int8"} if c == "fp16-w8" else {})
-                      for i, c in enumerate(choices) if i > 0],
+            variants=[variant_entry(i, c) for i, c in enumerate(choices) if i > 0],
         )
 
         reference = torch_logits(model, pairs)

@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("output", type=Path, help="model directory to write")
     export.add_argument("--task", choices=["nli", "embedding"], default="nli",
                         help="nli: a premise/hypothesis classifier; embedding: a sentence encoder (mean pooling, "
-                             "normalised) for prefiltering and hybrid scoring; int8 or none only (default: %(default)s)")
+                             "normalised) for prefiltering and hybrid scoring; --quantize int8, none or int8,fp16-w8 only (default: %(default)s)")
     export.add_argument("--quantize", default="int8", metavar="{" + ",".join(QUANTIZE_CHOICES) + "}[,...]",
                         help="int8: per-row activations, batch-invariant, calibrated on --validation-data; "
                              "int8-dynamic: onnxruntime's dynamic int8, a little faster but a text's scores depend on "

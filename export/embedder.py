@@ -28,9 +28,9 @@ from .presets import (
     PRECISION_OF,
     SUPPORTED_ARCHITECTURES,
     WEIGHTS_FILE,
-    graph_file,
     parse_quantize,
     resolve_preset,
+    variant_entry,
 )
 
 logger = logging.getLogger("zsc")
@@ -79,6 +79,12 @@ def _embed(directory: Path, texts: list[str], one_at_a_time: bool = False, preci
     if one_at_a_time:
         return np.concatenate([embedder.embed([t]) for t in texts])
     return embedder.embed(texts)
+
+
+def _agreement(candidate: np.ndarray, fp32: np.ndarray) -> dict[str, float | int]:
+    """Cosine of each text's embedding against its fp32 one (rows are unit vectors)."""
+    cosines = (candidate * fp32).sum(axis=1)
+    return {"texts": len(cosines), "min_cosine_vs_fp32": float(cosines.min()), "mean_cosine_vs_fp32": float(cosines.mean())}
 
 
 def export_embedder(
@@ -144,17 +150,15 @@ def export_embedder(
             quantize_int8_per_row(graph, staging / manifest.model_file, quant_preset)
             finalise_manifest(staging, manifest, {})
             together = _embed(staging, texts)
-            cosines = (together * fp32).sum(axis=1)
-            parity["int8"] = {"texts": len(texts), "min_cosine_vs_fp32": float(cosines.min()), "mean_cosine_vs_fp32": float(cosines.mean())}
+            parity["int8"] = _agreement(together, fp32)
         if quant_preset is not None and "fp16-w8" in choices:
-            fp16_file = graph_file(1, "fp16")
-            derive_fp16_from_int8(graph, staging / fp16_file, quant_preset)
-            share_weights(staging / manifest.model_file, [staging / fp16_file], WEIGHTS_FILE)
-            manifest = finalise_manifest(staging, replace(manifest, variants=[{"precision": "fp16", "file": fp16_file, "weights": "int8"}]), {})
+            variant = variant_entry(1, "fp16-w8")
+            derive_fp16_from_int8(graph, staging / variant["file"], quant_preset)
+            share_weights(staging / manifest.model_file, [staging / variant["file"]], WEIGHTS_FILE)
+            manifest = finalise_manifest(staging, replace(manifest, variants=[variant]), {})
             half = _embed(staging, texts, precision="fp16")
-            cosines = (half * fp32).sum(axis=1)
-            parity["fp16"] = {"texts": len(texts), "min_cosine_vs_fp32": float(cosines.min()), "mean_cosine_vs_fp32": float(cosines.mean()),
-                              "batch_invariance_max_abs_diff": float(np.abs(_embed(staging, texts, True, "fp16") - half).max())}
+            parity["fp16"] = _agreement(half, fp32) | {
+                "batch_invariance_max_abs_diff": float(np.abs(_embed(staging, texts, True, "fp16") - half).max())}
         alone = _embed(staging, texts, one_at_a_time=True)
         parity[manifest.precision]["batch_invariance_max_abs_diff"] = float(np.abs(alone - together).max())
         shutil.rmtree(work)

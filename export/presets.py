@@ -45,6 +45,12 @@ def parse_quantize(value: str) -> tuple[str, ...]:
 def graph_file(index: int, precision: str) -> str:
     """model.onnx for the directory's main (first) graph, model_<precision>.onnx for the others."""
     return "model.onnx" if index == 0 else f"model_{precision}.onnx"
+
+
+def variant_entry(index: int, choice: str) -> dict[str, str]:
+    """The manifest's ``variants`` entry for the graph ``choice`` wrote as the index-th graph (not the first)."""
+    precision = PRECISION_OF[choice]
+    return {"precision": precision, "file": graph_file(index, precision)} | ({"weights": "int8"} if choice == "fp16-w8" else {})
 OPTIMIZE_CHOICES = ("O1", "O2", "none")
 FP32_TOLERANCE = 1e-4
 
