@@ -57,10 +57,7 @@ def default_threads() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def create_session(model_path: Path, choice: GraphChoice, threads: int | None = None, num_labels: int | None = None,
-                   output_rank: int = 2) -> SessionInfo:
-    """An onnxruntime session for a zsc graph: NLI logits (batch, labels), or token states
-    (batch, tokens, hidden) for an embedder (``output_rank=3``)."""
+def session_options(choice: GraphChoice, threads: int | None = None) -> ort.SessionOptions:
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads or default_threads()
     options.inter_op_num_threads = 1
@@ -71,6 +68,14 @@ def create_session(model_path: Path, choice: GraphChoice, threads: int | None = 
         # An fp16 graph over 8-bit weights: let constant folding turn each DequantizeLinear of a
         # weight into an fp16 constant at load, instead of dequantising on every run.
         options.add_session_config_entry("session.disable_quant_qdq", "1")
+    return options
+
+
+def create_session(model_path: Path, choice: GraphChoice, threads: int | None = None, num_labels: int | None = None,
+                   output_rank: int = 2) -> SessionInfo:
+    """An onnxruntime session for a zsc graph: NLI logits (batch, labels), or token states
+    (batch, tokens, hidden) for an embedder (``output_rank=3``)."""
+    options = session_options(choice, threads)
     try:
         session = ort.InferenceSession(str(model_path), sess_options=options, providers=choice.providers)
     except Exception as exc:  # onnxruntime raises its own exception types for bad graphs

@@ -188,3 +188,22 @@ def test_a_file_job_resumes_only_on_the_same_graph(two_graphs, tmp_path):
     check_same_job(recorded, _job_description(int8, source, "text", options), tmp_path / "r")
     with pytest.raises(InputFileError, match="precision was 'int8', now 'fp16'"):
         check_same_job(recorded, _job_description(fp16, source, "text", options), tmp_path / "r")
+
+
+def test_fp16_graph_over_8_bit_weights_folds_them_at_load(tmp_path):
+    """No DequantizeLinear survives onnxruntime's optimisation of the embedded fp16 graph: the
+    weights become fp16 constants once, at load, not on every run."""
+    import onnx
+
+    from zsc.engine.classifier import default_model_path
+    from zsc.engine.session import session_options
+
+    directory = default_model_path()
+    fp16 = next(g for g in ZeroShotClassifier.default(provider="cpu").model_dir.manifest.graphs() if g.precision == "fp16")
+    source = onnx.load(str(directory / fp16.file), load_external_data=False)
+    assert sum(n.op_type == "DequantizeLinear" for n in source.graph.node) > 0  # the rebuilding nodes are there
+    options = session_options(choose_graph([fp16], "cpu", "fp16", CPU), 1)
+    options.optimized_model_filepath = str(tmp_path / "optimised.onnx")
+    onnxruntime.InferenceSession(str(directory / fp16.file), options, providers=CPU)
+    optimised = onnx.load(str(tmp_path / "optimised.onnx"), load_external_data=False)
+    assert not [n for n in optimised.graph.node if n.op_type == "DequantizeLinear"]
