@@ -8,7 +8,11 @@ many labels, a text or a body over the limits). Reports the status codes (goal: 
 503), p50/p99 latency of the valid requests, the server's RSS after warm-up, at the end and at
 its peak (goal: growth after warm-up <= 10%), and whether a probe request sent now and then under
 load scores exactly as it did alone. Phase 2: a small queue bound (--small-queue pairs) under the
-same clients, for the share of 503s. Writes results/<date>-<host>-soak.{json,md}.
+same clients, for the share of 503s. Phase 3 (--hostile-requests, cache on): the costly kinds
+that round two of the hardening bounds, mixed with valid requests: windowed requests past the
+per-request caps (long texts in 64-token windows, "中" in 8-token windows), 64-text embedding
+requests (work before the queue), and unique labels padded with 200 KB of spaces (cache keys);
+goal: no 5xx but 503, RSS bounded. Writes results/<date>-<host>-soak.{json,md}.
 """
 
 from __future__ import annotations
@@ -48,6 +52,27 @@ def malformed_bodies() -> dict[str, bytes]:
     }
 
 
+def hostile_stream(count: int, texts: list[str], labels: list[str], probe: bytes, probe_every: int) -> Iterator[tuple[str, bytes]]:
+    """Phase 3: the costly kinds in turn with valid requests; padded labels are unique, so each is a new cache key."""
+    many = [f"label {i}" for i in range(64)]
+    kinds = itertools.cycle(["windows past the caps", "tiny windows", "embedding, 64 texts", "padded cache key", "valid"])
+    for i, kind in zip(range(count), kinds):
+        if kind == "windows past the caps":
+            body = {"inputs": ["a " * 7000] * 64, "parameters": {"candidate_labels": many, "long_text": "mean"}}
+        elif kind == "tiny windows":
+            body = {"inputs": "中" * 19_000, "parameters": {"candidate_labels": many[:32], "long_text": "max", "window_tokens": 8}}
+        elif kind == "embedding, 64 texts":
+            body = {"inputs": [texts[(i + j) % len(texts)] for j in range(64)], "parameters": {"candidate_labels": labels, "scoring": "embedding"}}
+        elif kind == "padded cache key":
+            body = {"inputs": texts[i % len(texts)], "parameters": {"candidate_labels": f"a{i}" + " " * 200_000 + ",b"}}
+        elif i % probe_every == 0:
+            yield "probe", probe
+            continue
+        else:
+            body = {"inputs": texts[i % len(texts)], "parameters": {"candidate_labels": labels}}
+        yield kind, json.dumps(body).encode()
+
+
 def request_stream(count: int, texts: list[str], labels: list[str], probe: bytes, with_malformed: bool,
                    probe_every: int) -> Iterator[tuple[str, bytes]]:
     """(kind, body) for each request: "valid", "probe" (every ``probe_every``-th valid one), or
@@ -81,7 +106,8 @@ async def drive(client, base: str, requests: list[tuple[str, bytes]], clients: i
     async def worker() -> None:
         for kind, body in pending:
             start = time.perf_counter()
-            response = await client.post(base + "/models/default", content=body, headers={"content-type": "application/json"})
+            headers = {"content-type": "application/json"} | ({"x-use-cache": "false"} if kind == "probe" else {})
+            response = await client.post(base + "/models/default", content=body, headers=headers)
             elapsed = time.perf_counter() - start
             statuses[str(response.status_code)] += 1
             by_kind.setdefault(kind, Counter())[response.status_code] += 1
@@ -101,17 +127,20 @@ def bad_5xx(statuses: dict[str, int]) -> int:
     return sum(n for code, n in statuses.items() if code.startswith("5") and code != "503")
 
 
-async def phase(args, requests: list[tuple[str, bytes]], probe: bytes, queue_pairs: int | None, label: str) -> dict:
+async def phase(args, requests: list[tuple[str, bytes]], probe: bytes, queue_pairs: int | None, label: str,
+                cache: bool = False) -> dict:
     import httpx
 
     port = free_port()
-    options = ["--max-queue-pairs", str(queue_pairs)] if queue_pairs else []
+    # The per-request cap must fit the queue; the probe bypasses the cache so it is always computed.
+    options = ["--max-queue-pairs", str(queue_pairs), "--max-pairs", str(queue_pairs)] if queue_pairs else []
+    options += ["--cache-entries", "1024"] if cache else []
     server = start_server(port, args.threads, *options)
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=args.clients + 8)) as client:
             await wait_ready(client, base)
-            alone = as_scores((await client.post(base + "/models/default", content=probe)).content)
+            alone = as_scores((await client.post(base + "/models/default", content=probe, headers={"x-use-cache": "false"})).content)
             # Ten slices; RSS after each, so a plateau can be told from a leak.
             slices = [requests[i * len(requests) // 10 : (i + 1) * len(requests) // 10] for i in range(10)]
             parts, trajectory = [], []
@@ -157,9 +186,10 @@ def report(results: dict, args) -> str:
                     f"{r['rss_growth_after_warmup']:+.1%} | {r['rss_growth_second_half']:+.1%} | {r['rss_peak_mb']:.0f} | {r['probe_max_abs_score_diff']:.1e} ({r['probes_under_load']}) |")
     trajectories = ["", "RSS (MB) after each tenth of the requests:", ""] + [
         f"- {name}: {', '.join(f'{m:.0f}' for m in r['rss_trajectory_mb'])}" for name, r in results["phases"].items()]
-    kinds = ["", "Status codes by request kind (phase 1):", "", "| kind | statuses |", "|---|---|"]
-    for kind, counts in sorted(results["phases"]["1: mixed, default queue bound"]["by_kind"].items()):
-        kinds.append(f"| {kind} | {', '.join(f'{c}: {n}' for c, n in sorted(counts.items()))} |")
+    kinds = ["", "Status codes by request kind (phases 1 and 3):", "", "| phase | kind | statuses |", "|---|---|---|"]
+    for name in ("1: mixed, default queue bound", "3: hostile costs, cache on"):
+        for kind, counts in sorted(results["phases"][name]["by_kind"].items()):
+            kinds.append(f"| {name[0]} | {kind} | {', '.join(f'{c}: {n}' for c, n in sorted(counts.items()))} |")
     head = (f"### Soak: {args.clients} clients on loopback, embedded int8 model, 1 AG News text x 4 labels per valid request, "
             f"cache off, {args.threads} threads (CPU flags: {results['cpu_flags']})")
     return "\n".join([head, "", *rows, *trajectories, *kinds]) + "\n"
@@ -169,21 +199,24 @@ def main() -> None:
     parser = R.parser(__doc__)
     parser.add_argument("--requests", type=int, default=10_000, help="requests in phase 1")
     parser.add_argument("--small-queue-requests", type=int, default=2_000, help="requests in phase 2")
+    parser.add_argument("--hostile-requests", type=int, default=1_500, help="requests in phase 3")
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--small-queue", type=int, default=16, help="phase 2's --max-queue-pairs")
     parser.add_argument("--probe-every", type=int, default=50, help="every Nth valid request is the probe")
     args = parser.parse_args()
     if args.quick:
-        args.requests, args.small_queue_requests, args.clients, args.probe_every = 60, 30, 8, 5
+        args.requests, args.small_queue_requests, args.hostile_requests, args.clients, args.probe_every = 60, 30, 30, 8, 5
     from zsc.engine.cpu import flags_summary
 
     texts, labels = W.ag_news(2000)
     probe = json.dumps({"inputs": texts[-1], "parameters": {"candidate_labels": labels}}).encode()
     mixed = list(request_stream(args.requests, texts[:-1], labels, probe, True, args.probe_every))
     valid = list(request_stream(args.small_queue_requests, texts[:-1], labels, probe, False, args.probe_every))
+    hostile = list(hostile_stream(args.hostile_requests, texts[:-1], labels, probe, args.probe_every))
     results = {"cpu_flags": flags_summary(), "phases": {
         "1: mixed, default queue bound": asyncio.run(phase(args, mixed, probe, None, "phase 1")),
         f"2: valid only, queue bound {args.small_queue} pairs": asyncio.run(phase(args, valid, probe, args.small_queue, "phase 2")),
+        "3: hostile costs, cache on": asyncio.run(phase(args, hostile, probe, None, "phase 3", cache=True)),
     }}
     R.write_results(R.results_base(args.out, "soak", args.quick), results, report(results, args))
     if any(p["bad_5xx"] for p in results["phases"].values()):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -26,6 +26,7 @@ from .defaults import (
     DEFAULT_WINDOW_TOKENS,
     EMBEDDING_TEMPERATURE,
     HYBRID_NLI_WEIGHT,
+    LONG_TEXT_MAX_TOKENS,
     PROVIDER_FEEDING,
     Feeding,
 )
@@ -241,29 +242,29 @@ class ZeroShotClassifier:
 
     # str is a Sequence[str] too: the str overloads come first and win (as in typeshed).
     @overload
-    def __call__(self, inputs: str, candidate_labels: str | Sequence[str], hypothesis_template: str = ...,  # type: ignore[overload-overlap]
+    def __call__(self, inputs: str, candidate_labels: str | Iterable[str], hypothesis_template: str = ...,  # type: ignore[overload-overlap]
                  multi_label: bool = ..., legacy: Literal[False] = ..., *, scoring: str = ...,
                  prefilter_top_k: int | None = ..., long_text: str = ..., window_tokens: int | None = ...) -> list[Prediction]: ...
 
     @overload
-    def __call__(self, inputs: Sequence[str], candidate_labels: str | Sequence[str], hypothesis_template: str = ...,
+    def __call__(self, inputs: Iterable[str], candidate_labels: str | Iterable[str], hypothesis_template: str = ...,
                  multi_label: bool = ..., legacy: Literal[False] = ..., *, scoring: str = ...,
                  prefilter_top_k: int | None = ..., long_text: str = ..., window_tokens: int | None = ...) -> list[list[Prediction]]: ...
 
     @overload
-    def __call__(self, inputs: str, candidate_labels: str | Sequence[str], hypothesis_template: str = ...,  # type: ignore[overload-overlap]
+    def __call__(self, inputs: str, candidate_labels: str | Iterable[str], hypothesis_template: str = ...,  # type: ignore[overload-overlap]
                  multi_label: bool = ..., *, legacy: Literal[True], scoring: str = ...,
                  prefilter_top_k: int | None = ..., long_text: str = ..., window_tokens: int | None = ...) -> LegacyPrediction: ...
 
     @overload
-    def __call__(self, inputs: Sequence[str], candidate_labels: str | Sequence[str], hypothesis_template: str = ...,
+    def __call__(self, inputs: Iterable[str], candidate_labels: str | Iterable[str], hypothesis_template: str = ...,
                  multi_label: bool = ..., *, legacy: Literal[True], scoring: str = ...,
                  prefilter_top_k: int | None = ..., long_text: str = ..., window_tokens: int | None = ...) -> list[LegacyPrediction]: ...
 
     def __call__(
         self,
-        inputs: str | Sequence[str],
-        candidate_labels: str | Sequence[str],
+        inputs: str | Iterable[str],
+        candidate_labels: str | Iterable[str],
         hypothesis_template: str = DEFAULT_TEMPLATE,
         multi_label: bool = False,
         legacy: bool = False,
@@ -285,9 +286,12 @@ class ZeroShotClassifier:
         alone (no NLI pass); single-label only. ``prefilter_top_k=K`` runs NLI only on the K labels
         most similar to each text; the others follow with score 0.0, in order of similarity.
         ``long_text="max"|"mean"``: instead of truncating a long text (the pipeline's behaviour),
-        cut it into windows of ``window_tokens`` tokens at sentence ends (default per mode: 64 for
-        "max", as long as the model allows for "mean"), score every window against every label, and
-        take per label the logits of its best window (max) or their mean before normalising.
+        cut its first ``LONG_TEXT_MAX_TOKENS`` tokens into windows of ``window_tokens`` tokens at
+        sentence ends (default per mode: ``DEFAULT_WINDOW_TOKENS``, both in ``zsc.engine.defaults``),
+        score every window against every label, and take per label the logits of its best window
+        (max) or their mean before normalising.
+        ``inputs`` may be any iterable of strings (list, tuple, numpy array, pandas Series,
+        generator), as for the pipeline; several texts give a list of results.
         """
         prepared = self.prepare(inputs, candidate_labels, hypothesis_template, multi_label, scoring=scoring,
                                 prefilter_top_k=prefilter_top_k, long_text=long_text, window_tokens=window_tokens)
@@ -302,8 +306,8 @@ class ZeroShotClassifier:
 
     def prepare(
         self,
-        inputs: str | Sequence[str],
-        candidate_labels: str | Sequence[str],
+        inputs: str | Iterable[str],
+        candidate_labels: str | Iterable[str],
         hypothesis_template: str = DEFAULT_TEMPLATE,
         multi_label: bool = False,
         *,
@@ -318,7 +322,8 @@ class ZeroShotClassifier:
         labels = normalise_labels(candidate_labels)
         if not labels or not texts:
             raise InputError(NO_LABEL_OR_SEQUENCE)
-        check_call_options(multi_label, scoring, prefilter_top_k, long_text, window_tokens)
+        options = check_call_options(multi_label, scoring, prefilter_top_k, long_text, window_tokens)
+        multi_label, scoring, prefilter_top_k = options.multi_label, options.scoring, options.prefilter_top_k
         hypotheses = hypotheses_for(labels, hypothesis_template)
         similarity = selection = None
         if scoring != "nli" or (prefilter_top_k is not None and prefilter_top_k < len(labels)):
@@ -329,15 +334,15 @@ class ZeroShotClassifier:
         if prefilter_top_k is not None and prefilter_top_k < len(labels) and similarity is not None:
             # The K most similar labels per text, most similar first (a stable order for ties).
             selection = np.argsort(-similarity, axis=1, kind="stable")[:, :prefilter_top_k]
-        if long_text == "truncate":
+        if options.long_text == "truncate":
             pairs = self.encoder.pairs(texts, hypotheses, labels, selection)
             return PreparedCall(texts, labels, multi_label, single, pairs, scoring, selection, similarity)
         # Windows are premises like any other: their pairs join the same length-sorted batches.
         room = self.encoder.max_length - self.encoder.layout.num_special - max(map(len, self.encoder.encode_hypotheses(hypotheses)))
-        size = min(window_tokens or DEFAULT_WINDOW_TOKENS[long_text] or room, room)
-        premises = self.encoder.windows(texts, max(1, size))
+        size = min(options.window_tokens or DEFAULT_WINDOW_TOKENS[options.long_text] or room, room)
+        premises = self.encoder.windows(texts, max(1, size), LONG_TEXT_MAX_TOKENS)
         pairs = self.encoder.pairs_of(premises, hypotheses, labels, selection)
-        return PreparedCall(texts, labels, multi_label, single, pairs, scoring, selection, similarity, long_text,
+        return PreparedCall(texts, labels, multi_label, single, pairs, scoring, selection, similarity, options.long_text,
                             [len(w) for w in premises])
 
     @property
@@ -362,6 +367,11 @@ class ZeroShotClassifier:
         for batch, feeds in self._prefetcher.ahead(batches, lambda rows: self._feeds(pairs.take(rows))):
             out[batch] = run_logits(self.session, feeds, self.feeding.io_binding)
         return out
+
+    def cost(self, prepared: PreparedCall) -> tuple[int, int]:
+        """What a prepared call asks of the NLI model: pairs, and tokens (special tokens included,
+        before padding); windows and a prefilter are already planned in. A server admits on it."""
+        return len(prepared.pairs), int(self.pair_lengths(prepared.pairs).sum())
 
     def pair_lengths(self, pairs: PairSet) -> np.ndarray:
         """Tokens each pair takes in a batch, special tokens included (what ``budget`` counts)."""
@@ -485,4 +495,10 @@ def _download(repo_id: str) -> Path:
     except ImportError as exc:  # pragma: no cover - tokenizers depends on huggingface_hub
         raise ValueError(f"{repo_id} is not a local directory and huggingface_hub is not installed") from exc
     logger.info("downloading %s from the Hugging Face hub", repo_id)
-    return Path(snapshot_download(repo_id))
+    try:
+        return Path(snapshot_download(repo_id))
+    except Exception as exc:  # offline, unknown repo, no access: one message for both readings of the name
+        raise FileNotFoundError(
+            f"{repo_id}: no local model directory {Path(repo_id).expanduser().resolve()}, and the Hugging Face hub lookup "
+            f"of {repo_id!r} failed ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no detail'})"
+        ) from None

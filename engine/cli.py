@@ -13,10 +13,12 @@ from typing import Any
 from . import __version__
 from .defaults import DEFAULT_LONG_TEXT, DEFAULT_SCORING, LONG_TEXT_MODES, PROVIDER_FEEDING, SCORING_MODES
 from .inputs import DEFAULT_TEMPLATE
+from .jobs.files import MAX_ROW_BYTES
 from .precision import PRECISION_CHOICES, PROVIDER_CHOICES
 from .server.config import add_serve_arguments
 
 EXIT_USAGE = 2
+EXIT_FAILURE = 1
 PLUGIN_GROUP = "zsc.commands"
 
 
@@ -51,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--resume", action="store_true",
                           help="continue an interrupted --input job after its last committed row (same input, model and options)")
     classify.add_argument("--chunk-size", type=int, default=256, help="texts per chunk when streaming a file (default: %(default)s)")
+    classify.add_argument("--max-row-bytes", type=int, default=MAX_ROW_BYTES,
+                          help="longest row (line) of --input read; a longer one stops the job with file:line (default: %(default)s)")
     scale = classify.add_argument_group("Ray (--engine ray; needs zsc[ray])")
     scale.add_argument("--engine", choices=["local", "ray"], default="local",
                        help="local: this process; ray: Ray Data actors on a Ray cluster, --input a file, folder or glob of "
@@ -132,8 +136,10 @@ def _check_classify_flags(args: argparse.Namespace) -> None:
         for flag, value in (("--address", args.address), ("--actors", args.actors)):
             if value is not None:
                 raise ValueError(f"{flag} applies to --engine ray")
-    if args.chunk_size < 1:
-        raise ValueError("--chunk-size must be positive")
+    for flag, value in (("--chunk-size", args.chunk_size), ("--max-row-bytes", args.max_row_bytes), ("--threads", args.threads),
+                        ("--batch-size", args.batch_size), ("--max-batch-tokens", args.max_batch_tokens)):
+        if value is not None and value < 1:
+            raise ValueError(f"{flag} must be positive, got {value}")
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
@@ -148,7 +154,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
         from .jobs.classify_file import classify_file
 
         output = None if args.output is None or str(args.output) == "-" else args.output
-        count = classify_file(classifier, args.input, output, args.text_field or "text", args.chunk_size, options, args.resume)
+        count = classify_file(classifier, args.input, output, args.text_field or "text", args.chunk_size, options, args.resume,
+                              args.max_row_bytes)
         print(f"classified {count} texts" + (f" into {output}" if output else ""), file=sys.stderr)
         return 0
     results = classifier(list(args.texts), **options)
@@ -209,8 +216,18 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, FileExistsError) as exc:
         print(f"zsc: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:  # the system refused: a read-only or full disk, permissions, a busy port
+        print(f"zsc: error: {describe_os_error(exc)}", file=sys.stderr)
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
+
+
+def describe_os_error(exc: OSError) -> str:
+    """'cannot write out.jsonl: No space left on device', without a traceback."""
+    reason = exc.strerror or str(exc)
+    names = [str(n) for n in (exc.filename, exc.filename2) if n is not None]
+    return f"{reason}: {' -> '.join(names)}" if names else reason
 
 
 if __name__ == "__main__":

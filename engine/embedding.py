@@ -20,6 +20,11 @@ from .batching import BatchBudget
 from .defaults import PROVIDER_FEEDING
 from .model_dir import MANIFEST_NAME, ModelDirectory, load_model_directory
 from .session import SessionInfo, open_session, run_logits
+from .text_bounds import bounded_text
+
+# Only short texts (labels, hypotheses, short queries) are cached: a cache of whole documents
+# would hold up to cache_size of them.
+CACHED_TEXT_CHARS = 1000
 
 
 class TextEmbedder:
@@ -32,6 +37,10 @@ class TextEmbedder:
                  cache_size: int = 4096) -> None:
         self.model_dir, self.session, self.budget = model_dir, session, budget
         self.io_binding = PROVIDER_FEEDING[session.compute_type].io_binding
+        # A copy without truncation finds how much of a long text the model can read (bounded_text).
+        self._untruncated = Tokenizer.from_str(tokenizer.to_str())
+        self._untruncated.no_truncation()
+        self._untruncated.no_padding()
         tokenizer.enable_truncation(model_dir.manifest.max_length)
         tokenizer.no_padding()
         self.tokenizer = tokenizer
@@ -69,7 +78,8 @@ class TextEmbedder:
             known.update(zip(missing, self._compute(missing)))
             with self._lock:
                 for text in missing:
-                    self._cache[text] = known[text]
+                    if len(text) <= CACHED_TEXT_CHARS:
+                        self._cache[text] = known[text]
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
         if not texts:
@@ -77,7 +87,8 @@ class TextEmbedder:
         return np.stack([known[t] for t in texts])
 
     def _compute(self, texts: list[str]) -> list[np.ndarray]:
-        encodings = self.tokenizer.encode_batch(texts)
+        max_length = self.model_dir.manifest.max_length
+        encodings = self.tokenizer.encode_batch([bounded_text(self._untruncated, text, max_length) for text in texts])
         lengths = np.array([len(e.ids) for e in encodings], dtype=np.int64)
         out: list[np.ndarray] = [np.empty(0)] * len(texts)
         for batch in self.budget.plan(lengths):

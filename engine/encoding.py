@@ -17,6 +17,7 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from .inputs import InputError
+from .text_bounds import bounded_text
 
 IdArray = np.ndarray  # 1-D int64 token ids
 
@@ -127,9 +128,13 @@ class PairEncoder:
             raise ValueError(f"cannot read tokenizer {path}: {exc}") from exc
         return cls(tokenizer, max_length, pad_token_id)
 
-    def encode_texts(self, texts: list[str]) -> list[IdArray]:
+    def encode_texts(self, texts: list[str], max_tokens: int | None = None) -> list[IdArray]:
+        """Token ids per text; with ``max_tokens``, each text's first ``max_tokens`` tokens (or
+        more), read from a prefix of it, so a huge text costs what its start costs."""
+        if max_tokens is not None:
+            texts = [bounded_text(self.tokenizer, text, max_tokens) for text in texts]
         encodings = self.tokenizer.encode_batch(texts, add_special_tokens=False)
-        return [np.asarray(e.ids, dtype=np.int64) for e in encodings]
+        return [np.asarray(e.ids[:max_tokens] if max_tokens is not None else e.ids, dtype=np.int64) for e in encodings]
 
     def encode_hypotheses(self, hypotheses: list[str]) -> list[IdArray]:
         """Token ids per hypothesis, from the LRU cache or the tokenizer.
@@ -165,7 +170,7 @@ class PairEncoder:
     def pairs(self, texts: list[str], hypotheses: list[str], labels: list[str], selection: np.ndarray | None = None) -> PairSet:
         """Text x hypothesis pairs, text-major, with the premise truncated (only_first): all of
         them, or for text i only the hypotheses ``selection[i]`` (a (texts, k) index array)."""
-        return self.pairs_of([[ids] for ids in self.encode_texts(texts)], hypotheses, labels, selection)
+        return self.pairs_of([[ids] for ids in self.encode_texts(texts, self.max_length)], hypotheses, labels, selection)
 
     def pairs_of(self, premises: list[list[IdArray]], hypotheses: list[str], labels: list[str],
                  selection: np.ndarray | None = None) -> PairSet:
@@ -178,12 +183,13 @@ class PairEncoder:
         chosen = [(window, int(j)) for windows, row in zip(premises, columns) for window in windows for j in row]
         return PairSet([window[: keeps[j]] for window, j in chosen], [hypothesis_ids[j] for _, j in chosen])
 
-    def windows(self, texts: list[str], size: int) -> list[list[IdArray]]:
-        """Each text's token ids cut into windows of at most ``size`` tokens, at sentence ends
-        where possible (a sentence longer than ``size`` is cut inside). A text that fits is one window."""
+    def windows(self, texts: list[str], size: int, max_tokens: int) -> list[list[IdArray]]:
+        """Each text's first ``max_tokens`` token ids cut into windows of at most ``size`` tokens,
+        at sentence ends where possible (a sentence longer than ``size`` is cut inside). A text that
+        fits is one window."""
         ends = self._sentence_end_ids()
         out = []
-        for ids in self.encode_texts(texts):
+        for ids in self.encode_texts(texts, max_tokens):
             if len(ids) <= size:
                 out.append([ids])
                 continue
@@ -217,7 +223,7 @@ class PairEncoder:
             raise ValueError("premises and hypotheses must have the same length")
         hypothesis_ids = self.encode_texts(hypotheses)
         budget = self._check_hypotheses(hypothesis_ids, hypotheses)
-        firsts = [ids[: budget - len(h)] for ids, h in zip(self.encode_texts(premises), hypothesis_ids)]
+        firsts = [ids[: budget - len(h)] for ids, h in zip(self.encode_texts(premises, self.max_length), hypothesis_ids)]
         return PairSet(firsts, hypothesis_ids)
 
     def assemble(self, pairs: PairSet, width: int | None = None) -> EncodedBatch:

@@ -7,10 +7,11 @@ own pipeline tests expect. The server answers 400 for these and only these.
 
 from __future__ import annotations
 
+import numbers
 import string
 import unicodedata
-from collections.abc import Sequence
-from typing import cast
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from .defaults import LONG_TEXT_MODES, SCORING_MODES
 
@@ -37,36 +38,56 @@ def _type_name(value: object) -> str:
     return type(value).__name__
 
 
-def _check_text(value: str, name: str) -> None:
-    """Text that tokenizers can take and that says something: valid Unicode, not blank."""
+def unusable_text(value: str) -> str | None:
+    """Why tokenizers cannot take ``value`` or it says nothing (None when it is usable): the one
+    rule for call arguments and file rows alike."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise InputError(f"{name} is not valid Unicode (a lone surrogate at position {exc.start})") from None
+        return f"is not valid Unicode (a lone surrogate at position {exc.start})"
     if not any(not ch.isspace() and unicodedata.category(ch)[0] != "C" for ch in value):
-        what = "an empty string" if not value else "only whitespace or control characters"
-        raise InputError(f"{name} is {what}. {NO_LABEL_OR_SEQUENCE}")
+        return "is an empty string" if not value else "is only whitespace or control characters"
+    return None
 
 
-def _string_items(values: Sequence[object], name: str) -> list[str]:
-    """The items as a list, each checked to be a usable string (the error names the position)."""
-    items = list(values)
-    for i, item in enumerate(items):
+def _check_text(value: str, name: str) -> None:
+    problem = unusable_text(value)
+    if problem is None:
+        return
+    if problem.startswith("is not valid Unicode"):
+        raise InputError(f"{name} {problem}")
+    raise InputError(f"{name} {problem}. {NO_LABEL_OR_SEQUENCE}")
+
+
+def _string_items(values: Iterable[object], name: str) -> list[str]:
+    """The items as a list of plain strings, each checked to be usable (the error names the position).
+
+    numpy's str_ items (an array or a pandas column of text) are str subclasses: kept, as str."""
+    items: list[str] = []
+    for i, item in enumerate(values):
         if not isinstance(item, str):
             raise InputTypeError(f"{name}[{i}] must be a string, got {_type_name(item)}")
         _check_text(item, f"{name}[{i}]")
-    return cast(list[str], items)
+        items.append(str(item))
+    return items
 
 
-def _reject_non_sequences(value: object, name: str) -> None:
-    # bytes are a Sequence of ints: without this, b"text" would be reported as "got int".
+def _iterable_of_texts(value: object, name: str) -> Iterable[object]:
+    """What the pipeline iterates over: a list, tuple, numpy array, pandas Series, generator, ...
+
+    bytes would be iterated as ints and a dict as its keys: both refused by name, as is an
+    array of more than one dimension (which text would a row be?)."""
     if isinstance(value, (bytes, bytearray, memoryview)):
         raise InputTypeError(f"{name} must be a string or a list of strings, got {_type_name(value)} (decode it first)")
-    if not isinstance(value, Sequence):
+    if isinstance(value, Mapping) or not isinstance(value, Iterable):
         raise InputTypeError(f"{name} must be a string or a list of strings, got {_type_name(value)}")
+    ndim = getattr(value, "ndim", 1)
+    if ndim != 1:
+        raise InputTypeError(f"{name} must be one-dimensional (a list of strings), got {ndim} dimensions")
+    return value
 
 
-def normalise_labels(candidate_labels: str | Sequence[str] | None) -> list[str]:
+def normalise_labels(candidate_labels: str | Iterable[str] | None) -> list[str]:
     """A list of labels, or one comma-separated string split on ',' (stripped, empties dropped)."""
     if candidate_labels is None:
         raise InputTypeError(f"candidate_labels must be a string or a list of strings, got None. {NO_LABEL_OR_SEQUENCE}")
@@ -75,19 +96,18 @@ def normalise_labels(candidate_labels: str | Sequence[str] | None) -> list[str]:
         for i, label in enumerate(labels):
             _check_text(label, f"candidate_labels[{i}]")
         return labels
-    _reject_non_sequences(candidate_labels, "candidate_labels")
-    return _string_items(candidate_labels, "candidate_labels")
+    return _string_items(_iterable_of_texts(candidate_labels, "candidate_labels"), "candidate_labels")
 
 
-def normalise_texts(inputs: str | Sequence[str] | None) -> tuple[list[str], bool]:
-    """Texts as a list, and whether a single string was given."""
+def normalise_texts(inputs: str | Iterable[str] | None) -> tuple[list[str], bool]:
+    """Texts as a list, and whether a single string was given. Like the pipeline, any iterable of
+    strings is taken (list, tuple, numpy array, pandas Series, generator); results come as a list."""
     if isinstance(inputs, str):
         _check_text(inputs, "inputs")
-        return [inputs], True
+        return [str(inputs)], True
     if inputs is None:
         raise InputTypeError(f"inputs must be a string or a list of strings, got None. {NO_LABEL_OR_SEQUENCE}")
-    _reject_non_sequences(inputs, "inputs")
-    return _string_items(inputs, "inputs"), False
+    return _string_items(_iterable_of_texts(inputs, "inputs"), "inputs"), False
 
 
 def _not_formatted(template: str, reason: str) -> InputError:
@@ -142,33 +162,58 @@ def hypotheses_for(labels: list[str], template: object) -> list[str]:
     return [template.format(label) for label in labels]
 
 
-def _count_option(value: object, name: str, minimum: int) -> None:
-    """An optional whole-number option: None, or an int (not a bool) of at least ``minimum``."""
+@dataclass(frozen=True)
+class CallOptions:
+    """A call's options beyond texts, labels and template, checked and as plain Python values
+    (numpy's bool_ and integers arrive from data frames and arrays; they leave as bool and int)."""
+
+    multi_label: bool
+    scoring: str
+    prefilter_top_k: int | None
+    long_text: str
+    window_tokens: int | None
+
+
+def _flag(value: object, name: str) -> bool:
+    """A boolean: bool or numpy's bool_ (duck-typed, so numpy need not be imported)."""
+    if isinstance(value, bool):
+        return value
+    if type(value).__name__ in ("bool_", "bool") and type(value).__module__ == "numpy":
+        return bool(value)
+    raise InputTypeError(f"{name} must be a boolean, got {_type_name(value)}")
+
+
+def _count_option(value: object, name: str, minimum: int) -> int | None:
+    """An optional whole-number option: None, or an integer (not a bool) of at least ``minimum``."""
     if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise InputTypeError(f"{name} must be a positive integer, got {_type_name(value)}")
-    if value < minimum:
-        raise InputError(f"{name} must be {'a positive integer' if minimum == 1 else f'at least {minimum}'}, got {value}")
+    number = int(value)
+    if number < minimum:
+        raise InputError(f"{name} must be {'a positive integer' if minimum == 1 else f'at least {minimum}'}, got {number}")
+    return number
 
 
-def _one_of(value: object, name: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
+def _one_of(value: object, name: str, choices: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in choices:
         raise InputError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return str(value)
 
 
 def check_call_options(multi_label: object, scoring: object, prefilter_top_k: object, long_text: object,
-                       window_tokens: object) -> None:
+                       window_tokens: object) -> CallOptions:
     """The options of a call beyond texts, labels and template: their types, ranges and combinations."""
-    if not isinstance(multi_label, bool):
-        raise InputTypeError(f"multi_label must be a boolean, got {_type_name(multi_label)}")
-    _one_of(scoring, "scoring", SCORING_MODES)
-    _count_option(prefilter_top_k, "prefilter_top_k", 1)
-    if multi_label and scoring != "nli":
+    checked_multi_label = _flag(multi_label, "multi_label")
+    checked_scoring = _one_of(scoring, "scoring", SCORING_MODES)
+    top_k = _count_option(prefilter_top_k, "prefilter_top_k", 1)
+    if checked_multi_label and checked_scoring != "nli":
         # Measured (bench-hybrid part 3): a global cosine threshold tuned on one multi-label set
         # scores unrelated topic labels near 1 elsewhere, so the mode is refused, not guessed.
         raise InputError(f"scoring={scoring!r} is single-label only for now; use scoring='nli' with multi_label=True")
-    _one_of(long_text, "long_text", LONG_TEXT_MODES)
-    _count_option(window_tokens, "window_tokens", 8)
-    if window_tokens is not None and long_text == "truncate":
+    checked_long_text = _one_of(long_text, "long_text", LONG_TEXT_MODES)
+    window = _count_option(window_tokens, "window_tokens", 8)
+    if window is not None and checked_long_text == "truncate":
         raise InputError("window_tokens applies to long_text 'max' or 'mean'")
+    return CallOptions(checked_multi_label, checked_scoring, top_k, checked_long_text, window)
+

@@ -28,7 +28,7 @@ CONFIG_FILE = "config.json"
 # Sentinel used by tokenizers for "no limit"; larger values mean the tokenizer set none.
 _UNBOUNDED_LENGTH = 1_000_000
 # Models whose position ids start after the padding index (RoBERTa family).
-_POSITION_OFFSET_MODELS = {"roberta", "xlm-roberta", "camembert", "longformer"}
+_POSITION_OFFSET_MODELS = {"roberta", "xlm-roberta", "camembert", "longformer", "mpnet"}
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,9 @@ class Manifest:
     # Further graphs of the same model for other providers (e.g. fp16 for CUDA beside the int8
     # model_file); each {"precision", "file", "weights"?}. The runtime picks one per provider.
     variants: list[dict[str, Any]] = field(default_factory=list)
+    # What each export transformation (optimize, first_token_only, int8) did to this graph, or
+    # why it was skipped for this architecture: provenance, not read by the runtime.
+    transformations: dict[str, Any] = field(default_factory=dict)
     format: int = MANIFEST_FORMAT
 
     def graphs(self) -> list[GraphVariant]:

@@ -15,7 +15,7 @@ DEFAULT_VALIDATION_SIZE = 256
 def register(subparsers: argparse._SubParsersAction) -> None:
     export = subparsers.add_parser("export", help="export a Hugging Face NLI checkpoint, or a sentence embedder (needs zsc[export])")
     export.add_argument("source", help="local Hugging Face model directory or hub id")
-    export.add_argument("output", type=Path, help="model directory to write")
+    export.add_argument("output", help="model directory to write")  # a str: "" must stay empty, not become "."
     export.add_argument("--task", choices=["nli", "embedding"], default="nli",
                         help="nli: a premise/hypothesis classifier; embedding: a sentence encoder (mean pooling, "
                              "normalised) for prefiltering and hybrid scoring; --quantize int8, none or int8,fp16-w8 only (default: %(default)s)")
@@ -42,6 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.validation_size < 1:
+        raise ValueError(f"--validation-size must be positive, got {args.validation_size}")
     try:
         from .api import export_model, require_export_stack
 

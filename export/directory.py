@@ -11,11 +11,34 @@ from pathlib import Path
 from zsc.engine import MANIFEST_NAME, Manifest, sha256_file, write_manifest
 
 
-def checked_output(output: str | Path, force: bool) -> Path:
-    """The resolved output; an existing one without ``force`` is refused before any work."""
+def checked_output(output: str | Path, force: bool, source: str | Path | None = None) -> Path:
+    """The resolved output, checked before any work.
+
+    An existing one needs ``force``, and even then only a directory zsc wrote (it holds a
+    ``zsc.json``) or an empty one is replaced: never a file, the source checkpoint or a folder
+    above it, the current directory or one above it, and never an empty path (an unset shell
+    variable would otherwise name the current directory).
+    """
+    if not str(output).strip():
+        raise ValueError("the output path is empty (an unset shell variable?); name the model directory to write")
     out = Path(output).expanduser().resolve()
-    if out.exists() and not force:
+    if not out.exists():
+        return out
+    if not force:
         raise FileExistsError(f"{out} already exists; pass --force (force=True) to replace it")
+    refuse = f"--force will not replace {out}: it"
+    cwd = Path.cwd().resolve()
+    if out == cwd or out in cwd.parents:
+        raise ValueError(f"{refuse} is the current directory or holds it; name a new directory")
+    if source is not None and Path(source).expanduser().exists():
+        src = Path(source).expanduser().resolve()
+        if out == src or out in src.parents:
+            raise ValueError(f"{refuse} {'is' if out == src else 'holds'} the source checkpoint {src}; write the export elsewhere")
+    if not out.is_dir():
+        raise ValueError(f"{refuse} is a file, not a model directory")
+    if not (out / MANIFEST_NAME).is_file() and any(out.iterdir()):
+        raise ValueError(f"{refuse} was not written by zsc (no {MANIFEST_NAME}) and is not empty; remove it yourself or "
+                         "name a new directory")
     return out
 
 

@@ -107,7 +107,7 @@ def export_embedder(
         raise ValueError(f"an embedder exports with quantize in {EMBEDDING_QUANTIZE_CHOICES} (fp16-w8 after int8), got {quantize!r}")
     if optimize not in OPTIMIZE_CHOICES:
         raise ValueError(f"optimize must be one of {OPTIMIZE_CHOICES}, got {optimize!r}")
-    out = checked_output(output, force)
+    out = checked_output(output, force, source)
     require_export_stack()
     from optimum.exporters.onnx import main_export
     from transformers import AutoConfig, AutoTokenizer

@@ -23,3 +23,20 @@ def optimize_graph(fp32_dir: Path, out_dir: Path, level: str) -> Path:
     if produced[0] != graph:
         shutil.move(produced[0], graph)
     return graph
+
+
+# Fused onnxruntime ops worth naming in the manifest: which patterns the optimiser recognised.
+_FUSED_OPS = ("Attention", "MultiHeadAttention", "SkipLayerNormalization", "LayerNormalization", "EmbedLayerNormalization",
+              "BiasGelu", "FastGelu", "Gelu", "SkipSimplifiedLayerNormalization")
+
+
+def fused_ops(graph: Path) -> dict[str, int]:
+    """How many of each fused op the optimised graph holds (absent ones omitted)."""
+    import onnx
+
+    model = onnx.load(str(graph), load_external_data=False)
+    counts: dict[str, int] = {}
+    for node in model.graph.node:
+        if node.op_type in _FUSED_OPS:
+            counts[node.op_type] = counts.get(node.op_type, 0) + 1
+    return counts

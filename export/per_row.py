@@ -103,7 +103,9 @@ def rewrite_model(model: Any, weight_type: str, keep_fp32: Collection[str] = (),
     graph = model.graph
     weights = {t.name: t for t in graph.initializer}
     rewrite = _Rewrite()
-    counts = {"matmul": 0, "attention_split": 0, "gather": 0}
+    # What was quantised, and what stays fp32 (MatMuls of two activations, Attention ops
+    # MultiHeadAttention cannot reproduce): the export records both in the manifest.
+    counts = {"matmul": 0, "attention_split": 0, "gather": 0, "matmul_fp32": 0, "attention_fp32": 0}
     replaced_weights: set[str] = set()
     new_nodes: list[Any] = []
     quantised: dict[str, QuantWeight] = {}  # weight (and smoothing) -> its quantised initializers
@@ -167,6 +169,10 @@ def rewrite_model(model: Any, weight_type: str, keep_fp32: Collection[str] = (),
             replaced_weights.add(node.input[0])
             counts["gather"] += 1
         else:
+            if node.op_type == "MatMul":
+                counts["matmul_fp32"] += 1
+            elif node.op_type == "Attention" and node.domain == "com.microsoft":
+                counts["attention_fp32"] += 1
             new_nodes.append(node)
     del graph.node[:]
     graph.node.extend(new_nodes)

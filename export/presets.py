@@ -15,6 +15,12 @@ SUPPORTED_ARCHITECTURES: dict[str, tuple[str, ...]] = {
     "roberta": ("input_ids", "attention_mask"),
     "deberta-v2": ("input_ids", "attention_mask"),  # token_type_ids only when type_vocab_size > 0
     "bart": ("input_ids", "attention_mask"),
+    "xlm-roberta": ("input_ids", "attention_mask"),
+    "distilbert": ("input_ids", "attention_mask"),
+    "modernbert": ("input_ids", "attention_mask"),
+    "electra": ("input_ids", "attention_mask", "token_type_ids"),
+    "mpnet": ("input_ids", "attention_mask"),
+    "albert": ("input_ids", "attention_mask", "token_type_ids"),
 }
 # int8: per-row activations, batch-invariant and the most faithful 8-bit (the default).
 # int8-dynamic: onnxruntime's dynamic int8, one activation scale per batch tensor: a little faster,
@@ -26,6 +32,9 @@ INT8_MODES = ("int8", "int8-dynamic")
 # What each choice computes in: the precision the manifest records and from_pretrained(precision=) picks.
 PRECISION_OF = {"int8": "int8", "int8-dynamic": "int8-dynamic", "fp16": "fp16", "fp16-w8": "fp16", "none": "fp32"}
 WEIGHTS_FILE = "weights.bin"  # the 8-bit weights an int8 graph shares with its fp16-w8 graph
+# --opset: optimum-onnx drives torch's TorchScript exporter, which writes opsets up to 20; below 14
+# the attention and LayerNorm exports fail inside torch (the per-row pass lifts a graph to 21 itself).
+MIN_OPSET, MAX_OPSET = 14, 20
 
 
 def parse_quantize(value: str) -> tuple[str, ...]:

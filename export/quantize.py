@@ -14,12 +14,12 @@ from .presets import QuantPreset
 INT8_OPS = ["MatMul", "Attention", "Gather"]
 
 
-def quantize_int8_per_row(graph: Path, out_path: Path, preset: QuantPreset, smoothing: dict | None = None) -> Path:
-    """Per-row int8 (see per_row.py), with SmoothQuant factors when calibration gave them."""
+def quantize_int8_per_row(graph: Path, out_path: Path, preset: QuantPreset, smoothing: dict | None = None) -> dict[str, int]:
+    """Per-row int8 (see per_row.py), with SmoothQuant factors when calibration gave them; returns
+    the counts of what the pass quantised and left in fp32."""
     from .per_row import quantize_per_row
 
-    quantize_per_row(graph, out_path, preset.per_row_weights, smoothing=smoothing)
-    return out_path
+    return quantize_per_row(graph, out_path, preset.per_row_weights, smoothing=smoothing)
 
 
 def quantize_int8_dynamic(graph: Path, out_path: Path, preset: QuantPreset, exclude: list[str] | None = None) -> Path:

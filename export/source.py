@@ -31,6 +31,8 @@ def inspect_source(source: str, allow_no_entailment: bool = False) -> SourceMode
         config = AutoConfig.from_pretrained(source)
     except (OSError, ValueError) as exc:
         raise FileNotFoundError(f"cannot read a Hugging Face config from {source!r}: {exc}") from exc
+    except (TypeError, AttributeError, KeyError) as exc:  # config.json holds JSON of the wrong shape ([] or a string)
+        raise ValueError(f"{source}: config.json is not a Hugging Face model config ({type(exc).__name__}: {exc})") from None
     architectures = list(config.architectures or [])
     if not any(a.endswith("ForSequenceClassification") for a in architectures):
         raise ValueError(

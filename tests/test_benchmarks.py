@@ -55,11 +55,16 @@ def test_soak_smoke(tmp_path):
     assert soak.returncode == 0, soak.stderr[-3000:]
     (result,) = tmp_path.glob("*-soak-quick.json")
     phases = json.loads(result.read_text())["phases"]
-    mixed, small_queue = phases.values()
+    mixed, small_queue, hostile = phases.values()
     assert mixed["bad_5xx"] == 0 and mixed["statuses"]["200"] == 40 and mixed["requests"] == 60
     assert all(code in ("400", "413") for kind, counts in mixed["by_kind"].items() if kind not in ("valid", "probe") for code in map(str, counts))
     assert mixed["probes_under_load"] > 0 and mixed["probe_max_abs_score_diff"] == 0  # batch-invariant under load
     assert small_queue["bad_5xx"] == 0 and set(small_queue["statuses"]) <= {"200", "503"}
+    # Windows past the caps are 400s naming the count; embedding and padded cache keys are served or 503.
+    kinds = hostile["by_kind"]
+    assert hostile["bad_5xx"] == 0 and set(kinds["windows past the caps"]) == set(kinds["tiny windows"]) == {"400"}
+    assert set(kinds["padded cache key"]) <= {"200", "503"} and "200" in kinds["padded cache key"]
+    assert set(kinds["embedding, 64 texts"]) <= {"200", "503"}
 
 
 def test_scale_smoke(tmp_path):

@@ -71,16 +71,21 @@ def test_fp16_and_fused_exports(tiny_hf, tmp_path):
     assert len(classifier("text", ["a", "b"])) == 2
 
 
-def test_existing_output_needs_force(tiny_hf, tmp_path):
+def test_existing_output_needs_force_and_force_replaces_only_a_zsc_directory(tiny_hf, tmp_path):
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "keep.txt").write_text("mine")
+    export_model(str(tiny_hf("bert")), out, quantize="none", optimize="none", progress=False)
+    (out / "stale.txt").write_text("from before")
     with pytest.raises(FileExistsError, match="pass --force"):
         export_model(str(tiny_hf("bert")), out, quantize="none", optimize="none", progress=False)
-    assert (out / "keep.txt").read_text() == "mine"
     export_model(str(tiny_hf("bert")), out, quantize="none", optimize="none", force=True, progress=False)
-    assert (out / MANIFEST_NAME).exists() and not (out / "keep.txt").exists()
+    assert (out / MANIFEST_NAME).exists() and not (out / "stale.txt").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging or backup left behind
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "keep.txt").write_text("mine")
+    with pytest.raises(ValueError, match="not written by zsc"):
+        export_model(str(tiny_hf("bert")), mine, quantize="none", optimize="none", force=True, progress=False)
+    assert (mine / "keep.txt").read_text() == "mine"
 
 
 def _save_variant(tiny_hf, tmp_path, mutate):
@@ -123,13 +128,16 @@ def test_not_a_sequence_classifier(tiny_hf, tmp_path):
 
 
 def test_unsupported_architecture(tmp_path, tiny_hf):
-    from transformers import AutoTokenizer, DistilBertConfig, DistilBertForSequenceClassification
+    from transformers import AutoTokenizer, SqueezeBertConfig, SqueezeBertForSequenceClassification
 
-    out = tmp_path / "distil"
-    config = DistilBertConfig(vocab_size=600, dim=32, n_layers=1, n_heads=2, hidden_dim=64, id2label={0: "contradiction", 1: "entailment"}, label2id={"contradiction": 0, "entailment": 1})
-    DistilBertForSequenceClassification(config).save_pretrained(out)
+    out = tmp_path / "squeeze"
+    groups = {f"{name}_groups": 2 for name in ("q", "k", "v", "post_attention", "intermediate", "output")}
+    config = SqueezeBertConfig(vocab_size=600, hidden_size=32, embedding_size=32, num_hidden_layers=1, num_attention_heads=2,
+                               intermediate_size=64, id2label={0: "contradiction", 1: "entailment"},
+                               label2id={"contradiction": 0, "entailment": 1}, **groups)
+    SqueezeBertForSequenceClassification(config).save_pretrained(out)
     AutoTokenizer.from_pretrained(tiny_hf("bert")).save_pretrained(out)
-    with pytest.raises(ValueError, match="unsupported architecture 'distilbert'"):
+    with pytest.raises(ValueError, match="unsupported architecture 'squeezebert'; zsc export supports .*'modernbert'.*'xlm-roberta'"):
         export_model(str(out), tmp_path / "x", progress=False)
 
 
@@ -158,7 +166,7 @@ def test_bad_options(tiny_hf, tmp_path):
 
 
 def test_failed_export_leaves_nothing(tiny_hf, tmp_path):
-    with pytest.raises(ValueError, match="differs from torch"):
+    with pytest.raises(ValueError, match="differ from torch by .* the export is wrong"):
         export_model(str(tiny_hf("bert")), tmp_path / "x", quantize="none", optimize="none", tolerance=-1.0, progress=False)
     assert list(tmp_path.iterdir()) == []
 
@@ -226,3 +234,48 @@ def test_embedding_export_matches_torch_and_loads(tiny_hf, tmp_path):
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
     with pytest.raises(FileExistsError, match="already exists"):
         export_embedder(str(tiny_hf("bert")), tmp_path / "embedder")
+
+
+PROBE, MATES = "The striker scored twice in the final.", ["A long text about markets, rates and the central bank. " * 4, "x", "Short."]
+
+
+@pytest.mark.parametrize("arch", sorted(BUILDERS))
+def test_every_architecture_exports_fp32_int8_and_fp16_with_default_flags(arch, tiny_hf, hf_pipeline, tmp_path):
+    """`zsc export SRC OUT --quantize none,int8,fp16` (O2 and pruning on, as by default): fp32 is the
+    pipeline's scores, int8 and fp16 run, int8 is batch-invariant, the manifest says what was done."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "model"
+    result = subprocess.run([sys.executable, "-m", "zsc.engine.cli", "export", str(tiny_hf(arch)), str(out), "--quantize", "none,int8,fp16"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    manifest = json.loads((out / MANIFEST_NAME).read_text())
+    assert manifest["transformations"]["optimize"]["applied"] and manifest["transformations"]["int8"]["matmul"] > 0
+    assert isinstance(manifest["transformations"]["int8"]["skipped"], list)
+    pipe = hf_pipeline(tiny_hf(arch))
+    texts, labels = [PROBE, *MATES], ["sports", "money", "law", "weather"]
+    fp32 = ZeroShotClassifier.from_pretrained(out, precision="fp32")
+    for multi_label in (False, True):
+        for mine, ref in zip(fp32(texts, labels, multi_label=multi_label), pipe(texts, candidate_labels=labels, multi_label=multi_label)):
+            assert [p["label"] for p in mine] == ref["labels"]
+            assert max(abs(p["score"] - s) for p, s in zip(mine, ref["scores"])) <= 1e-5
+    for precision in ("int8", "fp16"):
+        classifier = ZeroShotClassifier.from_pretrained(out, precision=precision)
+        assert classifier.precision == precision
+        assert all(sorted(p["label"] for p in row) == sorted(labels) for row in classifier(texts, labels))
+    int8 = ZeroShotClassifier.from_pretrained(out, precision="int8", batch_size=3)
+    alone = int8(PROBE, labels)
+    for mates in (MATES, MATES[:1], MATES[::-1]):
+        together = int8([*mates, PROBE], labels)[-1]
+        assert together == alone  # exactly: per-row int8 does not depend on the batch
+
+
+@pytest.mark.parametrize("arch", sorted(BUILDERS))
+def test_every_architecture_exports_int8_dynamic_and_fp16_over_int8_weights(arch, tiny_hf, tmp_path):
+    manifest = export_model(str(tiny_hf(arch)), tmp_path / "model", quantize="int8,fp16-w8,int8-dynamic", progress=False)
+    assert {g.precision for g in manifest.graphs()} == {"int8", "fp16", "int8-dynamic"}
+    assert manifest.parity["int8"]["batch_invariance_max_abs_logit_diff"] == 0.0
+    for precision in ("int8", "fp16", "int8-dynamic"):
+        result = ZeroShotClassifier.from_pretrained(tmp_path / "model", precision=precision)("a text", ["a", "b"])
+        assert abs(sum(p["score"] for p in result) - 1) < 1e-5

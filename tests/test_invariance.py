@@ -11,6 +11,7 @@ import sys
 
 import numpy as np
 import pytest
+from tiny_models import BUILDERS
 
 from zsc.engine import ZeroShotClassifier
 
@@ -55,7 +56,7 @@ def probe_differences(classifier: ZeroShotClassifier) -> list[float]:
 
 
 @pytest.mark.parametrize("quantize", ["none", "fp16", "int8"])
-@pytest.mark.parametrize("arch", ["bert", "roberta", "deberta-v2", "bart"])
+@pytest.mark.parametrize("arch", sorted(BUILDERS))
 def test_every_precision_is_batch_invariant(arch, quantize, tiny_exported):
     classifier = ZeroShotClassifier.from_pretrained(tiny_exported(arch, quantize), provider="cpu")
     assert max(probe_differences(classifier)) <= TOLERANCE

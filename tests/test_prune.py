@@ -8,8 +8,10 @@ import pytest
 onnx = pytest.importorskip("onnx")
 import onnxruntime as ort  # noqa: E402
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+from tiny_models import BUILDERS  # noqa: E402
 
 from zsc.engine.model_dir import load_model_directory  # noqa: E402
+from zsc.export import export_model  # noqa: E402
 from zsc.export.prune import prune_to_first_token  # noqa: E402
 
 HIDDEN = 8
@@ -66,10 +68,28 @@ def test_graph_pooling_otherwise_is_left_alone(tmp_path):
     assert not (tmp_path / "pruned.onnx").exists()
 
 
-@pytest.mark.parametrize("arch, pooled_first", [("bert", True), ("roberta", True), ("deberta-v2", True), ("bart", False)])
-def test_exports_record_whether_they_were_pruned(arch, pooled_first, tiny_exported):
-    # BART classifies from the last EOS token, so nothing may be pruned there.
-    assert load_model_directory(tiny_exported(arch)).manifest.first_token_only is pooled_first
+@pytest.mark.parametrize("arch", sorted(BUILDERS))
+def test_exports_record_whether_they_were_pruned(arch, tiny_exported):
+    # BART classifies from the last EOS token, so nothing may be pruned there; every other
+    # architecture here pools token 0 ([CLS] or <s>), ModernBERT with its default "cls" pooling.
+    manifest = load_model_directory(tiny_exported(arch)).manifest
+    assert manifest.first_token_only is (arch != "bart")
+    assert manifest.transformations["first_token_only"]["applied"] is manifest.first_token_only
+    if arch == "bart":
+        assert "does not pool token 0" in manifest.transformations["first_token_only"]["reason"]
+
+
+def test_mean_pooled_modernbert_is_not_pruned_and_says_why(tiny_hf, tmp_path):
+    import json
+    import shutil
+
+    source = tmp_path / "modernbert-mean"
+    shutil.copytree(tiny_hf("modernbert"), source)
+    config = json.loads((source / "config.json").read_text())
+    (source / "config.json").write_text(json.dumps(config | {"classifier_pooling": "mean"}))
+    manifest = export_model(str(source), tmp_path / "out", quantize="none", optimize="none", progress=False)
+    assert manifest.first_token_only is False and "mean pooling" in manifest.transformations["first_token_only"]["reason"]
+    assert manifest.parity["fp32"]["max_abs_logit_diff"] <= 1e-5
 
 
 def test_all_tokens_flag_keeps_the_full_graph_with_the_same_logits(tiny_hf, tiny_exported, tmp_path):

@@ -50,11 +50,11 @@ def running(config: ServerConfig):
         thread.join(timeout=10)
 
 
-def wait_ready(base: str, timeout: float = 30) -> None:
+def wait_ready(base: str, timeout: float = 30, headers: dict[str, str] | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if all(v == "ready" for v in httpx.get(f"{base}/health").json()["models"].values()):
+            if httpx.get(f"{base}/health", headers=headers).json()["ready"]:
                 return
         except httpx.TransportError:  # a server process still starting
             pass
@@ -299,19 +299,26 @@ def _json_strategy():
 
     scalars = st.none() | st.booleans() | st.integers(-10, 10) | st.floats(allow_nan=False, allow_infinity=False, width=32) | st.text(max_size=30)
     values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4), max_leaves=12)
+    # Texts and labels padded with whitespace: the cache key must tell them apart and stay small.
+    padded = st.builds(lambda text, pad, tail: text + pad * " " + tail, st.text(max_size=12), st.integers(0, 1500), st.text(max_size=4))
     parameters = st.fixed_dictionaries({}, optional={
-        "candidate_labels": st.one_of(st.lists(st.text(max_size=20), max_size=6), st.text(max_size=30), values),
+        "candidate_labels": st.one_of(st.lists(st.text(max_size=20) | padded, max_size=6), st.text(max_size=30), padded, values),
         "hypothesis_template": st.one_of(st.text(max_size=30), st.just("This is {}."), values),
         "multi_label": st.one_of(st.booleans(), values),
+        "long_text": st.one_of(st.sampled_from(["truncate", "max", "mean", "MAX", ""]), values),
+        "window_tokens": st.one_of(st.integers(-3, 600), values),
+        "prefilter_top_k": st.one_of(st.integers(-1, 8), values),
+        "scoring": st.one_of(st.sampled_from(["nli", "hybrid", "embedding"]), values),
     })
-    body = st.fixed_dictionaries({}, optional={"inputs": st.one_of(st.text(max_size=60), st.lists(st.text(max_size=40), max_size=5), values), "parameters": st.one_of(parameters, values)})
+    inputs = st.one_of(st.text(max_size=60), padded, st.lists(st.text(max_size=40) | padded, max_size=5), values)
+    body = st.fixed_dictionaries({}, optional={"inputs": inputs, "parameters": st.one_of(parameters, values)})
     return st.one_of(body, values)
 
 
 def test_random_bodies_never_500(server):
     from hypothesis import HealthCheck, given, settings
 
-    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
     @given(_json_strategy())
     def check(body):
         response = httpx.post(server + "/models/tiny", json=body, timeout=60)
@@ -319,6 +326,9 @@ def test_random_bodies_never_500(server):
         data = response.json()
         if response.status_code != 200:
             assert set(data) == {"error"} and isinstance(data["error"], str)
+        else:  # a repeat is answered from the cache, byte for byte
+            again = httpx.post(server + "/models/tiny", json=body, timeout=60)
+            assert again.headers["x-cache"] == "hit" and again.content == response.content
 
     check()
 
@@ -458,7 +468,7 @@ def test_full_queue_answers_503_with_retry_after(config, monkeypatch):
 
     monkeypatch.setattr(ZeroShotClassifier, "run_batch", slow)
     body = {"inputs": "x", "parameters": {"candidate_labels": ["a", "b", "c", "d"]}}
-    with running(replace(config, max_queue_pairs=4, cache_entries=0)) as base:
+    with running(replace(config, max_queue_pairs=4, limits=replace(config.limits, max_pairs=4), cache_entries=0)) as base:
         wait_ready(base)
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
             responses = list(pool.map(lambda _: post(base, "/models/tiny", body), range(4)))

@@ -16,55 +16,72 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 MAX_LENGTH = 40
 
 
-def training_corpus(limit: int = 1500) -> list[str]:
+# Sentences in the scripts the multilingual tests use, so the multilingual tokenizers learn them.
+MULTILINGUAL = ["Este ejemplo es deportes.", "Dieser Text handelt von Wirtschaft.", "这是一个关于体育的例子。", "هذا مثال عن الرياضة.",
+                "यह खेल के बारे में एक उदाहरण है।", "Это пример о спорте.", "C'est un exemple de politique.", "🙂 🚀 ⚽"]
+
+
+def training_corpus(limit: int = 1500, multilingual: bool = False) -> list[str]:
     lines = itertools.islice(open(SHARED / "data/zsc/ag_news/test.jsonl", encoding="utf-8"), limit)
     texts = [json.loads(line)["text"] for line in lines]
-    return texts + [f"This example is {w}." for w in ("sports", "business", "world", "science", "refund", "legal")]
+    extra = MULTILINGUAL * 20 if multilingual else []
+    return texts + [f"This example is {w}." for w in ("sports", "business", "world", "science", "refund", "legal")] + extra
 
 
-def _wordpiece(vocab_size: int = 600):
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+# Pair layouts: BERT's [CLS] A [SEP] B [SEP] (token types 0 then 1) or RoBERTa's <s> A </s></s> B </s> (no types).
+BERT_LAYOUT, ROBERTA_LAYOUT = ("[CLS]", "[SEP]"), ("<s>", "</s>")
+
+
+def _finish(tok, trainer, layout: tuple[str, str], multilingual: bool):
+    """Train ``tok`` and give it the pair layout's post-processor."""
+    from tokenizers import processors
+
+    tok.train_from_iterator(training_corpus(multilingual=multilingual), trainer)
+    first, sep = layout
+    ids = [(first, tok.token_to_id(first)), (sep, tok.token_to_id(sep))]
+    if layout == ROBERTA_LAYOUT:
+        tok.post_processor = processors.TemplateProcessing(single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=ids)
+    else:
+        tok.post_processor = processors.TemplateProcessing(single=f"{first} $A {sep}", pair=f"{first} $A {sep} $B:1 {sep}:1",
+                                                           special_tokens=ids)
+    return tok
+
+
+def _wordpiece(vocab_size: int = 600, layout: tuple[str, str] = BERT_LAYOUT):
+    """Lower-cased WordPiece (BERT, DistilBERT, ELECTRA; MPNet with the RoBERTa layout)."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     tok.normalizer = normalizers.BertNormalizer(lowercase=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     tok.decoder = decoders.WordPiece()
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok.train_from_iterator(training_corpus(), trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=specials))
-    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls), ("[SEP]", sep)]
-    )
-    return tok
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] if layout == BERT_LAYOUT else ["<s>", "<pad>", "</s>", "[UNK]", "<mask>"]
+    return _finish(tok, trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=specials), layout, False)
 
 
-def _byte_level_bpe(vocab_size: int = 600):
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+def _byte_level_bpe(vocab_size: int = 600, layout: tuple[str, str] = ROBERTA_LAYOUT, multilingual: bool = False):
+    """Byte-level BPE (RoBERTa, BART; ModernBERT's GPT-NeoX-style one with the BERT layout)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"] if layout == ROBERTA_LAYOUT else ["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"]
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    tok.train_from_iterator(training_corpus(), trainer)
-    tok.post_processor = processors.RobertaProcessing(("</s>", tok.token_to_id("</s>")), ("<s>", tok.token_to_id("<s>")))
-    return tok
+    return _finish(tok, trainer, layout, multilingual)
 
 
-def _unigram_metaspace(vocab_size: int = 600):
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+def _unigram_metaspace(vocab_size: int = 600, layout: tuple[str, str] = BERT_LAYOUT, multilingual: bool = False):
+    """SentencePiece-style Unigram with metaspace (DeBERTa-v3, ALBERT; XLM-R with the RoBERTa layout)."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
     tok = Tokenizer(models.Unigram())
     tok.normalizer = normalizers.NFKC()
     tok.pre_tokenizer = pre_tokenizers.Metaspace()
     tok.decoder = decoders.Metaspace()
-    specials = ["[PAD]", "[CLS]", "[SEP]", "[UNK]", "[MASK]"]
-    tok.train_from_iterator(training_corpus(), trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=specials, unk_token="[UNK]"))
-    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls), ("[SEP]", sep)]
-    )
-    return tok
+    unk = "[UNK]" if layout == BERT_LAYOUT else "<unk>"
+    specials = ["[PAD]", "[CLS]", "[SEP]", unk, "[MASK]"] if layout == BERT_LAYOUT else ["<s>", "<pad>", "</s>", unk, "<mask>"]
+    return _finish(tok, trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=specials, unk_token=unk), layout, multilingual)
 
 
 def _save(model, tok, specials: dict[str, str], directory: Path, input_names: list[str]) -> Path:
@@ -146,9 +163,105 @@ def build_bart(directory: Path) -> Path:
     return _save(BartForSequenceClassification(config).eval(), tok, specials, directory, ["input_ids", "attention_mask"])
 
 
+BERT_SPECIALS = {"unk_token": "[UNK]", "pad_token": "[PAD]", "cls_token": "[CLS]", "sep_token": "[SEP]", "mask_token": "[MASK]"}
+ROBERTA_SPECIALS = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>", "cls_token": "<s>",
+                    "sep_token": "</s>", "mask_token": "<mask>"}
+TINY = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64, "initializer_range": 0.1,
+        "num_labels": 3}
+
+
+def build_xlm_roberta(directory: Path) -> Path:
+    import torch
+    from transformers import XLMRobertaConfig, XLMRobertaForSequenceClassification
+
+    tok = _unigram_metaspace(layout=ROBERTA_LAYOUT, multilingual=True)
+    torch.manual_seed(4)
+    config = XLMRobertaConfig(vocab_size=tok.get_vocab_size(), max_position_embeddings=MAX_LENGTH + 2, type_vocab_size=1,
+                              pad_token_id=1, bos_token_id=0, eos_token_id=2, **TINY,
+                              **_labels(["entailment", "neutral", "contradiction"]))  # xlm-roberta-large-xnli's order
+    return _save(XLMRobertaForSequenceClassification(config).eval(), tok, ROBERTA_SPECIALS, directory, ["input_ids", "attention_mask"])
+
+
+def build_distilbert(directory: Path) -> Path:
+    import torch
+    from transformers import DistilBertConfig, DistilBertForSequenceClassification
+
+    tok = _wordpiece()
+    torch.manual_seed(5)
+    config = DistilBertConfig(vocab_size=tok.get_vocab_size(), dim=32, n_layers=2, n_heads=2, hidden_dim=64, max_position_embeddings=64,
+                              initializer_range=0.1, num_labels=3, pad_token_id=0,
+                              **_labels(["ENTAILMENT", "NEUTRAL", "CONTRADICTION"]))  # distilbert-base-uncased-mnli's order
+    return _save(DistilBertForSequenceClassification(config).eval(), tok, BERT_SPECIALS, directory, ["input_ids", "attention_mask"])
+
+
+def build_modernbert(directory: Path) -> Path:
+    import torch
+    from transformers import ModernBertConfig, ModernBertForSequenceClassification
+
+    tok = _byte_level_bpe(layout=BERT_LAYOUT, multilingual=True)
+    torch.manual_seed(6)
+    # Three layers with a global layer every second one and an 8-token local window: both kinds
+    # of attention run on the tiny model's 40-token texts.
+    config = ModernBertConfig(vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=3, num_attention_heads=2,
+                              intermediate_size=64, max_position_embeddings=64, local_attention=8, global_attn_every_n_layers=2,
+                              initializer_range=0.1, num_labels=3, pad_token_id=tok.token_to_id("[PAD]"),
+                              cls_token_id=tok.token_to_id("[CLS]"), sep_token_id=tok.token_to_id("[SEP]"),
+                              bos_token_id=tok.token_to_id("[CLS]"), eos_token_id=tok.token_to_id("[SEP]"),
+                              reference_compile=False, attn_implementation="eager",
+                              **_labels(["entailment", "not_entailment", "contradiction"]))
+    return _save(ModernBertForSequenceClassification(config).eval(), tok, BERT_SPECIALS, directory, ["input_ids", "attention_mask"])
+
+
+def build_electra(directory: Path) -> Path:
+    import torch
+    from transformers import ElectraConfig, ElectraForSequenceClassification
+
+    tok = _wordpiece()
+    torch.manual_seed(7)
+    # embedding_size < hidden_size: ELECTRA's projected embeddings
+    config = ElectraConfig(vocab_size=tok.get_vocab_size(), embedding_size=16, max_position_embeddings=64, pad_token_id=0, **TINY,
+                           **_labels(["contradiction", "entailment", "neutral"]))  # cross-encoder/nli-electra order
+    return _save(ElectraForSequenceClassification(config).eval(), tok, BERT_SPECIALS, directory,
+                 ["input_ids", "token_type_ids", "attention_mask"])
+
+
+def build_mpnet(directory: Path) -> Path:
+    import torch
+    from transformers import MPNetConfig, MPNetForSequenceClassification
+
+    tok = _wordpiece(layout=ROBERTA_LAYOUT)
+    torch.manual_seed(8)
+    # 32 relative-position buckets: transformers' MPNet buckets positions into 32 whatever the config says.
+    config = MPNetConfig(vocab_size=tok.get_vocab_size(), max_position_embeddings=MAX_LENGTH + 2, relative_attention_num_buckets=32,
+                         pad_token_id=1, bos_token_id=0, eos_token_id=2, **TINY,
+                         **_labels(["contradiction", "entailment", "neutral"]))
+    specials = ROBERTA_SPECIALS | {"unk_token": "[UNK]"}
+    return _save(MPNetForSequenceClassification(config).eval(), tok, specials, directory, ["input_ids", "attention_mask"])
+
+
+def build_albert(directory: Path) -> Path:
+    import torch
+    from transformers import AlbertConfig, AlbertForSequenceClassification
+
+    tok = _unigram_metaspace()
+    torch.manual_seed(9)
+    # Factorised embeddings (16 -> 32) and one group of shared layers, as ALBERT has.
+    config = AlbertConfig(vocab_size=tok.get_vocab_size(), embedding_size=16, max_position_embeddings=64, num_hidden_groups=1,
+                          pad_token_id=0, classifier_dropout_prob=0.0, **TINY,
+                          **_labels(["entailment", "neutral", "contradiction"]))
+    return _save(AlbertForSequenceClassification(config).eval(), tok, BERT_SPECIALS, directory,
+                 ["input_ids", "token_type_ids", "attention_mask"])
+
+
 BUILDERS: dict[str, Callable[[Path], Path]] = {
     "bert": build_bert,
     "roberta": build_roberta,
     "deberta-v2": build_deberta_v2,
     "bart": build_bart,
+    "xlm-roberta": build_xlm_roberta,
+    "distilbert": build_distilbert,
+    "modernbert": build_modernbert,
+    "electra": build_electra,
+    "mpnet": build_mpnet,
+    "albert": build_albert,
 }

@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from ..defaults import DEFAULT_LONG_TEXT, DEFAULT_SCORING
 from ..inputs import DEFAULT_TEMPLATE, normalise_labels
-from .files import InputFileError, Row, chunked, count_lines, open_input, read_rows, resolve_output
+from .files import MAX_ROW_BYTES, InputFileError, Row, checked_digest, chunked, is_regular_file, open_input, read_rows, resolve_output
 from .progress import JobRecord, check_same_job, file_digest, progress_path, read_record, write_record
 
 # Rows classified per call inside a chunk: small enough for a smooth progress bar. Scores do not
@@ -46,7 +46,7 @@ def progress_bar(**options: Any) -> Any:
     return tqdm(**options)
 
 
-def _job_description(classifier: Any, input_path: Path, text_field: str, options: dict[str, Any]) -> dict[str, Any]:
+def _job_description(classifier: Any, input_sha256: str, text_field: str, options: dict[str, Any]) -> dict[str, Any]:
     """What a job computes; a resumed job must match it exactly."""
     model_dir = classifier.model_dir
     manifest = model_dir.manifest
@@ -55,7 +55,7 @@ def _job_description(classifier: Any, input_path: Path, text_field: str, options
     model_sha256 = hashlib.sha256(json.dumps(manifest.files, sort_keys=True).encode()).hexdigest() if manifest.files \
         else file_digest(model_dir.model_path)
     return {
-        "input_sha256": file_digest(input_path),
+        "input_sha256": input_sha256,
         "model_sha256": model_sha256,
         "precision": classifier.precision,
         "labels": normalise_labels(options["candidate_labels"]),
@@ -89,50 +89,58 @@ def classify_file(
     chunk_size: int,
     options: dict[str, Any],
     resume: bool = False,
+    max_row_bytes: int = MAX_ROW_BYTES,
 ) -> int:
     """Write one JSON line per input row: {"line", "text", "labels", "scores"}; returns the rows
     in the output (a resumed job counts the rows it found committed too).
 
-    A file output is committed chunk by chunk, with ``<output>.progress.json`` beside it until the
-    job ends. Killed or interrupted, the output keeps every committed row and ``resume=True``
-    continues after them. A bad input row, or bad options, stop the job and remove its output.
-    Standard output, devices and pipes are written as rows are classified (no resuming).
+    A regular input file is read once before any work (its digest, and every row checked: a bad
+    row stops the job with ``file:line`` before anything is written). A file output is then
+    committed chunk by chunk, with ``<output>.progress.json`` beside it until the job ends.
+    Killed or interrupted, the output keeps every committed row and ``resume=True`` continues
+    after them. Standard output, devices and pipes, and any output of an input that can be read
+    only once (a named pipe), are written as rows are classified (no resuming). Rows longer than
+    ``max_row_bytes`` are refused.
     """
     target = resolve_output(output_path, input_path)
     handle = open_input(input_path)
-    if target.path is None or target.direct:
-        if resume:
-            handle.close()
-            raise InputFileError("--resume needs --output to be a file")
-        with handle:
-            return _stream(classifier, input_path, handle, text_field, chunk_size, options,
-                           sys.stdout if target.path is None else open(target.path, "w", encoding="utf-8"))
     with handle:
-        return _committed_job(classifier, input_path, handle, target.path, text_field, chunk_size, options, resume)
+        checked = checked_digest(input_path, text_field, max_row_bytes) if is_regular_file(input_path) else None
+        if target.path is None or target.direct or checked is None:
+            if resume:
+                raise InputFileError("--resume needs --output to be a file and --input a regular file (not a pipe)")
+            sink = sys.stdout if target.path is None else open(target.path, "w", encoding="utf-8")
+            rows = checked[1] if checked else None
+            return _stream(classifier, input_path, handle, text_field, chunk_size, options, sink, rows, max_row_bytes)
+        digest, rows = checked
+        if rows == 0:
+            raise InputFileError(f"{input_path}: no texts found")
+        job = _job_description(classifier, digest, text_field, options)
+        return _committed_job(classifier, input_path, handle, target.path, job, rows, chunk_size, options, resume, max_row_bytes)
 
 
-def _bar(input_path: Path, done: int) -> Any:
-    # Rows, not bytes; no bar at all when stderr is a file or pipe (no \r noise in logs), and then
-    # no extra pass over the file to count its lines either.
+def _bar(input_path: Path, rows: int | None, done: int) -> Any:
+    # Rows, not bytes; no bar at all when stderr is a file or pipe (no \r noise in logs).
     shown = sys.stderr.isatty()
-    return progress_bar(total=(count_lines(input_path) or None) if shown else None, initial=done, unit="rows",
-                        desc=input_path.name, file=sys.stderr, disable=not shown, smoothing=0.1)
+    return progress_bar(total=rows, initial=done, unit="rows", desc=input_path.name, file=sys.stderr, disable=not shown,
+                        smoothing=0.1)
 
 
-def _chunks(input_path: Path, handle: IO[bytes], text_field: str, chunk_size: int, after_line: int = 0) -> Iterator[list[Row]]:
-    rows = (row for row in read_rows(input_path, handle, text_field) if row.line > after_line)
+def _chunks(input_path: Path, handle: IO[bytes], text_field: str, chunk_size: int, max_row_bytes: int,
+            after_line: int = 0) -> Iterator[list[Row]]:
+    rows = (row for row in read_rows(input_path, handle, text_field, max_row_bytes) if row.line > after_line)
     return chunked(rows, chunk_size)
 
 
 def _stream(classifier: Any, input_path: Path, handle: IO[bytes], text_field: str, chunk_size: int,
-            options: dict[str, Any], sink: IO[str]) -> int:
+            options: dict[str, Any], sink: IO[str], rows: int | None, max_row_bytes: int) -> int:
     count = 0
     try:
-        with _bar(input_path, 0) as bar:
-            for rows in _chunks(input_path, handle, text_field, chunk_size):
-                sink.write(_classified_lines(classifier, rows, options, bar))
+        with _bar(input_path, rows, 0) as bar:
+            for chunk in _chunks(input_path, handle, text_field, chunk_size, max_row_bytes):
+                sink.write(_classified_lines(classifier, chunk, options, bar))
                 sink.flush()
-                count += len(rows)
+                count += len(chunk)
     finally:
         if sink is not sys.stdout:
             sink.close()
@@ -168,25 +176,24 @@ def _start_or_resume(output: Path, record_path: Path, job: dict[str, Any], resum
     return record, open(output, "wb")
 
 
-def _committed_job(classifier: Any, input_path: Path, handle: IO[bytes], output: Path, text_field: str, chunk_size: int,
-                   options: dict[str, Any], resume: bool) -> int:
+def _committed_job(classifier: Any, input_path: Path, handle: IO[bytes], output: Path, job: dict[str, Any], rows: int,
+                   chunk_size: int, options: dict[str, Any], resume: bool, max_row_bytes: int) -> int:
     record_path = progress_path(output)
-    job = _job_description(classifier, input_path, text_field, options)
     record, sink = _start_or_resume(output, record_path, job, resume)
     try:
-        with sink, _bar(input_path, record.rows) as bar:
-            for rows in _chunks(input_path, handle, text_field, chunk_size, after_line=record.last_line):
-                sink.write(_classified_lines(classifier, rows, options, bar).encode("utf-8"))
+        with sink, _bar(input_path, rows, record.rows) as bar:
+            for chunk in _chunks(input_path, handle, job["text_field"], chunk_size, max_row_bytes, after_line=record.last_line):
+                sink.write(_classified_lines(classifier, chunk, options, bar).encode("utf-8"))
                 sink.flush()
                 os.fsync(sink.fileno())  # the lines are on disk before the record counts them
-                record = record.advanced(len(rows), rows[-1].line, sink.tell())
+                record = record.advanced(len(chunk), chunk[-1].line, sink.tell())
                 write_record(record_path, record)
-        if record.rows == 0:
-            raise InputFileError(f"{input_path}: no texts found")
     except ValueError:
-        # Bad input or options: rerunning cannot get further, so leave nothing behind, as before.
-        output.unlink(missing_ok=True)
-        record_path.unlink(missing_ok=True)
+        # Bad options (every row was checked before): rerunning cannot get further. Only a job
+        # that committed nothing is removed; committed rows stay, with their record.
+        if record.rows == 0:
+            output.unlink(missing_ok=True)
+            record_path.unlink(missing_ok=True)
         raise
     record_path.unlink()  # the job is complete: the output stands alone
     return record.rows

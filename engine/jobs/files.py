@@ -7,6 +7,7 @@ and line, and a UTF-8 byte-order mark (what Excel writes) is accepted.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import stat
@@ -15,7 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from ..inputs import unusable_text
+
 _BOM = "\ufeff"
+# The longest row (line) a file job reads: rows are read, held and echoed whole, so this bounds
+# a job's memory whatever the file holds. The model reads far less of a text than this.
+MAX_ROW_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -36,14 +42,20 @@ def _text_from(record: dict[str, Any], path: Path, line: int, field: str) -> str
         raise InputFileError(f"{path}:{line}: field {field!r} is null")
     if not isinstance(value, str):
         raise InputFileError(f"{path}:{line}: field {field!r} must be a string, got {type(value).__name__}")
-    if not value.strip():
-        raise InputFileError(f"{path}:{line}: field {field!r} is empty")
+    problem = unusable_text(value)
+    if problem is not None:
+        raise InputFileError(f"{path}:{line}: field {field!r} {problem}")
     return value
 
 
-def decoded_lines(handle: IO[bytes], path: Path) -> Iterator[tuple[int, str]]:
-    """(line number, text with its line ending) for each line; a BOM on line 1 is dropped."""
-    for number, raw in enumerate(handle, start=1):
+def decoded_lines(handle: IO[bytes], path: Path, max_row_bytes: int = MAX_ROW_BYTES) -> Iterator[tuple[int, str]]:
+    """(line number, text with its line ending) for each line; a BOM on line 1 is dropped. A line
+    longer than ``max_row_bytes`` is an error, found without reading more of it than that."""
+    number = 0
+    while raw := handle.readline(max_row_bytes + 1):
+        number += 1
+        if len(raw) > max_row_bytes:
+            raise InputFileError(f"{path}:{number}: the row is longer than {max_row_bytes} bytes; raise --max-row-bytes to read it")
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -64,6 +76,8 @@ def _jsonl_rows(lines: Iterator[tuple[int, str]], path: Path, field: str) -> Ite
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise InputFileError(f"{path}:{number}: invalid JSON ({exc.msg} at column {exc.colno})") from None
+        except ValueError as exc:  # e.g. an integer of thousands of digits
+            raise InputFileError(f"{path}:{number}: invalid JSON ({exc})") from None
         except RecursionError:
             raise InputFileError(f"{path}:{number}: invalid JSON (nested too deeply)") from None
         if not isinstance(record, dict):
@@ -95,9 +109,10 @@ def _csv_rows(lines: Iterator[tuple[int, str]], path: Path, field: str) -> Itera
 
 def _txt_rows(lines: Iterator[tuple[int, str]], path: Path, field: str) -> Iterator[Row]:
     # One text per line (no fields); blank lines separate nothing and are skipped.
+    # A line of only whitespace, control or zero-width characters is blank to the eye: skipped too.
     for number, line in lines:
         text = line.rstrip("\r\n")
-        if text.strip():
+        if unusable_text(text) is None:
             yield Row(number, text)
 
 
@@ -116,8 +131,41 @@ def _reader_for(path: Path) -> Callable[[Iterator[tuple[int, str]], Path, str], 
     return reader
 
 
-def read_rows(path: Path, handle: IO[bytes], text_field: str) -> Iterator[Row]:
-    return _reader_for(path)(decoded_lines(handle, path), path, text_field)
+def read_rows(path: Path, handle: IO[bytes], text_field: str, max_row_bytes: int = MAX_ROW_BYTES) -> Iterator[Row]:
+    return _reader_for(path)(decoded_lines(handle, path, max_row_bytes), path, text_field)
+
+
+class _Hashing:
+    """A binary file read line by line, hashing what it reads."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self.handle, self.digest = handle, hashlib.sha256()
+
+    def readline(self, size: int = -1) -> bytes:
+        data = self.handle.readline(size)
+        self.digest.update(data)
+        return data
+
+
+def checked_digest(path: Path, text_field: str, max_row_bytes: int = MAX_ROW_BYTES) -> tuple[str, int]:
+    """One pass over a regular input file before any work: its sha256 (what a resumed job must
+    match) and its row count, with every row checked as the job will read it, so a bad row stops
+    the job before anything is written."""
+    with open(path, "rb") as handle:
+        hashing = _Hashing(handle)
+        rows = 0
+        for _ in read_rows(path, hashing, text_field, max_row_bytes):  # type: ignore[arg-type]
+            rows += 1
+        while hashing.readline(1 << 20):  # what a reader left unread (nothing, for these formats)
+            pass
+    return hashing.digest.hexdigest(), rows
+
+
+def is_regular_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
 
 
 def chunked(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
@@ -141,17 +189,6 @@ def open_input(path: Path) -> IO[bytes]:
         return open(path, "rb")
     except OSError as exc:
         raise InputFileError(f"{path}: cannot open ({exc.strerror})") from None
-
-
-def count_lines(path: Path, block: int = 1 << 20) -> int:
-    """Lines in a regular file (a fast estimate of its rows, for the progress bar's total)."""
-    if not path.is_file():
-        return 0
-    count = 0
-    with open(path, "rb") as handle:
-        while data := handle.read(block):
-            count += data.count(b"\n")
-    return count
 
 
 @dataclass(frozen=True)

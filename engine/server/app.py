@@ -7,7 +7,6 @@ connection (transport.py), errors (errors.py), metrics (metrics.py), the contrac
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -29,7 +28,7 @@ from .errors import HttpError, install_error_handlers
 from .metrics import ServerMetrics
 from .models import ModelRegistry
 from .openapi import UNAUTHORIZED, openapi_contract, without_validation_error
-from .requests import header_flag, parse_request
+from .requests import check_cost, header_flag, parse_request
 from .transport import read_body, unless_disconnected
 
 logger = logging.getLogger("zsc.server")
@@ -82,9 +81,11 @@ def create_app(config: ServerConfig) -> FastAPI:
                 return Response(cached, media_type="application/json", headers=headers | {"x-compute-time": "0", "x-cache": "hit"})
         start = time.perf_counter()
         try:
-            prepared = await asyncio.to_thread(partial(classifier.prepare, parsed.inputs, parsed.candidate_labels, parsed.hypothesis_template,
-                                                       parsed.multi_label, scoring=parsed.scoring, prefilter_top_k=parsed.prefilter_top_k,
-                                                       long_text=parsed.long_text, window_tokens=parsed.window_tokens))
+            # Tokenising and embedding are admitted like inference: a bounded pool, 503 when full.
+            prepared = await batcher.prepared(partial(classifier.prepare, parsed.inputs, parsed.candidate_labels, parsed.hypothesis_template,
+                                                      parsed.multi_label, scoring=parsed.scoring, prefilter_top_k=parsed.prefilter_top_k,
+                                                      long_text=parsed.long_text, window_tokens=parsed.window_tokens))
+            check_cost(*classifier.cost(prepared), config.limits)
             logits = await unless_disconnected(request, batcher.logits(prepared.pairs))
             result = classifier.finish(prepared, logits, legacy=legacy)
         except QueueFull as exc:
@@ -124,14 +125,32 @@ def create_app(config: ServerConfig) -> FastAPI:
     async def classify_default(request: Request) -> Response:
         return await counted(config.default_model_id, request)
 
-    @app.get("/metrics", response_class=Response, responses={200: {
-        "description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}})
-    async def prometheus_metrics() -> Response:
+    def token_holder(request: Request, route: str) -> bool:
+        """Whether the caller may see model ids on ``route``: always without tokens; with tokens,
+        a listed token is needed unless --public names the route (then 401 is not raised)."""
+        if not config.tokens:
+            return True
+        try:
+            authorize(config.tokens, request.headers.get("authorization"))
+            return True
+        except HttpError:
+            if route not in config.public:
+                raise
+            return False
+
+    metrics_responses: dict[int | str, dict[str, Any]] = {200: {
+        "description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}}
+
+    @app.get("/metrics", response_class=Response, responses=metrics_responses | UNAUTHORIZED)
+    async def prometheus_metrics(request: Request) -> Response:
+        token_holder(request, "metrics")
         return Response(metrics.render(), media_type=ServerMetrics.CONTENT_TYPE)
 
-    @app.get("/health")
-    async def health() -> JSONResponse:
+    @app.get("/health", responses=UNAUTHORIZED)
+    async def health(request: Request) -> JSONResponse:
         body, status = models.health()
+        if not token_holder(request, "health"):
+            body = {"status": body["status"], "ready": body["ready"]}  # public; model ids and failures are for token holders
         return JSONResponse(body, status_code=status)
 
     @app.get("/models", responses=UNAUTHORIZED)

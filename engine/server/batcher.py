@@ -7,8 +7,10 @@ arrival order; one that still has pairs left after contributing to a batch goes 
 the queue, so a huge request takes turns with small ones instead of holding the model. Each
 request's pairs are taken longest first, so a batch mostly holds pairs of similar length.
 
-The queue is bounded in pairs (backpressure: a full queue refuses new work at once), and the
-pairs of a request that was abandoned (client gone) are dropped before they are computed.
+Admission is bounded at both steps (backpressure: a full step refuses new work at once, 503):
+at most ``max_preparing`` requests are tokenised or embedded at once, on a small pool of its
+own, and the queue holds at most ``max_queue_pairs`` pairs. The pairs of a request that was
+abandoned (client gone) are dropped before they are computed.
 Scores do not depend on how requests are merged: the shipped precisions are batch-invariant.
 """
 
@@ -19,11 +21,15 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 
 from ..classifier import ZeroShotClassifier
 from ..encoding import PairSet
+
+T = TypeVar("T")
+PREPARE_THREADS = 2  # tokenising and embedding beside the inference thread; more would only contend for the cores
 
 MIN_FILL = 0.8  # least share of real (unpadded) tokens in a batch that merges several requests
 
@@ -70,7 +76,8 @@ class _Job:
 
 class MicroBatcher:
     def __init__(self, classifier: ZeroShotClassifier, max_wait_ms: float = 0.0, enabled: bool = True,
-                 max_queue_pairs: int | None = None, on_batch: Callable[[int, int], None] | None = None):
+                 max_queue_pairs: int | None = None, on_batch: Callable[[int, int], None] | None = None,
+                 max_preparing: int | None = None):
         self.classifier = classifier
         self.budget = classifier.budget
         self.max_wait = max(0.0, max_wait_ms) / 1000
@@ -80,6 +87,9 @@ class MicroBatcher:
         self.on_batch = on_batch  # (pairs, tokens) of each batch handed to the engine, for metrics
         # One inference thread per model: onnxruntime already uses every core inside a run.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zsc-infer")
+        self.max_preparing = max_preparing
+        self.preparing = 0  # requests admitted to the prepare step whose work has not ended
+        self.prepare_executor = ThreadPoolExecutor(max_workers=PREPARE_THREADS, thread_name_prefix="zsc-prepare")
         self.jobs: deque[_Job] = deque()
         self._arrived = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -98,16 +108,41 @@ class MicroBatcher:
         for job in self.jobs:
             job.future.cancel()
         self.executor.shutdown(wait=False, cancel_futures=True)
+        self.prepare_executor.shutdown(wait=False, cancel_futures=True)
+
+    async def prepared(self, prepare: Callable[[], T]) -> T:
+        """Run ``prepare`` (tokenising, embedding) on the prepare pool, if a slot is free.
+
+        Raises QueueFull at once when ``max_preparing`` requests are already there. A slot is
+        freed when the work ends, not when the caller stops waiting: a client that leaves does
+        not make room for more work than the pool can hold.
+        """
+        if self.max_preparing is not None and self.preparing >= self.max_preparing:
+            raise QueueFull(f"{self.preparing} requests are being prepared; the limit is {self.max_preparing}")
+        loop = asyncio.get_running_loop()
+        self.preparing += 1
+        work = self.prepare_executor.submit(prepare)
+        work.add_done_callback(lambda _: self._prepare_ended(loop))
+        return await asyncio.wrap_future(work)
+
+    def _prepare_ended(self, loop: asyncio.AbstractEventLoop) -> None:
+        def release() -> None:
+            self.preparing -= 1
+
+        try:
+            loop.call_soon_threadsafe(release)
+        except RuntimeError:  # the loop closed at shutdown: nothing is admitted any more
+            pass
 
     async def logits(self, pairs: PairSet) -> np.ndarray:
         """Logits for ``pairs``, computed in batches shared with concurrent requests.
 
-        Raises QueueFull at once when admitting the pairs would take a non-empty queue past
-        ``max_queue_pairs``. Cancelling the caller (a client that went away) drops its pairs
-        still in the queue.
+        Raises QueueFull at once when admitting the pairs would take the queue past
+        ``max_queue_pairs`` (a request is never larger than that: the server's per-request
+        limit is at most the queue's). Cancelling the caller (a client that went away) drops
+        its pairs still in the queue.
         """
-        # An empty queue admits any request, so one larger than the bound still gets served.
-        if self.max_queue_pairs is not None and self.queued_pairs and self.queued_pairs + len(pairs) > self.max_queue_pairs:
+        if self.max_queue_pairs is not None and self.queued_pairs + len(pairs) > self.max_queue_pairs:
             raise QueueFull(f"{self.queued_pairs} pairs are queued; the limit is {self.max_queue_pairs}")
         if not len(pairs):
             return np.empty((0, len(self.classifier.model_dir.manifest.id2label)), dtype=np.float32)

@@ -10,10 +10,20 @@ logger = logging.getLogger("zsc.server")
 
 @dataclass(frozen=True)
 class Limits:
+    """What one request may ask for. Its cost is counted in NLI pairs and tokens after windows
+    and the prefilter are planned: 64 texts x 64 labels at the model's full 512 tokens fit, as
+    they did before windows existed; windows cannot multiply a request past the same bounds."""
+
     max_labels: int = 64
     max_inputs: int = 64
     max_input_chars: int = 20_000
     max_body_bytes: int = 1_000_000
+    max_pairs: int = 4096
+    max_tokens: int = 4096 * 512
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            _require_positive(name, value)
 
 
 @dataclass(frozen=True)
@@ -38,17 +48,65 @@ class ServerConfig:
     header_timeout_s: float = 10.0  # request headers must arrive within this (uvicorn has no such limit)
     shutdown_timeout_s: float = 30.0  # on SIGTERM, in-flight requests get this long to finish
 
+    public: frozenset[str] = frozenset({"health"})  # routes answered without a token when tokens are set
+    max_preparing: int = 8  # requests tokenised or embedded at once per model, before the queue; beyond: 503
+    port: int = 8080
+
+    def __post_init__(self) -> None:
+        for name in ("max_queue_pairs", "max_preparing", "read_timeout_s", "header_timeout_s"):
+            _require_positive(name, getattr(self, name))
+        for name in ("batch_size", "max_batch_tokens", "threads"):
+            if getattr(self, name) is not None:
+                _require_positive(name, getattr(self, name))
+        for name in ("cache_entries", "max_wait_ms", "shutdown_timeout_s"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{_flag(name)} must be 0 or more, got {getattr(self, name)}")
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"--port must be between 0 and 65535, got {self.port}")
+        if self.limits.max_pairs > self.max_queue_pairs:
+            # The queue must hold the largest request it admits, or that request could never run.
+            raise ValueError(f"--max-pairs ({self.limits.max_pairs}) must not exceed --max-queue-pairs ({self.max_queue_pairs})")
+        unknown = self.public - set(PUBLIC_ROUTES)
+        if unknown:
+            raise ValueError(f"--public takes {', '.join(PUBLIC_ROUTES)}; got {', '.join(sorted(unknown))}")
+
     @property
     def default_model_id(self) -> str:
         return next(iter(self.models))
 
 
+PUBLIC_ROUTES = ("health", "metrics")
+# Config field -> the flag that sets it, for messages that name what the user typed.
+_FLAGS = {"read_timeout_s": "--read-timeout", "header_timeout_s": "--header-timeout", "shutdown_timeout_s": "--shutdown-timeout",
+          "max_preparing": "--max-preparing"}
+
+
+def _flag(name: str) -> str:
+    return _FLAGS.get(name, "--" + name.replace("_", "-"))
+
+
+def _require_positive(name: str, value: float) -> None:
+    if isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{_flag(name)} must be positive, got {value}")
+
+
 def read_tokens(path: Path) -> frozenset[str]:
+    """Bearer tokens, one per line (blank lines and # comments skipped). A byte-order mark (what
+    Notepad writes) is dropped; a token must be printable ASCII, as RFC 6750 says and as HTTP
+    headers carry it (a non-ASCII token could never match)."""
     if not path.is_file():
         raise FileNotFoundError(f"token file not found: {path}")
-    tokens = frozenset(line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#"))
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read token file {path}: {exc}") from None
+    tokens = frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#"))
     if not tokens:
         raise ValueError(f"token file {path} holds no tokens")
+    for number, line in enumerate(text.splitlines(), start=1):
+        token = line.strip()
+        if token in tokens and not (token.isascii() and token.isprintable() and " " not in token):
+            raise ValueError(f"{path}:{number}: a token must be printable ASCII without spaces (RFC 6750)")
     return tokens
 
 
@@ -66,6 +124,17 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-input-chars", type=int, default=limits.max_input_chars,
                         help="longest text, in characters (default: %(default)s)")
     parser.add_argument("--max-body-bytes", type=int, default=limits.max_body_bytes, help="largest request body (default: %(default)s)")
+    parser.add_argument("--max-pairs", type=int, default=limits.max_pairs,
+                        help="most NLI pairs per request, counted after windows and the prefilter are planned; "
+                             "more is a 400 (default: %(default)s)")
+    parser.add_argument("--max-tokens", type=int, default=limits.max_tokens,
+                        help="most tokens per request over all its pairs; more is a 400 (default: %(default)s)")
+    parser.add_argument("--max-preparing", type=int, default=defaults.max_preparing,
+                        help="requests a model tokenises or embeds at once before they reach its queue; beyond it 503 "
+                             "with Retry-After (default: %(default)s)")
+    parser.add_argument("--public", default=",".join(sorted(defaults.public)),
+                        help="with --token-file, which of health,metrics answer without a token ('' for none; /health "
+                             "then lists model ids only to a token holder) (default: %(default)s)")
     # Before batches were filled on the engine's own budget, this set the pairs per merged batch.
     parser.add_argument("--max-batch-pairs", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--max-wait-ms", type=float, default=defaults.max_wait_ms,
@@ -83,6 +152,16 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                         help="on SIGTERM, seconds in-flight requests get to finish (default: %(default)s)")
 
 
+def check_model_directory(path: Path) -> None:
+    """Refuse at start a --model that cannot be a model directory (the full check runs at load)."""
+    from ..model_dir import MANIFEST_NAME
+
+    if not path.is_dir():
+        raise FileNotFoundError(f"model directory not found: {path}")
+    if not (path / MANIFEST_NAME).is_file() and not any(path.glob("*.onnx")):
+        raise ValueError(f"--model {path} holds no model (no {MANIFEST_NAME}, no .onnx graph); export one with `zsc export`")
+
+
 def config_from_args(args: argparse.Namespace) -> ServerConfig:
     """The ServerConfig that the options of add_serve_arguments describe."""
     from ..classifier import default_model_path
@@ -95,8 +174,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     if len(set(ids)) != len(ids):
         raise ValueError(f"model ids must be unique, got {ids}")
     for path in paths:
-        if not path.is_dir():
-            raise FileNotFoundError(f"model directory not found: {path}")
+        check_model_directory(path)
     batch_size = args.batch_size
     if args.max_batch_pairs is not None:
         logger.warning("--max-batch-pairs is deprecated: it now sets --batch-size, the pairs per onnxruntime batch, "
@@ -105,7 +183,10 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     return ServerConfig(
         models=dict(zip(ids, paths)),
         tokens=read_tokens(args.token_file) if args.token_file else frozenset(),
-        limits=Limits(args.max_labels, args.max_inputs, args.max_input_chars, args.max_body_bytes),
+        limits=Limits(args.max_labels, args.max_inputs, args.max_input_chars, args.max_body_bytes, args.max_pairs, args.max_tokens),
+        public=frozenset(name.strip() for name in args.public.split(",") if name.strip()),
+        max_preparing=args.max_preparing,
+        port=args.port,
         batching=not args.no_batching,
         max_wait_ms=args.max_wait_ms,
         max_queue_pairs=args.max_queue_pairs,

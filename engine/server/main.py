@@ -26,7 +26,7 @@ def serve(args: argparse.Namespace) -> int:
             logger.warning("no --token-file: serving WITHOUT authentication on %s", host)
     logging.getLogger("zsc").setLevel(logging.INFO)
     logger.info("models: %s", {k: str(v) for k, v in config.models.items()})
-    uvicorn.run(create_app(config), host=host, port=args.port, log_level="info",
+    uvicorn.run(create_app(config), host=host, port=config.port, log_level="info",
                 http=header_timeout_protocol(config.header_timeout_s), timeout_keep_alive=5,
                 timeout_graceful_shutdown=math.ceil(config.shutdown_timeout_s))
     return 0

@@ -86,7 +86,7 @@ class ModelRegistry:
             )
             self.metrics.load_seconds.labels(slot.model_id).set(time.perf_counter() - started)
             batcher = MicroBatcher(slot.classifier, config.max_wait_ms, config.batching, config.max_queue_pairs,
-                                   on_batch=self.metrics.batch_observer(slot.model_id))
+                                   on_batch=self.metrics.batch_observer(slot.model_id), max_preparing=config.max_preparing)
             self.metrics.watch_queue(slot.model_id, lambda: batcher.queued_pairs)
             batcher.start()
             slot.batcher = batcher
@@ -120,5 +120,6 @@ class ModelRegistry:
         states = {m: s.status for m, s in self.slots.items()}
         failed = {m: s.error for m, s in self.slots.items() if s.status == "failed"}
         status = "ok" if not failed else "failed" if len(failed) == len(self.slots) else "degraded"
-        body = {"status": status, "models": states} | ({"errors": failed} if failed else {})
+        ready = all(state == "ready" for state in states.values())
+        body = {"status": status, "ready": ready, "models": states} | ({"errors": failed} if failed else {})
         return body, 200 if status == "ok" else 503

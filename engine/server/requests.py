@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -28,18 +29,30 @@ class ZeroShotRequest:
 
     @property
     def characters(self) -> int:
-        texts = [self.inputs] if isinstance(self.inputs, str) else self.inputs
-        return sum(len(t) for t in texts)
+        return sum(len(t) for t in self.texts)
 
-    def cache_key(self, model_id: str, legacy: bool) -> str:
-        return json.dumps([model_id, legacy, self.inputs, self.candidate_labels, self.hypothesis_template, self.multi_label,
-                           self.scoring, self.prefilter_top_k, self.long_text, self.window_tokens], ensure_ascii=False)
+    @property
+    def texts(self) -> list[str]:
+        return [self.inputs] if isinstance(self.inputs, str) else self.inputs
+
+    def cache_key(self, model_id: str, legacy: bool) -> bytes:
+        """A digest of everything that decides the response: 32 bytes whatever the request's size,
+        so the cache's byte bound holds (a key padded with a megabyte of spaces costs 32 bytes)."""
+        described = json.dumps([model_id, legacy, self.inputs, self.candidate_labels, self.hypothesis_template, self.multi_label,
+                                self.scoring, self.prefilter_top_k, self.long_text, self.window_tokens], ensure_ascii=False)
+        return hashlib.sha256(described.encode("utf-8", "surrogatepass")).digest()
+
+    def least_pairs(self, label_count: int) -> int:
+        """The fewest NLI pairs this request can cost (one window per text): known before any work."""
+        if self.scoring == "embedding":
+            return 0
+        return len(self.texts) * min(label_count, self.prefilter_top_k or label_count)
 
 
 def parse_request(body: bytes, limits: Limits) -> ZeroShotRequest:
     try:
         data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # invalid JSON, not UTF-8, or an integer of thousands of digits
         raise RequestError(f"request body is not valid JSON: {exc}") from exc
     except RecursionError:  # thousands of nested arrays: the parser's stack, not our bug
         raise RequestError("request body is not valid JSON: nested too deeply") from None
@@ -78,7 +91,21 @@ def parse_request(body: bytes, limits: Limits) -> ZeroShotRequest:
     scoring = _optional(parameters, "scoring", str, DEFAULT_SCORING)
     long_text = _optional(parameters, "long_text", str, DEFAULT_LONG_TEXT)
     top_k, window = (_optional_int(parameters, name) for name in ("prefilter_top_k", "window_tokens"))
-    return ZeroShotRequest(inputs, labels, template, multi_label, scoring, top_k, long_text, window)
+    request = ZeroShotRequest(inputs, labels, template, multi_label, scoring, top_k, long_text, window)
+    check_cost(request.least_pairs(count), 0, limits)
+    return request
+
+
+def check_cost(pairs: int, tokens: int, limits: Limits) -> None:
+    """The one admission rule for a request's size: its NLI pairs (windows and prefilter planned
+    in) and their tokens, against the per-request limits. Checked on the least the request can
+    cost before any work, and on what it costs once tokenised, before it is queued."""
+    if pairs > limits.max_pairs:
+        raise RequestError(f"this request needs {pairs} NLI pairs (texts x windows x labels) > max_pairs {limits.max_pairs}; "
+                           "send fewer texts or labels, fewer windows (a larger window_tokens), or a prefilter_top_k")
+    if tokens > limits.max_tokens:
+        raise RequestError(f"this request needs {tokens} tokens over its {pairs} NLI pairs > max_tokens {limits.max_tokens}; "
+                           "send fewer or shorter texts, or fewer labels")
 
 
 def _optional_int(parameters: dict[str, Any], name: str) -> int | None:

@@ -7,6 +7,7 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 from fastapi import Request
+from starlette.requests import ClientDisconnect
 
 from .errors import HttpError
 
@@ -31,6 +32,8 @@ async def read_body(request: Request, limit: int, timeout_s: float) -> bytes:
         await asyncio.wait_for(collect(), timeout=timeout_s)
     except asyncio.TimeoutError:
         raise HttpError(408, f"request body not received within {timeout_s:g} s") from None
+    except ClientDisconnect:  # the client gave up mid-upload: its mistake or its choice, not a 5xx
+        raise HttpError(499, "client closed the request while sending its body") from None
     return b"".join(chunks)
 
 

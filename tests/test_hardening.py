@@ -1,0 +1,496 @@
+"""Hardening, round two (#18): every request's cost is bounded before it is admitted, --force
+never deletes what zsc did not write, and no input makes a traceback. One section per item of
+the issue, each with variants of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from test_server import post, running, wait_ready
+
+from zsc.engine import ZeroShotClassifier
+from zsc.engine.defaults import DEFAULT_WINDOW_TOKENS, LONG_TEXT_MAX_TOKENS
+from zsc.engine.inputs import InputError, InputTypeError
+from zsc.engine.server.config import Limits, ServerConfig, read_tokens
+
+ZSC = [sys.executable, "-m", "zsc.engine.cli"]
+LABELS = ["world", "sports", "business"]
+
+
+def zsc(*args: str, timeout: int = 300, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([*ZSC, *args], capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_exported):
+    return ZeroShotClassifier.from_pretrained(tiny_exported("bert", "none"))
+
+
+@pytest.fixture(scope="module")
+def config(default_model_dir) -> ServerConfig:
+    """The embedded model (it has an embedder, so windows, prefilter and embedding all run) with
+    small per-request limits."""
+    return ServerConfig(models={"default": default_model_dir},
+                        limits=Limits(max_labels=64, max_inputs=64, max_input_chars=60_000, max_body_bytes=2_000_000,
+                                      max_pairs=512, max_tokens=60_000))
+
+
+@pytest.fixture(scope="module")
+def server(config):
+    with running(config) as base:
+        wait_ready(base)
+        yield base
+
+
+# 1. Windows cannot multiply a request past the caps; the cost is counted after planning.
+
+@pytest.mark.parametrize("inputs, parameters, count", [
+    (["a " * 7600] * 4, {"long_text": "mean"}, "NLI pairs"),  # many 64-token windows per text
+    ("word " * 5000, {"long_text": "max", "window_tokens": 8}, "NLI pairs"),  # tiny windows
+    ("中" * 20_000, {"long_text": "max", "window_tokens": 8}, "NLI pairs"),  # a short body, many tokens
+    (["lorem ipsum dolor sit amet " * 60] * 40, {}, "tokens"),  # no windows: under max_pairs, over max_tokens
+])
+def test_windowed_and_long_requests_over_the_caps_are_400s_naming_the_count(server, inputs, parameters, count):
+    labels = [f"label {i}" for i in range(12)]
+    started = time.perf_counter()
+    response = post(server, "/models/default", {"inputs": inputs, "parameters": {"candidate_labels": labels, **parameters}})
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert "this request needs" in error and count in error and ("max_pairs 512" in error or "max_tokens 60000" in error)
+    assert time.perf_counter() - started < 10  # refused after tokenising, before any model run
+
+
+def test_a_request_over_the_pair_cap_is_refused_before_any_work(server, monkeypatch):
+    """texts x labels alone exceed max_pairs: known from the body, refused before tokenising."""
+    original = ZeroShotClassifier.prepare
+
+    def must_not_run(self, *args, **kwargs):
+        raise AssertionError("prepare ran for a request refused by its size")
+
+    monkeypatch.setattr(ZeroShotClassifier, "prepare", must_not_run)
+    body = {"inputs": ["some text"] * 64, "parameters": {"candidate_labels": [f"l{i}" for i in range(9)]}}
+    response = post(server, "/models/default", body)
+    error = response.json()["error"]
+    assert response.status_code == 400 and "needs 576 NLI pairs" in error and "> max_pairs 512" in error
+    # The same texts under a prefilter of 8 labels are within the cap and run.
+    monkeypatch.setattr(ZeroShotClassifier, "prepare", original)
+    body["parameters"]["prefilter_top_k"] = 8
+    assert post(server, "/models/default", body).status_code == 200
+
+
+def test_windows_within_the_caps_still_run(server):
+    text = "An unrelated sentence about the weather. " * 60 + "The team won the championship final."
+    body = {"inputs": text, "parameters": {"candidate_labels": ["sports", "cooking"], "long_text": "max"}}
+    response = post(server, "/models/default", body)
+    assert response.status_code == 200 and response.json()[0]["label"] == "sports"
+
+
+def test_a_texts_windows_are_bounded_in_the_library(tiny):
+    prepared = tiny.prepare("word. " * 200_000, ["a", "b"], long_text="max", window_tokens=8)
+    pairs, _ = tiny.cost(prepared)
+    windows = prepared.windows or []
+    assert sum(len(window) for window in prepared.pairs.firsts[::2]) == LONG_TEXT_MAX_TOKENS  # read up to the bound, no further
+    assert pairs == 2 * windows[0] and windows[0] <= LONG_TEXT_MAX_TOKENS // 4
+    prepared = tiny.prepare(["x " * 300_000, "short"], ["a", "b", "c"], long_text="mean")
+    windows = prepared.windows or []
+    assert windows[1] == 1 and windows[0] * min(DEFAULT_WINDOW_TOKENS["mean"] or 0, tiny.encoder.max_length) <= 2 * LONG_TEXT_MAX_TOKENS
+
+
+def test_per_request_caps_must_fit_the_queue():
+    with pytest.raises(ValueError, match=r"--max-pairs \(9000\) must not exceed --max-queue-pairs \(8192\)"):
+        ServerConfig(models={}, limits=Limits(max_pairs=9000))
+
+
+# 2. The response cache counts its keys: padding a request does not grow memory past the bound.
+
+def test_cache_keys_are_digests_and_the_byte_bound_holds():
+    from zsc.engine.server.cache import ResponseCache
+    from zsc.engine.server.requests import ZeroShotRequest
+
+    cache = ResponseCache(max_entries=10_000, max_bytes=64_000)
+    for i in range(1100):
+        request = ZeroShotRequest("text" + " " * 10_000, [f"a{i}" + " " * 985_000], "This example is {}.", False)
+        key = request.cache_key("default", False)
+        assert len(key) == 32
+        cache.put(key, b'[{"label": "a", "score": 1.0}]')
+    assert cache.held_bytes <= 64_000 and 0 < len(cache) < 1100
+    padded = ZeroShotRequest("text  ", ["a"], "{}", False).cache_key("m", False)
+    assert padded != ZeroShotRequest("text", ["a"], "{}", False).cache_key("m", False)  # different inputs, different keys
+    assert padded != ZeroShotRequest("text  ", ["a"], "{}", False).cache_key("m", True)  # legacy shape is part of the key
+
+
+def test_whitespace_padded_repeats_are_cached_by_digest(server):
+    body = {"inputs": "padded " + " " * 50_000, "parameters": {"candidate_labels": "x" + " " * 30_000 + ",y"}}
+    first, second = post(server, "/models/default", body), post(server, "/models/default", body)
+    assert first.status_code == second.status_code == 200 and second.headers["x-cache"] == "hit"
+    assert {p["label"] for p in first.json()} == {"x", "y"} and first.json() == second.json()
+
+
+# 3. Tokenising and embedding are admitted like inference: bounded, 503 when full.
+
+def test_prepare_slots_are_bounded_and_freed_when_the_work_ends(tiny):
+    from zsc.engine.server.batcher import MicroBatcher, QueueFull
+
+    release = threading.Event()
+
+    async def scenario() -> list[str]:
+        batcher = MicroBatcher(tiny, max_preparing=2)
+        slow = [asyncio.ensure_future(batcher.prepared(release.wait)) for _ in range(2)]
+        await asyncio.sleep(0.05)
+        outcomes = []
+        try:
+            await batcher.prepared(lambda: "third")
+        except QueueFull as exc:
+            outcomes.append(str(exc))
+        slow[0].cancel()  # a client that leaves does not free its slot while its work runs
+        await asyncio.sleep(0.05)
+        with pytest.raises(QueueFull):
+            await batcher.prepared(lambda: "fourth")
+        release.set()
+        await asyncio.gather(slow[1])
+        await asyncio.sleep(0.05)
+        outcomes.append(await batcher.prepared(lambda: "after"))
+        await batcher.stop()
+        return outcomes
+
+    refused, admitted = asyncio.run(scenario())
+    assert "2 requests are being prepared; the limit is 2" in refused and admitted == "after"
+
+
+def test_embedding_requests_beyond_the_prepare_bound_get_503(config, monkeypatch):
+    original = ZeroShotClassifier.prepare
+
+    def slow_prepare(self, *args, **kwargs):
+        time.sleep(0.6)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ZeroShotClassifier, "prepare", slow_prepare)
+    body = {"inputs": ["a text about markets"] * 8, "parameters": {"candidate_labels": LABELS, "scoring": "embedding"}}
+    with running(replace(config, max_preparing=2, cache_entries=0)) as base:
+        wait_ready(base)
+        import concurrent.futures
+
+        with concurrent.futures.ThreadPoolExecutor(6) as pool:
+            responses = list(pool.map(lambda _: post(base, "/models/default", body), range(6)))
+    codes = sorted(r.status_code for r in responses)
+    assert codes.count(200) >= 2 and 503 in codes and not any(c >= 500 and c != 503 for c in codes), codes
+    refused = next(r for r in responses if r.status_code == 503)
+    assert refused.headers["retry-after"] == "1" and "being prepared" in refused.json()["error"]
+
+
+# 4. A long text is cut before it is tokenised; file rows are bounded.
+
+@pytest.mark.parametrize("text", ["中" * 3_000_000, "word " * 600_000, " " * 2_000_000 + "late words"])
+def test_a_huge_text_costs_what_its_start_costs(tiny, text):
+    started = time.perf_counter()
+    result = tiny(text, ["a", "b"])
+    assert time.perf_counter() - started < 3  # the whole text took 4-20 s to tokenise
+    assert result == tiny(text[: len(text) // 10 if text[0] != " " else len(text)], ["a", "b"])
+
+
+def test_a_row_over_the_byte_bound_stops_the_job_with_file_and_line(tmp_path, tiny_exported):
+    source = tmp_path / "big.txt"
+    source.write_text("first line\n" + "long " * 400_000 + "\nlast line\n")
+    model = str(tiny_exported("bert"))
+    result = zsc("classify", "--input", str(source), "--labels", "a,b", "--model", model, "-o", str(tmp_path / "out.jsonl"))
+    assert result.returncode == 2 and f"{source}:2: the row is longer than 1048576 bytes" in result.stderr
+    assert not (tmp_path / "out.jsonl").exists()  # checked before any work: nothing written
+    result = zsc("classify", "--input", str(source), "--labels", "a,b", "--model", model, "-o", str(tmp_path / "out.jsonl"),
+                 "--max-row-bytes", "3000000")
+    assert result.returncode == 0, result.stderr
+    assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 3
+
+
+# 5. --force replaces only what zsc wrote.
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """proj/ holds a checkpoint folder, a user's file, and a finished zsc export; cwd is tmp_path."""
+    proj = tmp_path / "proj"
+    (proj / "mymodel").mkdir(parents=True)
+    (proj / "mymodel" / "model.safetensors").write_bytes(b"weights")
+    (proj / "notes.txt").write_text("mine")
+    (proj / "exported").mkdir()
+    (proj / "exported" / "zsc.json").write_text("{}")
+    (proj / "empty").mkdir()
+    (tmp_path / "userdir").mkdir()
+    (tmp_path / "userdir" / "thesis.tex").write_text("years of work")
+    monkeypatch.chdir(tmp_path)
+    return proj
+
+
+@pytest.mark.parametrize("output, message", [
+    ("proj", "holds the source checkpoint"),  # the folder around the source (and the user's files)
+    ("userdir", "not written by zsc"),
+    ("proj/mymodel", "is the source checkpoint"),
+    ("", "the output path is empty"),
+    (".", "is the current directory"),
+    ("..", "is the current directory or holds it"),
+    ("proj/notes.txt", "is a file"),
+])
+def test_force_never_replaces_what_zsc_did_not_write(project, output, message):
+    from zsc.export.directory import checked_output
+
+    with pytest.raises(ValueError, match=message):
+        checked_output(output, True, "proj/mymodel")
+    assert (project / "mymodel" / "model.safetensors").read_bytes() == b"weights" and (project / "notes.txt").exists()
+    assert (project.parent / "userdir" / "thesis.tex").exists()
+
+
+def test_force_replaces_an_earlier_export_or_an_empty_folder(project):
+    from zsc.export.directory import checked_output
+
+    assert checked_output("proj/exported", True, "proj/mymodel") == (project / "exported").resolve()
+    assert checked_output("proj/empty", True, "proj/mymodel") == (project / "empty").resolve()
+    with pytest.raises(FileExistsError):
+        checked_output("proj/exported", False, "proj/mymodel")
+
+
+def test_zsc_export_force_onto_the_source_folder_is_refused_and_nothing_is_removed(tmp_path, tiny_hf):
+    import shutil
+
+    proj = tmp_path / "proj"
+    shutil.copytree(tiny_hf("bert"), proj / "mymodel")
+    for output in (str(proj), str(proj / "mymodel"), ""):
+        result = zsc("export", str(proj / "mymodel"), output, "--force", cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert "--force will not replace" in result.stderr or "the output path is empty" in result.stderr, result.stderr
+        assert (proj / "mymodel" / "config.json").exists()
+
+
+# 6. No traceback and no false 5xx.
+
+def test_huge_integers_are_400_in_the_server_and_file_line_in_files(server, tmp_path, tiny_exported):
+    for parameters in ('{"candidate_labels": ["a"], "prefilter_top_k": ' + "9" * 5000 + "}",
+                       '{"candidate_labels": ["a"], "x": [' + "1" * 4400 + "]}"):
+        body = '{"inputs": "text", "parameters": ' + parameters + "}"
+        response = httpx.post(server + "/models/default", content=body.encode(), headers={"content-type": "application/json"})
+        assert response.status_code == 400 and "integer string conversion" in response.json()["error"]
+    source = tmp_path / "digits.jsonl"
+    source.write_text('{"text": "fine"}\n{"text": "fine", "n": ' + "7" * 5000 + "}\n")
+    result = zsc("classify", "--input", str(source), "--labels", "a,b", "--model", str(tiny_exported("bert")))
+    assert result.returncode == 2 and f"{source}:2: invalid JSON" in result.stderr and "Traceback" not in result.stderr
+
+
+def _abort_mid_upload(base: str, declared: int, sent: bytes) -> None:
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as connection:
+        connection.sendall(f"POST /models/default HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                           f"Content-Length: {declared}\r\n\r\n".encode() + sent)
+        time.sleep(0.1)
+
+
+def test_a_client_that_aborts_mid_upload_is_not_a_500(config, caplog):
+    with running(config) as base:
+        wait_ready(base)
+        _abort_mid_upload(base, 1000, b'{"inputs": "abc')
+        _abort_mid_upload(base, 50_000, b"x" * 20_000)
+        time.sleep(0.5)
+        metrics = httpx.get(base + "/metrics").text
+    assert 'status="499"' in metrics and 'status="500"' not in metrics
+    assert "Traceback" not in caplog.text
+
+
+@pytest.mark.parametrize("output, reason", [("/dev/full", "No space left on device"), ("/proc/zsc-out.jsonl", "")])
+def test_unwritable_outputs_are_messages_not_tracebacks(tmp_path, tiny_exported, output, reason):
+    source = tmp_path / "in.txt"
+    source.write_text("one\ntwo\n")
+    result = zsc("classify", "--input", str(source), "--labels", "a,b", "--model", str(tiny_exported("bert")), "-o", output)
+    assert result.returncode in (1, 2) and result.stderr.startswith("zsc: error:") and "Traceback" not in result.stderr
+    assert reason in result.stderr
+
+
+def test_a_full_disk_during_a_job_leaves_no_torn_record_and_resumes(tmp_path, tiny_exported, monkeypatch, capsys):
+    import errno
+
+    from zsc.engine import cli
+    from zsc.engine.jobs import progress
+
+    source = tmp_path / "in.txt"
+    source.write_text("".join(f"text number {i}\n" for i in range(40)))
+    out = tmp_path / "out.jsonl"
+    args = ["classify", "--input", str(source), "--labels", "a,b", "--model", str(tiny_exported("bert")), "-o", str(out),
+            "--chunk-size", "10"]
+    real_dump, calls = json.dump, []
+
+    def dump_then_fill_the_disk(*a, **k):
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device", str(progress.progress_path(out)) + ".tmp")
+        return real_dump(*a, **k)
+
+    monkeypatch.setattr(progress.json, "dump", dump_then_fill_the_disk)
+    assert cli.main(args) == 1
+    assert "No space left on device" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.tmp")) and progress.progress_path(out).exists()
+    monkeypatch.setattr(progress.json, "dump", real_dump)
+    assert cli.main([*args, "--resume"]) == 0
+    assert [json.loads(line)["line"] for line in out.read_text().splitlines()] == list(range(1, 41))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["serve", "--port", "70000"], "--port must be between 0 and 65535"),
+    (["serve", "--port", "-1"], "--port must be between 0 and 65535"),
+    (["export", "SRC", "OUT", "--opset", "1"], "opset (--opset) must be between 14 and 20"),
+    (["export", "SRC", "OUT", "--validation-size", "0"], "--validation-size must be positive"),
+])
+def test_bad_numbers_are_messages(tmp_path, args, message):
+    result = zsc(*args, cwd=tmp_path)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("content", ["[]", '"a string"', "[1, 2]"])
+def test_export_of_a_config_of_the_wrong_shape_is_a_message(tmp_path, content):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "config.json").write_text(content)
+    result = zsc("export", str(tmp_path / "src"), str(tmp_path / "out"))
+    assert result.returncode == 2 and "config.json is not a Hugging Face model config" in result.stderr
+
+
+# 7. Rows that say nothing are reported by file and line; pipes; numpy scalars.
+
+@pytest.mark.parametrize("bad", ["\u200b\u200b", "\x00", "\u2060 \u200d", "\ufeff\ufeff"])
+def test_a_row_of_invisible_characters_is_reported_by_file_and_line(tmp_path, tiny_exported, bad):
+    source = tmp_path / "rows.jsonl"
+    source.write_text("".join(json.dumps({"text": f"row {i}" if i != 271 else bad}) + "\n" for i in range(1, 301)))
+    out = tmp_path / "out.jsonl"
+    result = zsc("classify", "--input", str(source), "--labels", "a,b", "--model", str(tiny_exported("bert")), "-o", str(out))
+    assert result.returncode == 2 and f"{source}:271: field 'text' is only whitespace or control characters" in result.stderr
+    assert not out.exists()  # every row is checked before the first is classified
+
+
+def test_a_named_pipe_as_input_is_read_once_and_classified(tmp_path, tiny_exported):
+    fifo = tmp_path / "texts.jsonl"
+    os.mkfifo(fifo)
+    lines = "".join(json.dumps({"text": f"text {i}"}) + "\n" for i in range(5))
+    writer = threading.Thread(target=lambda: fifo.write_text(lines))
+    writer.start()
+    out = tmp_path / "out.jsonl"
+    result = zsc("classify", "--input", str(fifo), "--labels", "a,b", "--model", str(tiny_exported("bert")), "-o", str(out))
+    writer.join(timeout=10)
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line)["text"] for line in out.read_text().splitlines()] == [f"text {i}" for i in range(5)]
+
+
+def test_numpy_scalars_are_options_like_any_other(tiny):
+    expected = tiny(["a text", "another"], ["a", "b", "c"], multi_label=True)
+    assert tiny(["a text", "another"], ["a", "b", "c"], multi_label=np.bool_(True)) == expected
+    assert tiny("text", ["a", "b", "c"], prefilter_top_k=None, long_text="max", window_tokens=np.int64(16)) == \
+        tiny("text", ["a", "b", "c"], long_text="max", window_tokens=16)
+    with pytest.raises(InputTypeError, match="must be a positive integer, got float64"):
+        tiny("text", ["a"], long_text="max", window_tokens=np.float64(16))
+    with pytest.raises(InputError, match="window_tokens must be at least 8, got 2"):
+        tiny("text", ["a"], long_text="max", window_tokens=np.int32(2))
+
+
+# 8. Inputs as the pipeline takes them: arrays, Series, tuples, generators.
+
+def test_arrays_series_tuples_and_generators_are_inputs(tiny):
+    import pandas as pd
+
+    texts = ["first text", "second text", "third one"]
+    expected = tiny(texts, ["a", "b"])
+    assert tiny(tuple(texts), ["a", "b"]) == expected
+    assert tiny(np.array(texts), ["a", "b"]) == expected
+    assert tiny(np.array(texts, dtype=object), np.array(["a", "b"])) == expected
+    assert tiny(pd.Series(texts, index=[10, 20, 30]), ("a", "b")) == expected
+    assert tiny(pd.DataFrame({"text": texts})["text"], pd.Series(["a", "b"])) == expected
+    assert tiny((t for t in texts), ["a", "b"]) == expected
+    assert json.dumps(tiny(np.array(texts), ["a", "b"]))  # plain str labels and floats: JSON-ready
+
+
+@pytest.mark.parametrize("inputs, message", [
+    (np.array([["a", "b"], ["c", "d"]]), "one-dimensional"),
+    ({"text": "x"}, "got dict"),
+    (np.array([1, 2]), r"inputs\[0\] must be a string, got int64"),
+    (iter([None]), r"inputs\[0\] must be a string, got NoneType"),
+])
+def test_what_is_still_refused(tiny, inputs, message):
+    with pytest.raises(InputTypeError, match=message):
+        tiny(inputs, ["a", "b"])
+
+
+# 9. Server options are checked at start.
+
+@pytest.mark.parametrize("args, message", [
+    (["--max-labels", "0"], "--max-labels must be positive, got 0"),
+    (["--read-timeout", "0"], "--read-timeout must be positive, got 0.0"),
+    (["--max-body-bytes", "-1"], "--max-body-bytes must be positive, got -1"),
+    (["--max-input-chars", "0"], "--max-input-chars must be positive, got 0"),
+    (["--batch-size", "0"], "--batch-size must be positive, got 0"),
+    (["--max-batch-tokens", "-5"], "--max-batch-tokens must be positive, got -5"),
+    (["--max-queue-pairs", "0"], "--max-queue-pairs must be positive"),
+    (["--max-pairs", "0"], "--max-pairs must be positive, got 0"),
+    (["--cache-entries", "-1"], "--cache-entries must be 0 or more"),
+    (["--public", "health,docs"], "--public takes health, metrics; got docs"),
+])
+def test_serve_options_that_would_refuse_everything_are_refused_at_start(args, message):
+    result = zsc("serve", *args, timeout=60)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+
+
+def test_serve_refuses_a_folder_that_holds_no_model(tmp_path):
+    (tmp_path / "notes.txt").write_text("not a model")
+    result = zsc("serve", "--model", str(tmp_path), timeout=60)
+    assert result.returncode == 2 and "holds no model" in result.stderr
+
+
+def test_token_files_with_a_bom_and_non_ascii_tokens(tmp_path):
+    path = tmp_path / "tokens.txt"
+    path.write_bytes("\ufefffirst-token\n# comment\nsecond\n".encode())
+    assert read_tokens(path) == frozenset({"first-token", "second"})
+    path.write_text("good\nclé-secrète\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"tokens.txt:2: a token must be printable ASCII"):
+        read_tokens(path)
+    path.write_text("has space inside\n")
+    with pytest.raises(ValueError, match="printable ASCII without spaces"):
+        read_tokens(path)
+
+
+# 10. What is public with tokens is a choice, and model ids are for token holders.
+
+def test_with_tokens_metrics_and_model_ids_need_a_token(config):
+    bearer = {"authorization": "Bearer s3cret"}
+    with running(replace(config, tokens=frozenset({"s3cret"}))) as base:
+        wait_ready(base)
+        assert httpx.get(base + "/metrics").status_code == 401
+        assert httpx.get(base + "/metrics", headers=bearer).status_code == 200
+        public = httpx.get(base + "/health").json()
+        assert public == {"status": "ok", "ready": True}
+        assert httpx.get(base + "/health", headers=bearer).json()["models"] == {"default": "ready"}
+    with running(replace(config, tokens=frozenset({"s3cret"}), public=frozenset({"metrics"}))) as base:
+        wait_ready(base, headers=bearer)
+        assert httpx.get(base + "/metrics").status_code == 200
+        assert httpx.get(base + "/health").status_code == 401
+    with running(replace(config, tokens=frozenset({"s3cret"}), public=frozenset())) as base:
+        wait_ready(base, headers=bearer)
+        assert httpx.get(base + "/metrics").status_code == httpx.get(base + "/health").status_code == 401
+
+
+# 11. A mistyped path shaped like a hub id names both readings.
+
+def test_a_missing_path_shaped_like_a_hub_id_names_the_path_and_the_hub_lookup(tmp_path, monkeypatch):
+    import huggingface_hub
+
+    def offline(repo_id, **_):
+        raise OSError(f"cannot reach the hub for {repo_id}: check your internet connection")
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", offline)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError) as caught:
+        ZeroShotClassifier.from_pretrained("typo-org/model-x")
+    message = str(caught.value)
+    assert f"no local model directory {Path(tmp_path, 'typo-org/model-x')}" in message
+    assert "Hugging Face hub lookup of 'typo-org/model-x' failed" in message and "internet connection" in message
