@@ -56,6 +56,7 @@ def hostile_stream(count: int, texts: list[str], labels: list[str], probe: bytes
     """Phase 3: the costly kinds in turn with valid requests; padded labels are unique, so each is a new cache key."""
     many = [f"label {i}" for i in range(64)]
     kinds = itertools.cycle(["windows past the caps", "tiny windows", "embedding, 64 texts", "padded cache key", "valid"])
+    valid = 0
     for i, kind in zip(range(count), kinds):
         if kind == "windows past the caps":
             body = {"inputs": ["a " * 7000] * 64, "parameters": {"candidate_labels": many, "long_text": "mean"}}
@@ -65,10 +66,12 @@ def hostile_stream(count: int, texts: list[str], labels: list[str], probe: bytes
             body = {"inputs": [texts[(i + j) % len(texts)] for j in range(64)], "parameters": {"candidate_labels": labels, "scoring": "embedding"}}
         elif kind == "padded cache key":
             body = {"inputs": texts[i % len(texts)], "parameters": {"candidate_labels": f"a{i}" + " " * 200_000 + ",b"}}
-        elif i % probe_every == 0:
+        elif valid % probe_every == probe_every - 1:
+            valid += 1
             yield "probe", probe
             continue
         else:
+            valid += 1
             body = {"inputs": texts[i % len(texts)], "parameters": {"candidate_labels": labels}}
         yield kind, json.dumps(body).encode()
 

@@ -27,6 +27,8 @@ from .defaults import (
     EMBEDDING_TEMPERATURE,
     HYBRID_NLI_WEIGHT,
     LONG_TEXT_MAX_TOKENS,
+    MULTI_LABEL_NLI_WEIGHT,
+    MULTI_LABEL_TEMPERATURE,
     PROVIDER_FEEDING,
     Feeding,
 )
@@ -40,9 +42,18 @@ from .inputs import (
     hypotheses_for,
     normalise_labels,
     normalise_texts,
+    resolved_scoring,
 )
 from .model_dir import MANIFEST_NAME, GraphVariant, Manifest, ModelDirectory, load_model_directory
-from .scoring import embedding_scores, hybrid_scores, label_scores, ranking
+from .scoring import (
+    embedding_scores,
+    hybrid_scores,
+    label_scores,
+    multi_label_embedding_scores,
+    multi_label_hybrid_scores,
+    ranking,
+    relative_similarity,
+)
 from .session import SessionInfo, open_session, run_logits
 
 if TYPE_CHECKING:
@@ -283,8 +294,13 @@ class ZeroShotClassifier:
 
         Beyond the pipeline (both need the embedder): ``scoring="hybrid"`` multiplies the NLI
         distribution with the embedding one (text-label cosine), ``"embedding"`` uses the latter
-        alone (no NLI pass); single-label only. ``prefilter_top_k=K`` runs NLI only on the K labels
-        most similar to each text; the others follow with score 0.0, in order of similarity.
+        alone (no NLI pass); with ``multi_label=True`` each label is scored on its own against a
+        baseline from the call (its cosine minus the mean of the other labels').
+        ``prefilter_top_k=K`` runs NLI only on the K labels most similar to each text; the others
+        follow with score 0.0, in order of similarity.
+        ``scoring="auto"`` (the default) is exact NLI, the pipeline, unless a prefilter narrows a
+        single-label call's labels: then the hybrid ranks the K (exact NLI on the K alone ranks
+        worse than the embedding that chose them). ``"nli"`` is always the pipeline.
         ``long_text="max"|"mean"``: instead of truncating a long text (the pipeline's behaviour),
         cut its first ``LONG_TEXT_MAX_TOKENS`` tokens into windows of ``window_tokens`` tokens at
         sentence ends (default per mode: ``DEFAULT_WINDOW_TOKENS``, both in ``zsc.engine.defaults``),
@@ -323,7 +339,7 @@ class ZeroShotClassifier:
         if not labels or not texts:
             raise InputError(NO_LABEL_OR_SEQUENCE)
         options = check_call_options(multi_label, scoring, prefilter_top_k, long_text, window_tokens)
-        multi_label, scoring, prefilter_top_k = options.multi_label, options.scoring, options.prefilter_top_k
+        multi_label, scoring, prefilter_top_k = options.multi_label, resolved_scoring(options, len(labels)), options.prefilter_top_k
         hypotheses = hypotheses_for(labels, hypothesis_template)
         similarity = selection = None
         if scoring != "nli" or (prefilter_top_k is not None and prefilter_top_k < len(labels)):
@@ -410,12 +426,18 @@ class ZeroShotClassifier:
         n_texts, n_labels = len(prepared.texts), len(prepared.labels)
         similarity = prepared.similarity
         if prepared.scoring == "embedding" and similarity is not None:
-            scores = embedding_scores(similarity, EMBEDDING_TEMPERATURE)
+            scores = multi_label_embedding_scores(relative_similarity(similarity), MULTI_LABEL_TEMPERATURE) if prepared.multi_label \
+                else embedding_scores(similarity, EMBEDDING_TEMPERATURE)
             return scores, [ranking(row) for row in scores]
         selection = prepared.selection
         columns = selection if selection is not None else np.broadcast_to(np.arange(n_labels), (n_texts, n_labels))
         shaped = self._per_label_logits(prepared, logits, columns.shape[1])
-        if prepared.scoring == "hybrid" and similarity is not None:
+        if prepared.scoring == "hybrid" and similarity is not None and prepared.multi_label:
+            # The baseline is every label of the call, prefiltered or not: the call's own label set.
+            relative = np.take_along_axis(relative_similarity(similarity), columns, axis=1)
+            part = multi_label_hybrid_scores(shaped, self.entailment_id, self.contradiction_id, relative, MULTI_LABEL_TEMPERATURE,
+                                             MULTI_LABEL_NLI_WEIGHT)
+        elif prepared.scoring == "hybrid" and similarity is not None:
             chosen = np.take_along_axis(similarity, columns, axis=1)
             part = hybrid_scores(shaped, self.entailment_id, chosen, EMBEDDING_TEMPERATURE, HYBRID_NLI_WEIGHT)
         else:

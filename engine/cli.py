@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .defaults import DEFAULT_LONG_TEXT, DEFAULT_SCORING, LONG_TEXT_MODES, PROVIDER_FEEDING, SCORING_MODES
+from .defaults import (
+    DEFAULT_LONG_TEXT,
+    DEFAULT_SCORING,
+    DEFAULT_WINDOW_TOKENS,
+    LONG_TEXT_MAX_TOKENS,
+    LONG_TEXT_MODES,
+    PROVIDER_FEEDING,
+    SCORING_MODES,
+)
 from .inputs import DEFAULT_TEMPLATE
 from .jobs.files import MAX_ROW_BYTES
 from .precision import PRECISION_CHOICES, PROVIDER_CHOICES
@@ -34,15 +42,18 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--multi-label", action="store_true", help="score each label independently")
     classify.add_argument("--template", default=DEFAULT_TEMPLATE, help="hypothesis template with {} (default: %(default)r)")
     classify.add_argument("--scoring", choices=SCORING_MODES, default=DEFAULT_SCORING,
-                          help="nli: the pipeline's scores; hybrid: NLI x embedding similarity; embedding: similarity alone "
-                               "(the embedded model has its embedder) (default: %(default)s)")
+                          help="auto: nli, or hybrid when --prefilter-top-k narrows the labels; nli: the pipeline's scores; hybrid: "
+                               "NLI x embedding similarity; embedding: similarity alone (the embedded model has its embedder) "
+                               "(default: %(default)s)")
     classify.add_argument("--prefilter-top-k", type=int, metavar="K",
                           help="run NLI only on the K labels most similar to each text (the others score 0.0)")
     classify.add_argument("--long-text", choices=LONG_TEXT_MODES, default=DEFAULT_LONG_TEXT,
                           help="truncate: cut long texts to the model's window (the pipeline); max/mean: score every window "
                                "and aggregate per label (default: %(default)s)")
-    classify.add_argument("--window-tokens", type=int, metavar="N", help="window size for --long-text max/mean (default: 128 for max, "
-                                                                          "64 for mean)")
+    windows = ", ".join(f"{size} for {mode}" for mode, size in DEFAULT_WINDOW_TOKENS.items())
+    classify.add_argument("--window-tokens", type=int, metavar="N",
+                          help=f"window size for --long-text max/mean (default: {windows}; at most the first "
+                               f"{LONG_TEXT_MAX_TOKENS} tokens of a text are read)")
     classify.add_argument("--model", "-m", help="exported model directory (default: the embedded model)")
     classify.add_argument("--json", action="store_true", help="print JSON instead of a table (texts given as arguments)")
     classify.add_argument("--input", "-i", type=Path, help="a .jsonl, .csv or .txt file (UTF-8, a BOM is fine), streamed in chunks")

@@ -207,13 +207,19 @@ def check_call_options(multi_label: object, scoring: object, prefilter_top_k: ob
     checked_multi_label = _flag(multi_label, "multi_label")
     checked_scoring = _one_of(scoring, "scoring", SCORING_MODES)
     top_k = _count_option(prefilter_top_k, "prefilter_top_k", 1)
-    if checked_multi_label and checked_scoring != "nli":
-        # Measured (bench-hybrid part 3): a global cosine threshold tuned on one multi-label set
-        # scores unrelated topic labels near 1 elsewhere, so the mode is refused, not guessed.
-        raise InputError(f"scoring={scoring!r} is single-label only for now; use scoring='nli' with multi_label=True")
     checked_long_text = _one_of(long_text, "long_text", LONG_TEXT_MODES)
     window = _count_option(window_tokens, "window_tokens", 8)
     if window is not None and checked_long_text == "truncate":
         raise InputError("window_tokens applies to long_text 'max' or 'mean'")
     return CallOptions(checked_multi_label, checked_scoring, top_k, checked_long_text, window)
 
+
+
+def resolved_scoring(options: CallOptions, label_count: int) -> str:
+    """The scoring a call runs: as asked, or for "auto" the hybrid when a prefilter narrows the
+    labels of a single-label call, else exact NLI (so "auto" is the pipeline whenever the call
+    uses only the pipeline's parameters)."""
+    if options.scoring != "auto":
+        return options.scoring
+    narrowed = options.prefilter_top_k is not None and options.prefilter_top_k < label_count
+    return "hybrid" if narrowed and not options.multi_label else "nli"

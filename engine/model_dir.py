@@ -74,6 +74,9 @@ class Manifest:
     # What each export transformation (optimize, first_token_only, int8) did to this graph, or
     # why it was skipped for this architecture: provenance, not read by the runtime.
     transformations: dict[str, Any] = field(default_factory=dict)
+    # `zsc tune`: the base model, the examples' sha256, labels, template, examples per label,
+    # epochs, seed, ... (empty for a plain export).
+    tuning: dict[str, Any] = field(default_factory=dict)
     format: int = MANIFEST_FORMAT
 
     def graphs(self) -> list[GraphVariant]:

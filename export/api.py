@@ -59,6 +59,7 @@ def export_model(
     tolerance: float = FP32_TOLERANCE,
     first_token_only: bool = True,
     progress: bool = True,
+    manifest_fields: dict[str, Any] | None = None,
 ) -> Manifest:
     """Export ``source`` (local HF directory or hub id) into ``output`` and return its manifest.
 
@@ -72,6 +73,7 @@ def export_model(
     the int8 graph's 8-bit weights.
     ``first_token_only`` runs the top of the last layer on the pooled token only, where the
     graph pools the first token and the result still matches torch; otherwise it is skipped.
+    ``manifest_fields`` set further manifest fields (``zsc tune`` records its ``source`` and ``tuning``).
     """
     choices = parse_quantize(quantize)
     if optimize not in OPTIMIZE_CHOICES:
@@ -139,7 +141,7 @@ def export_model(
         if "fp16-w8" in paths:
             shared = share_weights(paths["int8"], [paths["fp16-w8"]], WEIGHTS_FILE)
             logger.info("fp16-w8 shares %.1f MB of 8-bit weights with the int8 graph", shared / 1e6)
-        manifest = replace(manifest, transformations=transformations)
+        manifest = replace(manifest, transformations=transformations, **(manifest_fields or {}))
         steps.update()
 
         parity = {"fp32": fp32_report.as_dict()}

@@ -85,3 +85,46 @@ def read_validation_pairs(path: Path, size: int) -> list[tuple[str, str]]:
     if not pairs:
         raise ValueError(f"{path} holds no premise/hypothesis pairs")
     return pairs
+
+
+def register_tune(subparsers: argparse._SubParsersAction) -> None:
+    from .tune import DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_LEARNING_RATE, DEFAULT_NEGATIVES
+
+    tune = subparsers.add_parser("tune", help="fine-tune an NLI checkpoint on a few labelled examples, then export it (needs zsc[export])")
+    tune.add_argument("source", help="local Hugging Face NLI checkpoint or hub id (as for zsc export)")
+    tune.add_argument("output", help="model directory to write")
+    tune.add_argument("--examples", required=True, type=Path, help="labelled examples: .jsonl or .csv, a few per label")
+    tune.add_argument("--text-field", default="text", help="field/column with the text (default: %(default)s)")
+    tune.add_argument("--label-field", default="label", help="field/column with the label (default: %(default)s)")
+    tune.add_argument("--labels", help="the candidate labels, comma-separated (default: those in the examples); each needs an example")
+    tune.add_argument("--template", default=None,
+                      help="hypothesis template, the one you will classify with (default: the runtime's, 'This example is {}.')")
+    tune.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS, help="passes over the pairs (default: %(default)s)")
+    tune.add_argument("--lr", type=float, default=DEFAULT_LEARNING_RATE, help="AdamW learning rate (default: %(default)s)")
+    tune.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="pairs per training step (default: %(default)s)")
+    tune.add_argument("--negatives", type=int, default=DEFAULT_NEGATIVES,
+                      help="other labels per example, as contradiction pairs (default: %(default)s, or all when fewer)")
+    tune.add_argument("--seed", type=int, default=0, help="the same seed and inputs give the same model (default: %(default)s)")
+    tune.add_argument("--quantize", default="int8,fp16-w8", help="graphs to write, as for zsc export (default: %(default)s)")
+    tune.add_argument("--force", action="store_true", help="replace an earlier zsc model directory at OUTPUT")
+    tune.set_defaults(handler=run_tune)
+
+
+def run_tune(args: argparse.Namespace) -> int:
+    from zsc.engine import DEFAULT_TEMPLATE
+
+    try:
+        from .tune import tune_model
+    except ImportError as exc:
+        raise ValueError(str(exc)) from exc
+    labels = [label.strip() for label in args.labels.split(",") if label.strip()] if args.labels else None
+    try:
+        manifest = tune_model(args.source, args.output, args.examples, text_field=args.text_field, label_field=args.label_field,
+                              labels=labels, template=args.template or DEFAULT_TEMPLATE, epochs=args.epochs, learning_rate=args.lr,
+                              batch_size=args.batch_size, negatives=args.negatives, seed=args.seed, quantize=args.quantize,
+                              force=args.force)
+    except ImportError as exc:
+        raise ValueError(str(exc)) from exc
+    print(json.dumps({"output": args.output, "precision": manifest.precision, "tuning": manifest.tuning, "parity": manifest.parity},
+                     indent=2, ensure_ascii=False))
+    return 0

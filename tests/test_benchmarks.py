@@ -91,8 +91,10 @@ def test_hybrid_and_long_text_smoke(tmp_path):
     assert long.returncode == 0, long.stderr[-3000:]
     (result,) = tmp_path.glob("*-long-quick.json")
     workloads = json.loads(result.read_text())["workloads"]
-    built = next(v for k, v in workloads.items() if k.startswith("built"))
+    built = next(v for k, v in workloads.items() if k.startswith("needle in film"))
     assert built["max (window 64)"]["nli_pairs_per_text"] > built["truncate"]["nli_pairs_per_text"] == 4
+    held = next(v for k, v in workloads.items() if k.startswith("needle in business"))
+    assert set(held["vote-max (window 64)"]["found_per_topic"]) == {"music", "medicine", "travel", "space", "law"}
 
 
 def test_int8_sensitivity_smoke(tmp_path):
@@ -131,3 +133,34 @@ def test_gpu_comparison_dry_run(tmp_path):
     assert {"zsc default, auto", "zsc default, cpu"} <= set(rows) and data["reference"] == "zsc default, cpu"
     assert rows["zsc default, auto"]["precision"] == "int8" and rows["zsc default, auto"]["compute_type"] == "cpu"
     assert all(r["pairs_per_s"] > 0 and r["top1_agreement"] == 1.0 for r in rows.values())
+
+
+def test_tune_benchmark_smoke(tmp_path):
+    tune = run_script("tune.py", tmp_path)
+    assert tune.returncode == 0, tune.stderr[-3000:]
+    (result,) = tmp_path.glob("*-tune-quick.json")
+    data = json.loads(result.read_text())
+    trec = data["sets"]["trec"]
+    assert trec["k"] == 2 and trec["pairs"] == 6 * 2 * 6 and trec["held_out_rows"] == 20  # 1 entailment + 5 contradictions each
+    assert 0 <= trec["zero_shot"]["accuracy"] <= 1 and 0 <= trec["tuned"]["accuracy"] <= 1
+    assert (tmp_path / result.name.replace(".json", ".png")).exists()
+
+
+def test_multi_label_study_smoke(tmp_path):
+    study = run_script("multi_label.py", tmp_path)
+    assert study.returncode == 0, study.stderr[-3000:]
+    (result,) = tmp_path.glob("*-multilabel-quick.json")
+    data = json.loads(result.read_text())
+    assert set(data["goemotions_held_out"]) == set(data["multi_topic_built"]) == {"nli", "embedding (relative)", "hybrid (relative)"}
+    assert isinstance(data["accepted"], bool) and data["chosen"]["temperature"] > 0
+
+
+def test_accuracy_by_mode_smoke(tmp_path):
+    study = run_script("accuracy_modes.py", tmp_path)
+    assert study.returncode == 0, study.stderr[-3000:]
+    (result,) = tmp_path.glob("*-accuracy-modes-quick.json")
+    sets = json.loads(result.read_text())["sets"]
+    assert set(sets) == {"rottentomatoes", "financialphrasebank"}
+    modes = sets["financialphrasebank"]["modes"]
+    assert {"nli (the pipeline)", "hybrid", "embedding", "default call (auto)", "zsc tune, k = 8"} <= set(modes)
+    assert modes["default call (auto)"] == modes["nli (the pipeline)"] and all(0 <= m["accuracy"] <= 1 for m in modes.values())

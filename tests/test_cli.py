@@ -230,3 +230,20 @@ def test_make_run_prints_the_example(tmp_path):
     assert lines[-4].startswith("Hi, I recently bought a device")
     ranked = [line.split()[0] for line in lines[-3:]]
     assert sorted(ranked) == ["faq", "legal", "refund"] and ranked[0] == "refund"
+
+
+def test_window_defaults_are_quoted_from_defaults_py():
+    """--help, the README and the docstring read the window defaults from one place."""
+    from pathlib import Path
+
+    from zsc.engine import ZeroShotClassifier
+    from zsc.engine.defaults import DEFAULT_WINDOW_TOKENS, LONG_TEXT_MAX_TOKENS
+
+    shown = " ".join(run("classify", "--help").stdout.split())
+    assert f"default: {DEFAULT_WINDOW_TOKENS['max']} for max, {DEFAULT_WINDOW_TOKENS['mean']} for mean" in shown
+    assert f"first {LONG_TEXT_MAX_TOKENS} tokens" in shown
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert f'(default {DEFAULT_WINDOW_TOKENS["max"]} for `"max"`, {DEFAULT_WINDOW_TOKENS["mean"]} for `"mean"`' in readme
+    assert f"`LONG_TEXT_MAX_TOKENS` = {LONG_TEXT_MAX_TOKENS:,}" in readme
+    doc = ZeroShotClassifier.__call__.__doc__ or ""
+    assert "DEFAULT_WINDOW_TOKENS" in doc and "LONG_TEXT_MAX_TOKENS" in doc

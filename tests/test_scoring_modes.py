@@ -80,9 +80,43 @@ def test_prefilter_scores_the_k_most_similar_labels_and_orders_the_rest_by_simil
         assert rest == sorted(rest, key=lambda label: -sims[LABELS.index(label)])
 
 
+def test_auto_scoring_is_exact_nli_unless_a_prefilter_narrows_the_labels(clf):
+    """The default: the pipeline whenever every label is scored (so the server's HF-contract
+    requests are exact), the hybrid on the K a prefilter picked, and NLI for multi-label."""
+    assert clf(TEXTS, LABELS) == clf(TEXTS, LABELS, scoring="nli") == clf(TEXTS, LABELS, scoring="auto")
+    assert clf(TEXTS, LABELS, prefilter_top_k=4) == clf(TEXTS, LABELS, prefilter_top_k=4, scoring="hybrid")
+    assert clf(TEXTS, LABELS, prefilter_top_k=4) != clf(TEXTS, LABELS, prefilter_top_k=4, scoring="nli")
+    assert clf(TEXTS, LABELS, prefilter_top_k=len(LABELS)) == clf(TEXTS, LABELS, scoring="nli")  # nothing narrowed
+    assert clf(TEXTS, LABELS, multi_label=True, prefilter_top_k=4) == clf(TEXTS, LABELS, multi_label=True, prefilter_top_k=4, scoring="nli")
+    assert clf.prepare(TEXTS, LABELS, prefilter_top_k=4).scoring == "hybrid"
+
+
+def test_multi_label_hybrid_and_embedding_use_the_calls_own_baseline(clf):
+    """sigmoid(w * (entailment - contradiction) + (cos - mean cos of the other labels) / T), per label."""
+    from zsc.engine.defaults import MULTI_LABEL_NLI_WEIGHT as W
+    from zsc.engine.defaults import MULTI_LABEL_TEMPERATURE as T
+
+    prepared = clf.prepare(TEXTS, LABELS, multi_label=True, scoring="nli")
+    logits = clf.logits(prepared.pairs).reshape(len(TEXTS), len(LABELS), -1)
+    log_odds = logits[..., clf.entailment_id] - logits[..., clf.contradiction_id]
+    cos = (clf.embedder.embed(TEXTS) @ clf.embedder.embed(LABELS).T).astype(np.float64)
+    relative = cos - (cos.sum(axis=1, keepdims=True) - cos) / (len(LABELS) - 1)
+    for scoring, z in (("hybrid", W * log_odds + relative / T), ("embedding", relative / T)):
+        expected = 1 / (1 + np.exp(-z))
+        for row, want in zip(clf(TEXTS, LABELS, multi_label=True, scoring=scoring), expected):
+            got = {p["label"]: p["score"] for p in row}
+            assert [got[label] for label in LABELS] == pytest.approx(want, abs=1e-6)
+    # The baseline is the call's label set: adding a label moves the others' scores.
+    fewer = clf(TEXTS[0], LABELS[:3], multi_label=True, scoring="hybrid")
+    assert {p["label"]: p["score"] for p in fewer} != {p["label"]: p["score"] for p in clf(TEXTS[0], LABELS, multi_label=True, scoring="hybrid")
+                                                         if p["label"] in LABELS[:3]}
+    single = clf(TEXTS[0], LABELS[:1], multi_label=True, scoring="hybrid")  # one label: no baseline, NLI alone
+    assert single[0]["score"] == pytest.approx(1 / (1 + np.exp(-W * log_odds[0, 0])), abs=1e-6)
+
+
 def test_prefilter_equals_exact_nli_restricted_to_the_same_labels(clf):
     k = 4
-    for text, row in zip(TEXTS, clf(TEXTS, LABELS, prefilter_top_k=k)):
+    for text, row in zip(TEXTS, clf(TEXTS, LABELS, prefilter_top_k=k, scoring="nli")):
         kept = [p["label"] for p in row[:k]]
         alone = clf(text, kept)
         assert [(p["label"], round(p["score"], 9)) for p in alone] == [(p["label"], round(p["score"], 9)) for p in row[:k]]
@@ -94,7 +128,6 @@ def test_prefilter_equals_exact_nli_restricted_to_the_same_labels(clf):
     ({"prefilter_top_k": -2}, InputError, "positive integer"),
     ({"prefilter_top_k": True}, InputTypeError, "positive integer, got bool"),
     ({"prefilter_top_k": "3"}, InputTypeError, "positive integer, got str"),
-    ({"scoring": "hybrid", "multi_label": True}, InputError, "single-label only"),
 ])
 def test_bad_options_are_clear_errors(clf, kwargs, error, message):
     with pytest.raises(error, match=message):

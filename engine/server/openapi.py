@@ -60,7 +60,8 @@ def openapi_contract() -> tuple[dict[str, Any], dict[Any, Any], list[dict[str, A
                     "hypothesis_template": {"type": "string", "default": DEFAULT_TEMPLATE},
                     "multi_label": {"type": "boolean", "default": False},
                     "scoring": {"type": "string", "enum": list(SCORING_MODES), "default": DEFAULT_SCORING,
-                                "description": "zsc extension: nli (the pipeline), hybrid (NLI x embedding similarity) or embedding (similarity alone)"},
+                                "description": "zsc extension: auto (nli, or hybrid when prefilter_top_k narrows the labels), nli (the pipeline), "
+                                               "hybrid (NLI x embedding similarity) or embedding (similarity alone)"},
                     "prefilter_top_k": {"type": "integer", "minimum": 1,
                                         "description": "zsc extension: run NLI on the K labels most similar to each text only"},
                     "long_text": {"type": "string", "enum": list(LONG_TEXT_MODES), "default": DEFAULT_LONG_TEXT,
