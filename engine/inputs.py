@@ -38,25 +38,31 @@ def _type_name(value: object) -> str:
     return type(value).__name__
 
 
-def unusable_text(value: str) -> str | None:
-    """Why tokenizers cannot take ``value`` or it says nothing (None when it is usable): the one
-    rule for call arguments and file rows alike."""
+def _invalid_unicode(value: str) -> str | None:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         return f"is not valid Unicode (a lone surrogate at position {exc.start})"
+    return None
+
+
+def _says_nothing(value: str) -> str | None:
     if not any(not ch.isspace() and unicodedata.category(ch)[0] != "C" for ch in value):
         return "is an empty string" if not value else "is only whitespace or control characters"
     return None
 
 
+def unusable_text(value: str) -> str | None:
+    """Why tokenizers cannot take ``value`` or it says nothing (None when it is usable): the one
+    rule for call arguments and file rows alike."""
+    return _invalid_unicode(value) or _says_nothing(value)
+
+
 def _check_text(value: str, name: str) -> None:
-    problem = unusable_text(value)
-    if problem is None:
-        return
-    if problem.startswith("is not valid Unicode"):
+    if problem := _invalid_unicode(value):
         raise InputError(f"{name} {problem}")
-    raise InputError(f"{name} {problem}. {NO_LABEL_OR_SEQUENCE}")
+    if problem := _says_nothing(value):
+        raise InputError(f"{name} {problem}. {NO_LABEL_OR_SEQUENCE}")
 
 
 def _string_items(values: Iterable[object], name: str) -> list[str]:
@@ -212,7 +218,6 @@ def check_call_options(multi_label: object, scoring: object, prefilter_top_k: ob
     if window is not None and checked_long_text == "truncate":
         raise InputError("window_tokens applies to long_text 'max' or 'mean'")
     return CallOptions(checked_multi_label, checked_scoring, top_k, checked_long_text, window)
-
 
 
 def resolved_scoring(options: CallOptions, label_count: int) -> str:

@@ -12,7 +12,6 @@ engine alone, like any export.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import logging
 import random
@@ -23,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zsc.engine import DEFAULT_TEMPLATE, Manifest
+from zsc.engine import DEFAULT_TEMPLATE, Manifest, sha256_file
 
 from .directory import checked_output
 
@@ -137,11 +136,6 @@ def _check_template(template: str) -> None:
         raise ValueError(f"template {template!r} has no {{}} where the label goes")
 
 
-def file_sha256(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
 def tune_model(
     source: str,
     output: str | Path,
@@ -183,7 +177,7 @@ def tune_model(
     pairs = nli_pairs(examples, labels, template, negatives, model.entailment_id, model.contradiction_id, rng)
     counts = Counter(e.label for e in examples)
     record = {
-        "base_model": source, "examples_sha256": file_sha256(Path(examples_path)), "examples": len(examples),
+        "base_model": source, "examples_sha256": sha256_file(Path(examples_path)), "examples": len(examples),
         "labels": labels, "examples_per_label": {label: counts[label] for label in labels}, "template": template,
         "epochs": epochs, "learning_rate": learning_rate, "batch_size": batch_size, "negatives": negatives,
         "pairs": len(pairs), "seed": seed,

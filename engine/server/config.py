@@ -100,14 +100,17 @@ def read_tokens(path: Path) -> frozenset[str]:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"cannot read token file {path}: {exc}") from None
-    tokens = frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#"))
-    if not tokens:
-        raise ValueError(f"token file {path} holds no tokens")
+    tokens = set()
     for number, line in enumerate(text.splitlines(), start=1):
         token = line.strip()
-        if token in tokens and not (token.isascii() and token.isprintable() and " " not in token):
+        if not token or token.startswith("#"):
+            continue
+        if not (token.isascii() and token.isprintable() and " " not in token):
             raise ValueError(f"{path}:{number}: a token must be printable ASCII without spaces (RFC 6750)")
-    return tokens
+        tokens.add(token)
+    if not tokens:
+        raise ValueError(f"token file {path} holds no tokens")
+    return frozenset(tokens)
 
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
