@@ -55,11 +55,17 @@ def probe_differences(classifier: ZeroShotClassifier) -> list[float]:
     return differences
 
 
+# fp16 kernels differ by batch shape, so fp16 moves in its last bits (the README says so, and each
+# export records it as batch_invariance): a fresh clone's tiny models (tokenizer training is not
+# deterministic) gave 3e-5 for bert and mpnet. fp32 and per-row int8 are held to TOLERANCE.
+FP16_TOLERANCE = 1e-4
+
+
 @pytest.mark.parametrize("quantize", ["none", "fp16", "int8"])
 @pytest.mark.parametrize("arch", sorted(BUILDERS))
 def test_every_precision_is_batch_invariant(arch, quantize, tiny_exported):
     classifier = ZeroShotClassifier.from_pretrained(tiny_exported(arch, quantize), provider="cpu")
-    assert max(probe_differences(classifier)) <= TOLERANCE
+    assert max(probe_differences(classifier)) <= (FP16_TOLERANCE if quantize == "fp16" else TOLERANCE)
 
 
 def test_embedded_default_is_batch_invariant(default_model_dir):
