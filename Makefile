@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install run lint test test-fast bench bench-accuracy bench-export bench-int8 bench-memory bench-server bench-soak bench-scale bench-hybrid bench-long bench-tune bench-multilabel default-model wheel clean
+.PHONY: install run lint browser test screenshot test-fast bench bench-accuracy bench-export bench-int8 bench-memory bench-server bench-soak bench-scale bench-hybrid bench-long bench-tune bench-multilabel default-model wheel clean
 
 STAMP := $(VENV)/.installed
 # The embedded default: the shared MiniLM NLI model in per-row int8, plus an fp16 graph for CUDA
@@ -43,8 +43,19 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 
-test: $(STAMP) lint
+# The playground test drives Debian's chromium through chromium-driver (no browser download at
+# run time); installed here on a fresh machine, as root. Without apt (or root) the test skips, saying why.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) || \
+		echo "zsc: could not install chromium and chromium-driver; tests/test_playground.py will skip"
+
+test: $(STAMP) lint browser
 	$(PY) -m pytest -q
+
+# The README's picture of the playground, taken by its browser test.
+screenshot: $(STAMP) browser
+	ZSC_SCREENSHOT=docs/playground.png $(PY) -m pytest -q tests/test_playground.py -k draws
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"

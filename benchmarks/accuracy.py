@@ -11,14 +11,10 @@ from __future__ import annotations
 import datetime
 import itertools
 import json
-import sys
 from pathlib import Path
 
-import numpy as np
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 import contenders as C  # noqa: E402
+import numpy as np
 import report  # noqa: E402
 import results_io as R  # noqa: E402
 import workloads as W  # noqa: E402

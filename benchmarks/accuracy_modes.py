@@ -20,20 +20,16 @@ from __future__ import annotations
 
 import json
 import random
-import sys
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 import results_io as R  # noqa: E402
 import workloads as W  # noqa: E402
 from accuracy import label_phrase, macro_f1  # noqa: E402
+from tqdm import tqdm
 
 TEMPLATE = "This example is {}."
 PREFILTER_K = 10
@@ -83,15 +79,16 @@ def modes(clf, texts: list[str], gold: list[str], labels: list[str], windows: bo
     """Every mode's accuracy from one NLI pass over all (text, label) pairs and one embedding pass."""
     prepared = clf.prepare(texts, labels, scoring="hybrid")  # all pairs, and the similarities
     logits = clf.logits(prepared.pairs)
-    out = {"nli (the pipeline)": scored(top_labels(clf.finish(replace(prepared, scoring="nli"), logits)), gold, labels),
+    every = [len(texts) * [mode] for mode in ("nli", "embedding")]
+    out = {"nli (the pipeline)": scored(top_labels(clf.finish(replace(prepared, scorings=every[0]), logits)), gold, labels),
            "hybrid": scored(top_labels(clf.finish(prepared, logits)), gold, labels),
-           "embedding": scored(top_labels(clf.finish(replace(prepared, scoring="embedding"), logits)), gold, labels)}
+           "embedding": scored(top_labels(clf.finish(replace(prepared, scorings=every[1]), logits)), gold, labels)}
     if len(labels) > PREFILTER_K:
-        selection = np.argsort(-prepared.similarity, axis=1, kind="stable")[:, :PREFILTER_K]
+        selection = np.argsort(-np.stack(prepared.similarity), axis=1, kind="stable")[:, :PREFILTER_K]
         per_text = logits.reshape(len(texts), len(labels), -1)
         narrowed = np.take_along_axis(per_text, selection[..., None], axis=1).reshape(len(texts) * PREFILTER_K, -1)
         out[f"prefilter K={PREFILTER_K} (auto: hybrid on the K)"] = scored(
-            top_labels(clf.finish(replace(prepared, selection=selection), narrowed)), gold, labels)
+            top_labels(clf.finish(replace(prepared, chosen=list(selection)), narrowed)), gold, labels)
     out["default call (auto)"] = out["nli (the pipeline)"]  # auto without a prefilter is exact NLI
     if windows:
         out["windows (long_text mean)"] = scored(top_labels(clf(texts, labels, long_text="mean")), gold, labels)

@@ -36,8 +36,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).parent))
-
 import contenders as C  # noqa: E402
 import measure as M  # noqa: E402
 import numpy as np  # noqa: E402
@@ -158,20 +156,21 @@ def optimum_contenders(models: list[Path], hf_model: Path | None) -> dict[str, t
 def cuda_profile(threads: int, text: str, calls: int = 20) -> dict[str, Any]:
     """onnxruntime's profile of ``calls`` single-text calls of the default on CUDA: where a small call goes."""
     from zsc.engine import ZeroShotClassifier, default_model_path
-    from zsc.engine.session import SessionInfo
+    from zsc.engine.session import GraphSession
 
     classifier = ZeroShotClassifier.from_pretrained(default_model_path(), threads=threads)
     if classifier.compute_type != "cuda":
         return {"skipped": "the default does not run on CUDA here"}
     import onnxruntime as ort
 
-    options = classifier.session.session.get_session_options()
+    options = classifier.session.inference.get_session_options()
     options.enable_profiling = True
     options.profile_file_prefix = os.path.join(tempfile.mkdtemp(), "zsc")
     graph = classifier.model_dir.path / next(g.file for g in classifier.model_dir.manifest.graphs() if g.precision == classifier.precision)
-    session = ort.InferenceSession(str(graph), options, providers=classifier.session.session.get_providers())
-    classifier.session = SessionInfo(session, classifier.session.input_names, classifier.session.output_name, "cuda",
-                                     classifier.precision, classifier.session.reason)
+    session = ort.InferenceSession(str(graph), options, providers=classifier.session.inference.get_providers())
+    profiled = GraphSession(session, classifier.session.input_names, classifier.session.output_name, "cuda",
+                            classifier.precision, classifier.session.reason)
+    classifier.session = classifier.runner.session = profiled
     for _ in range(calls + 5):
         classifier(text, LABELS)
     events = json.loads(Path(session.end_profiling()).read_text())
@@ -193,15 +192,16 @@ def host_cost_ms(threads: int, text: str, calls: int) -> dict[str, float]:
     spends per small call (validation, tokenising, planning, scoring), per feeding."""
     from unittest import mock
 
-    from zsc.engine import PROVIDER_FEEDING, ZeroShotClassifier, classifier
+    from zsc.engine import PROVIDER_FEEDING, ZeroShotClassifier
+    from zsc.engine.session import GraphSession
 
-    def constant(info: Any, feeds: dict[str, np.ndarray], io_binding: bool = False) -> np.ndarray:
+    def constant(session: Any, feeds: dict[str, np.ndarray], io_binding: bool = False) -> np.ndarray:
         return np.zeros((feeds["input_ids"].shape[0], 3), np.float32)
 
     out = {}
     for name, feeding in PROVIDER_FEEDING.items():
         clf = ZeroShotClassifier.default(provider="cpu", threads=threads, feeding=feeding)
-        with mock.patch.object(classifier, "run_logits", constant):
+        with mock.patch.object(GraphSession, "run", constant):
             for _ in range(20):
                 clf(text, LABELS)
             out[f"{name} feeding"] = statistics.median(M.timed(functools.partial(clf, text, LABELS)) for _ in range(calls)) * 1000

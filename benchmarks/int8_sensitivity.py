@@ -22,17 +22,13 @@ import functools
 import json
 import shutil
 import statistics
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 import contenders as C  # noqa: E402
 import measure as M  # noqa: E402
+import numpy as np
 import results_io as R  # noqa: E402
 import workloads as W  # noqa: E402
 from accuracy import label_phrase, read_jsonl  # noqa: E402
@@ -57,7 +53,7 @@ def _with_graph(fp32_dir: Path, name: str, write: Callable[[Path, Path], Any], p
 
 
 def per_row(fp32_dir: Path, smooth: bool) -> Path:
-    from zsc.engine import Manifest
+    from zsc.engine.model_dir import Manifest
     from zsc.export.calibrate import smoothing_factors
     from zsc.export.per_row import quantize_per_row
     from zsc.export.presets import resolve_preset

@@ -20,16 +20,11 @@ from __future__ import annotations
 
 import json
 import random
-import sys
-from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 import results_io as R  # noqa: E402
 import workloads as W  # noqa: E402
+from tqdm import tqdm
 
 WINDOWS = [None, 32, 64, 128]  # None: the model's room beside the hypothesis
 AGGREGATIONS = ("max", "mean", "vote-max", "vote-mean", "max-mean")

@@ -14,8 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
 import contenders as C  # noqa: E402
 import measure as M  # noqa: E402
 import results_io as R  # noqa: E402
@@ -37,11 +35,12 @@ WORKLOADS = {  # name -> expression giving (texts, labels), evaluated with bench
 
 def peak_mb(loader: str, workload: str) -> float:
     code = (
-        f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import workloads as W; "
+        "import workloads as W; "
         f"{loader}; texts, labels = {workload}; run(texts, labels); "
         f"print({M.PEAK_RSS_KB})"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900)
+    # Run from benchmarks/, so that `import workloads` finds this folder's module as a script run does.
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900, cwd=Path(__file__).parent)
     if result.returncode != 0:
         raise RuntimeError(result.stderr[-2000:])
     return int(result.stdout.split()[-1]) / 1024

@@ -19,9 +19,6 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))
 
 import contenders as C  # noqa: E402
 import measure as M  # noqa: E402

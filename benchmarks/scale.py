@@ -21,12 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from tqdm import tqdm
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 import results_io as R  # noqa: E402
 import workloads as W  # noqa: E402
+from tqdm import tqdm
 
 CONTENDERS = {
     "in-process (2 threads)": ["--threads", "2"],

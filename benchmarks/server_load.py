@@ -15,9 +15,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 import results_io as R  # noqa: E402
 import workloads as W  # noqa: E402
 from live_server import free_port, memory_mb, start_server, wait_ready  # noqa: E402

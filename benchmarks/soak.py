@@ -24,16 +24,12 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 import results_io as R  # noqa: E402
 import workloads as W  # noqa: E402
 from live_server import free_port, memory_mb, start_server, wait_ready  # noqa: E402
+from tqdm import tqdm
 
 
 def malformed_bodies() -> dict[str, bytes]:

@@ -20,8 +20,6 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
 import results_io as R  # noqa: E402
 import workloads as W  # noqa: E402
 from accuracy import label_phrase, macro_f1  # noqa: E402

@@ -1,7 +1,9 @@
 """zsc.engine: zero-shot classification on onnxruntime, with Hugging Face pipeline parity.
 
-Only numpy, tokenizers and onnxruntime are needed at run time. Heavy modules load
-lazily so that ``import zsc.engine`` stays fast.
+The public API, a facade: what a user calls. Plumbing (manifest I/O, the pair encoder, CPU
+flags, sessions) stays in its module, and zsc.export imports it from there. Only numpy,
+tokenizers and onnxruntime are needed at run time; modules load lazily, so that
+``import zsc.engine`` stays fast.
 """
 
 from __future__ import annotations
@@ -10,67 +12,37 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-# The public API: what zsc.export, the CLI's file jobs, the server and users import.
 _LAZY = {
     "ZeroShotClassifier": ".classifier",
     "Prediction": ".classifier",
     "LegacyPrediction": ".classifier",
-    "PreparedCall": ".classifier",
-    "default_model_path": ".classifier",
+    "CallOptions": ".options",
+    "PreparedCall": ".plan",
+    "TextEmbedder": ".embedding",
     "InputError": ".inputs",
     "InputTypeError": ".inputs",
-    "DEFAULT_TEMPLATE": ".inputs",
-    "PairEncoder": ".encoding",
-    "PairSet": ".encoding",
-    "Manifest": ".model_dir",
-    "GraphVariant": ".model_dir",
-    "Feeding": ".defaults",
+    "DEFAULT_TEMPLATE": ".defaults",
     "PROVIDER_FEEDING": ".defaults",
-    "PRECISION_CHOICES": ".precision",
-    "ModelDirectory": ".model_dir",
-    "load_model_directory": ".model_dir",
-    "write_manifest": ".model_dir",
-    "sha256_file": ".model_dir",
-    "derive_max_length": ".model_dir",
-    "nli_label_ids": ".model_dir",
-    "MANIFEST_NAME": ".model_dir",
-    "MODEL_FILE": ".model_dir",
-    "TOKENIZER_FILE": ".model_dir",
-    "TextEmbedder": ".embedding",
-    "cpu_flags": ".cpu",
-    "has_int8_dot_products": ".cpu",
-    "is_arm64": ".cpu",
+    "Feeding": ".feeding",
+    "default_model_path": ".loading",
+    "default_embedder_path": ".loading",
 }
 
 __all__ = [  # the names of _LAZY, spelled out for tools that read __all__
-    "ZeroShotClassifier", "Prediction", "LegacyPrediction", "PreparedCall", "default_model_path",
-    "InputError", "InputTypeError", "DEFAULT_TEMPLATE", "PairEncoder", "PairSet",
-    "Manifest", "GraphVariant", "Feeding", "PROVIDER_FEEDING", "PRECISION_CHOICES", "ModelDirectory", "load_model_directory", "write_manifest", "sha256_file",
-    "derive_max_length", "nli_label_ids", "MANIFEST_NAME", "MODEL_FILE", "TOKENIZER_FILE",
-    "TextEmbedder", "cpu_flags", "has_int8_dot_products", "is_arm64", "__version__",
+    "ZeroShotClassifier", "Prediction", "LegacyPrediction", "CallOptions", "PreparedCall", "TextEmbedder",
+    "InputError", "InputTypeError", "DEFAULT_TEMPLATE", "PROVIDER_FEEDING", "Feeding",
+    "default_model_path", "default_embedder_path", "__version__",
 ]
 
 if TYPE_CHECKING:
-    from .classifier import LegacyPrediction, Prediction, PreparedCall, ZeroShotClassifier, default_model_path
-    from .cpu import cpu_flags, has_int8_dot_products, is_arm64
-    from .defaults import PROVIDER_FEEDING, Feeding
+    from .classifier import LegacyPrediction, Prediction, ZeroShotClassifier
+    from .defaults import DEFAULT_TEMPLATE, PROVIDER_FEEDING
     from .embedding import TextEmbedder
-    from .encoding import PairEncoder, PairSet
-    from .inputs import DEFAULT_TEMPLATE, InputError, InputTypeError
-    from .model_dir import (
-        MANIFEST_NAME,
-        MODEL_FILE,
-        TOKENIZER_FILE,
-        GraphVariant,
-        Manifest,
-        ModelDirectory,
-        derive_max_length,
-        load_model_directory,
-        nli_label_ids,
-        sha256_file,
-        write_manifest,
-    )
-    from .precision import PRECISION_CHOICES
+    from .feeding import Feeding
+    from .inputs import InputError, InputTypeError
+    from .loading import default_embedder_path, default_model_path
+    from .options import CallOptions
+    from .plan import PreparedCall
 
 
 def __getattr__(name: str) -> Any:

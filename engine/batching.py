@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .defaults import Feeding
+from .feeding import Feeding
 
 
 @dataclass(frozen=True)

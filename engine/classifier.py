@@ -1,66 +1,43 @@
-"""ZeroShotClassifier: the public runtime API.
+"""ZeroShotClassifier: the public runtime API, and the orchestration of a call.
 
 Its surface: ``from_pretrained`` / ``default`` / ``from_graph`` to load; ``__call__`` to classify
 (what most users need); ``prepare`` → ``logits`` → ``finish``, the same call in three steps, so a
 server can merge the pairs of several calls into shared batches; ``nli_logits`` for raw NLI
 logits of (premise, hypothesis) pairs (validation, calibration, benchmarks).
+
+A call reads top-down: check the inputs and options (inputs.py, options.py), ask the embedder
+where the call needs it, plan the pairs (encoding.py: windows are premises, a prefilter narrows
+each text's labels before pairs are planned), run them in batches (runner.py), and score
+(scoring.py). Finding models is loading.py's job.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
-from importlib import resources
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, overload
 
 import numpy as np
 
-from .batching import BatchBudget
-from .cpu import has_int8_dot_products
-from .defaults import (
-    DEFAULT_LONG_TEXT,
-    DEFAULT_SCORING,
-    DEFAULT_WINDOW_TOKENS,
-    EMBEDDING_TEMPERATURE,
-    HYBRID_NLI_WEIGHT,
-    LONG_TEXT_MAX_TOKENS,
-    MULTI_LABEL_NLI_WEIGHT,
-    MULTI_LABEL_TEMPERATURE,
-    PROVIDER_FEEDING,
-    Feeding,
-)
-from .encoding import PairEncoder, PairSet
-from .feeding import Prefetcher
-from .inputs import (
-    DEFAULT_TEMPLATE,
-    NO_LABEL_OR_SEQUENCE,
-    InputError,
-    check_call_options,
-    hypotheses_for,
-    normalise_labels,
-    normalise_texts,
-    resolved_scoring,
-)
+from .defaults import LONG_TEXT_MAX_TOKENS, PROVIDER_FEEDING, describe_window_defaults
+from .encoding import IdArray, PairEncoder, PairSet
+from .feeding import Feeding
+from .inputs import NO_LABEL_OR_SEQUENCE, InputError, hypotheses_for, normalise_label_sets, normalise_texts
+from .loading import default_embedder_path, default_model_path, local_model_path, warn_if_int8_saturates
 from .model_dir import MANIFEST_NAME, GraphVariant, Manifest, ModelDirectory, load_model_directory
-from .scoring import (
-    embedding_scores,
-    hybrid_scores,
-    label_scores,
-    multi_label_embedding_scores,
-    multi_label_hybrid_scores,
-    ranking,
-    relative_similarity,
-)
-from .session import SessionInfo, open_session, run_logits
+from .options import CallOptions
+from .plan import PreparedCall
+from .runner import BatchRunner, Feeds
+from .scoring import call_results
+from .session import GraphSession, open_session
 
 if TYPE_CHECKING:
     from .embedding import TextEmbedder
 
-logger = logging.getLogger("zsc")
-
+# One label list for every text (the pipeline's), or one list per text (zsc's extension).
+Labels = str | Iterable[str] | Sequence[Iterable[str]]
 
 
 class Prediction(TypedDict):
@@ -76,29 +53,6 @@ class LegacyPrediction(TypedDict):
     sequence: str
     labels: list[str]
     scores: list[float]
-
-
-@dataclass
-class PreparedCall:
-    """A validated, tokenised call (from ``prepare``), ready for ``logits`` and ``finish``.
-
-    ``pairs`` holds every text x label pair, text-major, or with a prefilter the ``selection[i]``
-    labels of text i only (none with scoring "embedding"); pairs of several calls may be merged,
-    computed together and split again, since no pair's logits depend on its batch-mates.
-    ``similarity`` (texts, labels) holds text-label cosines where the embedder was used. With
-    ``long_text`` "max"/"mean" each text runs as ``windows[i]`` windows x its labels.
-    """
-
-    texts: list[str]
-    labels: list[str]
-    multi_label: bool
-    single_text: bool
-    pairs: PairSet
-    scoring: str = DEFAULT_SCORING
-    selection: np.ndarray | None = None
-    similarity: np.ndarray | None = None
-    long_text: str = DEFAULT_LONG_TEXT
-    windows: list[int] | None = None  # windows per text ("max"/"mean"); pairs run window-major per text
 
 
 class ZeroShotClassifier:
@@ -119,7 +73,7 @@ class ZeroShotClassifier:
     def __init__(
         self,
         model_dir: ModelDirectory,
-        session: SessionInfo,
+        session: GraphSession,
         encoder: PairEncoder,
         batch_size: int | None = None,
         max_batch_tokens: int | None = None,
@@ -132,18 +86,17 @@ class ZeroShotClassifier:
         # The provider's feeding (batch budget, length buckets, I/O binding, prefetch), with the
         # batch sizes the caller gave.
         self.feeding = (feeding or PROVIDER_FEEDING[session.compute_type]).with_sizes(batch_size, max_batch_tokens)
-        self.budget = BatchBudget.for_model(self.feeding, encoder.max_length)
-        self._prefetcher = Prefetcher() if self.feeding.prefetch else None
+        self.runner = BatchRunner(session, self.feeding, encoder.max_length)
         manifest = model_dir.manifest
         self.entailment_id = manifest.entailment_id
         self.contradiction_id = manifest.contradiction_id
         # The embedder (prefilter, hybrid and embedding scoring) loads on first use: exact NLI
-        # calls never pay for it.
+        # calls never pay for it. Same threads; an int8 embedder stays on the CPU when the NLI
+        # model runs on CUDA ("auto"); a feeding the caller chose reaches it too.
         self._embedder: TextEmbedder | str | Path | None = embedder
         self._embedder_lock = threading.Lock()
-        # Same threads; an int8 embedder stays on the CPU when the NLI model runs on CUDA ("auto").
-        self._embedder_options = {"provider": "cpu" if session.compute_type == "cpu" else "auto",
-                                  "threads": session.session.get_session_options().intra_op_num_threads}
+        self._embedder_options: dict[str, Any] = {"provider": "cpu" if session.compute_type == "cpu" else "auto",
+                                                  "threads": session.threads, "feeding": feeding}
 
     @classmethod
     def from_pretrained(
@@ -167,17 +120,12 @@ class ZeroShotClassifier:
         ``threads``: onnxruntime intra-op threads (default: the CPUs this process may use).
         ``batch_size`` and ``max_batch_tokens`` bound each onnxruntime batch (pairs, and padded
         tokens); by default the provider's (``zsc.engine.defaults.PROVIDER_FEEDING``), as is
-        ``feeding``. ``verify`` checks the files against the manifest's sha256 hashes.
+        ``feeding`` (which reaches the embedder too). ``verify`` checks the files against the manifest's sha256 hashes.
         A path-like name that does not exist raises FileNotFoundError, never a hub lookup.
         ``embedder``: a sentence-embedding model directory (``zsc export --task embedding``) or a
         TextEmbedder, for ``scoring="hybrid"|"embedding"`` and ``prefilter_top_k``; loaded on first use.
         """
-        local = Path(path).expanduser()
-        if not local.exists():
-            if not _looks_like_hub_id(str(path)):
-                raise FileNotFoundError(f"model directory not found: {local}")
-            local = _download(str(path))
-        model_dir = load_model_directory(local, verify=verify)
+        model_dir = load_model_directory(local_model_path(path), verify=verify)
         return cls._open(model_dir, model_dir.manifest.graphs(), provider, precision, threads, batch_size, max_batch_tokens,
                          embedder, feeding)
 
@@ -253,49 +201,44 @@ class ZeroShotClassifier:
 
     # str is a Sequence[str] too: the str overloads come first and win (as in typeshed).
     @overload
-    def __call__(self, inputs: str, candidate_labels: str | Iterable[str], hypothesis_template: str = ...,  # type: ignore[overload-overlap]
+    def __call__(self, inputs: str, candidate_labels: Labels, hypothesis_template: str = ...,  # type: ignore[overload-overlap]
                  multi_label: bool = ..., legacy: Literal[False] = ..., *, scoring: str = ...,
-                 prefilter_top_k: int | None = ..., long_text: str = ..., window_tokens: int | None = ...) -> list[Prediction]: ...
+                 prefilter_top_k: int | None = ..., long_text: str = ..., window_tokens: int | None = ...,
+                 options: CallOptions | None = ...) -> list[Prediction]: ...
 
     @overload
-    def __call__(self, inputs: Iterable[str], candidate_labels: str | Iterable[str], hypothesis_template: str = ...,
+    def __call__(self, inputs: Iterable[str], candidate_labels: Labels, hypothesis_template: str = ...,
                  multi_label: bool = ..., legacy: Literal[False] = ..., *, scoring: str = ...,
-                 prefilter_top_k: int | None = ..., long_text: str = ..., window_tokens: int | None = ...) -> list[list[Prediction]]: ...
+                 prefilter_top_k: int | None = ..., long_text: str = ..., window_tokens: int | None = ...,
+                 options: CallOptions | None = ...) -> list[list[Prediction]]: ...
 
     @overload
-    def __call__(self, inputs: str, candidate_labels: str | Iterable[str], hypothesis_template: str = ...,  # type: ignore[overload-overlap]
+    def __call__(self, inputs: str, candidate_labels: Labels, hypothesis_template: str = ...,  # type: ignore[overload-overlap]
                  multi_label: bool = ..., *, legacy: Literal[True], scoring: str = ...,
-                 prefilter_top_k: int | None = ..., long_text: str = ..., window_tokens: int | None = ...) -> LegacyPrediction: ...
+                 prefilter_top_k: int | None = ..., long_text: str = ..., window_tokens: int | None = ...,
+                 options: CallOptions | None = ...) -> LegacyPrediction: ...
 
     @overload
-    def __call__(self, inputs: Iterable[str], candidate_labels: str | Iterable[str], hypothesis_template: str = ...,
+    def __call__(self, inputs: Iterable[str], candidate_labels: Labels, hypothesis_template: str = ...,
                  multi_label: bool = ..., *, legacy: Literal[True], scoring: str = ...,
-                 prefilter_top_k: int | None = ..., long_text: str = ..., window_tokens: int | None = ...) -> list[LegacyPrediction]: ...
+                 prefilter_top_k: int | None = ..., long_text: str = ..., window_tokens: int | None = ...,
+                 options: CallOptions | None = ...) -> list[LegacyPrediction]: ...
 
-    def __call__(
-        self,
-        inputs: str | Iterable[str],
-        candidate_labels: str | Iterable[str],
-        hypothesis_template: str = DEFAULT_TEMPLATE,
-        multi_label: bool = False,
-        legacy: bool = False,
-        *,
-        scoring: str = DEFAULT_SCORING,
-        prefilter_top_k: int | None = None,
-        long_text: str = DEFAULT_LONG_TEXT,
-        window_tokens: int | None = None,
-    ) -> Any:
+    def __call__(self, inputs: str | Iterable[str], candidate_labels: Labels, *args: Any, legacy: bool = False,
+                 options: CallOptions | None = None, **keywords: Any) -> Any:
         """Classify one text (a ranked list of {label, score}) or a list of texts (a list of such lists).
 
-        ``candidate_labels``: a list, or one comma-separated string. ``hypothesis_template``:
-        where ``{}`` stands for the label. ``multi_label``: score each label on its own
-        (entailment against contradiction) instead of a softmax over the labels.
+        ``candidate_labels``: a list, or one comma-separated string, for every text; or one such
+        list per text (``[["a", "b"], ["c", "d", "e"]]``), each text ranked against its own labels
+        (each text's result equals calling it alone; pairs of all of them share batches).
+        ``hypothesis_template``: where ``{}`` stands for the label. ``multi_label``: score each
+        label on its own (entailment against contradiction) instead of a softmax over the labels.
         ``legacy=True`` returns transformers' older shape {sequence, labels, scores} instead.
 
         Beyond the pipeline (both need the embedder): ``scoring="hybrid"`` multiplies the NLI
         distribution with the embedding one (text-label cosine), ``"embedding"`` uses the latter
         alone (no NLI pass); with ``multi_label=True`` each label is scored on its own against a
-        baseline from the call (its cosine minus the mean of the other labels').
+        baseline from the text's labels (its cosine minus the mean of the other labels').
         ``prefilter_top_k=K`` runs NLI only on the K labels most similar to each text; the others
         follow with score 0.0, in order of similarity.
         ``scoring="auto"`` (the default) is exact NLI, the pipeline, unless a prefilter narrows a
@@ -303,14 +246,14 @@ class ZeroShotClassifier:
         worse than the embedding that chose them). ``"nli"`` is always the pipeline.
         ``long_text="max"|"mean"``: instead of truncating a long text (the pipeline's behaviour),
         cut its first ``LONG_TEXT_MAX_TOKENS`` tokens into windows of ``window_tokens`` tokens at
-        sentence ends (default per mode: ``DEFAULT_WINDOW_TOKENS``, both in ``zsc.engine.defaults``),
-        score every window against every label, and take per label the logits of its best window
-        (max) or their mean before normalising.
+        sentence ends (default per mode: ``DEFAULT_WINDOW_TOKENS``, both in ``zsc.engine.defaults``:
+        {windows}), score every window against every label, and take per label the logits of its
+        best window (max) or their mean before normalising.
+        ``options``: a :class:`CallOptions` instead of the keyword arguments (not both).
         ``inputs`` may be any iterable of strings (list, tuple, numpy array, pandas Series,
         generator), as for the pipeline; several texts give a list of results.
         """
-        prepared = self.prepare(inputs, candidate_labels, hypothesis_template, multi_label, scoring=scoring,
-                                prefilter_top_k=prefilter_top_k, long_text=long_text, window_tokens=window_tokens)
+        prepared = self.prepare(inputs, candidate_labels, *args, options=options, **keywords)
         return self.finish(prepared, self.logits(prepared.pairs), legacy=legacy)
 
     def nli_logits(self, premises: Sequence[str], hypotheses: Sequence[str]) -> np.ndarray:
@@ -320,46 +263,63 @@ class ZeroShotClassifier:
         """
         return self.logits(self.encoder.zipped_pairs(list(premises), list(hypotheses)))
 
-    def prepare(
-        self,
-        inputs: str | Iterable[str],
-        candidate_labels: str | Iterable[str],
-        hypothesis_template: str = DEFAULT_TEMPLATE,
-        multi_label: bool = False,
-        *,
-        scoring: str = DEFAULT_SCORING,
-        prefilter_top_k: int | None = None,
-        long_text: str = DEFAULT_LONG_TEXT,
-        window_tokens: int | None = None,
-    ) -> PreparedCall:
-        """Validate and tokenise a call (every check of ``__call__``), without running the NLI model
-        (the embedder runs here when the call needs it)."""
+    def prepare(self, inputs: str | Iterable[str], candidate_labels: Labels, *args: Any, options: CallOptions | None = None,
+                **keywords: Any) -> PreparedCall:
+        """Validate and tokenise a call (every check of ``__call__``, whose arguments it takes),
+        without running the NLI model (the embedder runs here when the call needs it)."""
         texts, single = normalise_texts(inputs)
-        labels = normalise_labels(candidate_labels)
-        if not labels or not texts:
+        label_sets = normalise_label_sets(candidate_labels, len(texts))
+        if not texts:
             raise InputError(NO_LABEL_OR_SEQUENCE)
-        options = check_call_options(multi_label, scoring, prefilter_top_k, long_text, window_tokens)
-        multi_label, scoring, prefilter_top_k = options.multi_label, resolved_scoring(options, len(labels)), options.prefilter_top_k
-        hypotheses = hypotheses_for(labels, hypothesis_template)
-        similarity = selection = None
-        if scoring != "nli" or (prefilter_top_k is not None and prefilter_top_k < len(labels)):
-            embedder = self.embedder
-            similarity = embedder.embed(texts) @ embedder.embed(labels).T
-        if scoring == "embedding":
-            return PreparedCall(texts, labels, multi_label, single, PairSet([], []), scoring, None, similarity)
-        if prefilter_top_k is not None and prefilter_top_k < len(labels) and similarity is not None:
-            # The K most similar labels per text, most similar first (a stable order for ties).
-            selection = np.argsort(-similarity, axis=1, kind="stable")[:, :prefilter_top_k]
+        options = _call_options(options, args, keywords)
+        call_labels = list(dict.fromkeys(label for labels in label_sets for label in labels))
+        hypotheses = hypotheses_for(call_labels, options.hypothesis_template)
+        label_index = _positions(label_sets, call_labels)
+        scorings = [options.resolved_scoring(len(labels)) for labels in label_sets]
+        similarity = chosen = None
+        if any(mode != "nli" or options.narrows(len(labels)) for mode, labels in zip(scorings, label_sets)):
+            similarity = self._similarity(texts, call_labels, label_index)
+            if options.prefilter_top_k is not None and any(options.narrows(len(labels)) for labels in label_sets):
+                # The K most similar labels per text, most similar first (a stable order for ties); a
+                # text with K labels or fewer keeps them all, in their order, as it would alone.
+                chosen = [np.argsort(-row, kind="stable")[: options.prefilter_top_k] if options.narrows(len(row)) else np.arange(len(row))
+                          for row in similarity]
+        prepared = PreparedCall(texts, label_sets, options, scorings, single, PairSet([], []), chosen, similarity)
+        # Each text's pairs: its windows (premises like any other) x the hypotheses of the labels NLI scores.
+        columns = [label_index[i][prepared.scored_labels(i)] for i in range(len(texts))]
+        hypothesis_ids = self.encoder.encode_hypotheses(hypotheses)
+        longest = np.array([len(ids) for ids in hypothesis_ids])
+        premises = self._premises(texts, options, [int(longest[row].max()) for row in label_index])
+        prepared.pairs = self.encoder.pairs_of(premises, hypotheses, call_labels, columns)
+        if options.long_text != "truncate":
+            prepared.windows = [len(w) for w in premises]
+        return prepared
+
+    def _similarity(self, texts: list[str], call_labels: list[str], label_index: list[np.ndarray]) -> list[np.ndarray]:
+        """Each text's cosine with each of its labels (one product per text, so a text's row never
+        depends on the other texts of the call)."""
+        embedder = self.embedder
+        text_vectors, label_vectors = embedder.embed(texts), embedder.embed(call_labels)
+        return [label_vectors[index] @ vector for vector, index in zip(text_vectors, label_index)]
+
+    def _premises(self, texts: list[str], options: CallOptions, longest_hypothesis: list[int]) -> list[list[IdArray]]:
+        """Each text as premises: itself, cut to the model's window (truncate), or its windows, as
+        large as ``options`` asks and its own longest hypothesis leaves room for."""
         if options.long_text == "truncate":
-            pairs = self.encoder.pairs(texts, hypotheses, labels, selection)
-            return PreparedCall(texts, labels, multi_label, single, pairs, scoring, selection, similarity)
-        # Windows are premises like any other: their pairs join the same length-sorted batches.
-        room = self.encoder.max_length - self.encoder.layout.num_special - max(map(len, self.encoder.encode_hypotheses(hypotheses)))
-        size = min(options.window_tokens or DEFAULT_WINDOW_TOKENS[options.long_text] or room, room)
-        premises = self.encoder.windows(texts, max(1, size), LONG_TEXT_MAX_TOKENS)
-        pairs = self.encoder.pairs_of(premises, hypotheses, labels, selection)
-        return PreparedCall(texts, labels, multi_label, single, pairs, scoring, selection, similarity, options.long_text,
-                            [len(w) for w in premises])
+            return [[ids] for ids in self.encoder.encode_texts(texts, self.encoder.max_length)]
+        room = self.encoder.max_length - self.encoder.layout.num_special
+        sizes = [max(1, min(options.window_size() or room, room - longest)) for longest in longest_hypothesis]
+        premises: list[list[IdArray]] = [[] for _ in texts]
+        for size in set(sizes):
+            members = [i for i, s in enumerate(sizes) if s == size]
+            for i, windows in zip(members, self.encoder.windows([texts[i] for i in members], size, LONG_TEXT_MAX_TOKENS)):
+                premises[i] = windows
+        return premises
+
+    @property
+    def budget(self) -> Any:
+        """The batch budget every onnxruntime run of this classifier keeps to."""
+        return self.runner.budget
 
     @property
     def batch_size(self) -> int:
@@ -373,15 +333,8 @@ class ZeroShotClassifier:
         """Logits (pairs, classes) in the pairs' order, computed in length-sorted batches
         (at most ``batch_size`` pairs and ``max_batch_tokens`` padded tokens each)."""
         out = np.empty((len(pairs), len(self.model_dir.manifest.id2label)), dtype=np.float32)
-        batches = self.budget.plan(self.pair_lengths(pairs))
-        if self._prefetcher is None or len(batches) < 2:  # one batch: nothing to overlap, no thread hand-off
-            for batch in batches:
-                out[batch] = self.run_batch(pairs.take(batch))
-            return out
-        # The next batch is assembled on a worker thread while this one runs (onnxruntime
-        # releases the GIL), so a GPU does not wait for the host between runs.
-        for batch, feeds in self._prefetcher.ahead(batches, lambda rows: self._feeds(pairs.take(rows))):
-            out[batch] = run_logits(self.session, feeds, self.feeding.io_binding)
+        for rows, _, logits in self.runner.batches(self.pair_lengths(pairs), lambda rows, width: self._feeds(pairs.take(rows), width)):
+            out[rows] = logits
         return out
 
     def cost(self, prepared: PreparedCall) -> tuple[int, int]:
@@ -396,131 +349,55 @@ class ZeroShotClassifier:
     def run_batch(self, pairs: PairSet) -> np.ndarray:
         """Logits of ``pairs`` as one onnxruntime run, as given: for callers that fill batches
         themselves under ``budget`` (the server's batcher). ``logits`` plans and calls this."""
-        return run_logits(self.session, self._feeds(pairs), self.feeding.io_binding)
+        return self.runner.run(self._feeds(pairs, self.budget.padded(int(self.pair_lengths(pairs).max()))))
 
-    def _feeds(self, pairs: PairSet) -> dict[str, np.ndarray]:
-        encoded = self.encoder.assemble(pairs, self.budget.padded(int(self.pair_lengths(pairs).max())))
-        return {
-            "input_ids": encoded.input_ids,
-            "attention_mask": encoded.attention_mask,
-            "token_type_ids": encoded.token_type_ids,
-        }
+    def _feeds(self, pairs: PairSet, width: int) -> Feeds:
+        encoded = self.encoder.assemble(pairs, width)
+        return {"input_ids": encoded.input_ids, "attention_mask": encoded.attention_mask, "token_type_ids": encoded.token_type_ids}
 
     def finish(self, prepared: PreparedCall, logits: np.ndarray, legacy: bool = False) -> Any:
         """Scores and rankings from the logits of ``prepared.pairs``, shaped as ``__call__`` returns them."""
-        scores, orders = self._scores_and_orders(prepared, logits)
         results: list[Any] = []
-        for text, row, order in zip(prepared.texts, scores, orders):
+        ranked = call_results(prepared, logits, self.entailment_id, self.contradiction_id)
+        for text, labels, (row, order) in zip(prepared.texts, prepared.labels, ranked):
             if legacy:
-                results.append({
-                    "sequence": text,
-                    "labels": [prepared.labels[i] for i in order],
-                    "scores": [float(row[i]) for i in order],
-                })
+                results.append({"sequence": text, "labels": [labels[i] for i in order], "scores": [float(row[i]) for i in order]})
             else:
-                results.append([{"label": prepared.labels[i], "score": float(row[i])} for i in order])
+                results.append([{"label": labels[i], "score": float(row[i])} for i in order])
         return results[0] if prepared.single_text else results
 
-    def _scores_and_orders(self, prepared: PreparedCall, logits: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Scores (texts, labels) and each text's label order, for the call's scoring mode."""
-        n_texts, n_labels = len(prepared.texts), len(prepared.labels)
-        similarity = prepared.similarity
-        if prepared.scoring == "embedding" and similarity is not None:
-            scores = multi_label_embedding_scores(relative_similarity(similarity), MULTI_LABEL_TEMPERATURE) if prepared.multi_label \
-                else embedding_scores(similarity, EMBEDDING_TEMPERATURE)
-            return scores, [ranking(row) for row in scores]
-        selection = prepared.selection
-        columns = selection if selection is not None else np.broadcast_to(np.arange(n_labels), (n_texts, n_labels))
-        shaped = self._per_label_logits(prepared, logits, columns.shape[1])
-        if prepared.scoring == "hybrid" and similarity is not None and prepared.multi_label:
-            # The baseline is every label of the call, prefiltered or not: the call's own label set.
-            relative = np.take_along_axis(relative_similarity(similarity), columns, axis=1)
-            part = multi_label_hybrid_scores(shaped, self.entailment_id, self.contradiction_id, relative, MULTI_LABEL_TEMPERATURE,
-                                             MULTI_LABEL_NLI_WEIGHT)
-        elif prepared.scoring == "hybrid" and similarity is not None:
-            chosen = np.take_along_axis(similarity, columns, axis=1)
-            part = hybrid_scores(shaped, self.entailment_id, chosen, EMBEDDING_TEMPERATURE, HYBRID_NLI_WEIGHT)
-        else:
-            part = label_scores(shaped, self.entailment_id, self.contradiction_id, prepared.multi_label)
-        if selection is None:
-            return part, [ranking(row) for row in part]
-        # Labels the prefilter dropped score 0.0 and follow the scored ones, most similar first.
-        scores = np.zeros((n_texts, n_labels))
-        np.put_along_axis(scores, selection, part, axis=1)
-        orders = []
-        for row, chosen_labels, sims in zip(part, selection, similarity if similarity is not None else scores):
-            by_similarity = np.argsort(-sims, kind="stable")
-            rest = by_similarity[~np.isin(by_similarity, chosen_labels)]
-            orders.append(np.concatenate([chosen_labels[ranking(row)], rest]))
-        return scores, orders
 
-    def _per_label_logits(self, prepared: PreparedCall, logits: np.ndarray, labels_per_text: int) -> np.ndarray:
-        """Logits (texts, labels, classes): as computed, or aggregated over each text's windows,
-        per label the row of the window with the highest entailment logit ("max") or the mean."""
-        if prepared.windows is None:
-            return logits.reshape(len(prepared.texts), labels_per_text, -1)
-        out = np.empty((len(prepared.texts), labels_per_text, logits.shape[-1]), dtype=logits.dtype)
-        start = 0
-        for i, count in enumerate(prepared.windows):
-            block = logits[start : start + count * labels_per_text].reshape(count, labels_per_text, -1)
-            start += count * labels_per_text
-            if prepared.long_text == "max":
-                best = block[..., self.entailment_id].argmax(axis=0)
-                out[i] = block[best, np.arange(labels_per_text)]
-            else:
-                out[i] = block.mean(axis=0)
-        return out
+# The window defaults, quoted in __call__'s docstring from defaults.py rather than restated.
+ZeroShotClassifier.__call__.__doc__ = (ZeroShotClassifier.__call__.__doc__ or "").replace("{windows}", describe_window_defaults())
+
+_KEYWORDS = ("hypothesis_template", "multi_label")  # the pipeline's positional parameters after the labels
 
 
-def warn_if_int8_saturates(precision: str, preset: str | None, compute: str) -> None:
-    """int8 weights made for VNNI/arm64 can overflow AVX2's 16-bit u8 x s8 products: say so loudly."""
-    if precision.startswith("int8") and preset in ("avx512_vnni", "arm64") and compute == "cpu" and not has_int8_dot_products():
-        logger.warning(
-            "this %s model was exported with the %s preset, whose 8-bit weights can saturate on a CPU without "
-            "VNNI like this one (scores may be wrong); re-export with --preset avx2, which is correct on every CPU",
-            precision, preset,
-        )
+def _call_options(options: CallOptions | None, args: tuple[Any, ...], keywords: dict[str, Any]) -> CallOptions:
+    """The call's options: given as an object, or built from the pipeline's arguments (not both)."""
+    if len(args) > len(_KEYWORDS):
+        raise TypeError(f"at most {len(_KEYWORDS) + 2} positional arguments: inputs, candidate_labels, {', '.join(_KEYWORDS)}")
+    named = dict(zip(_KEYWORDS, args))
+    twice = set(named) & set(keywords)
+    if twice:
+        raise TypeError(f"{', '.join(sorted(twice))} given by position and by name")
+    named |= keywords
+    if options is None:
+        return CallOptions.of(**named)
+    if named:
+        raise TypeError(f"give options= or the keyword arguments ({', '.join(sorted(named))}), not both")
+    if not isinstance(options, CallOptions):
+        raise TypeError(f"options must be a CallOptions, got {type(options).__name__}")
+    return options
 
 
-def default_embedder_path() -> Path | None:
-    """The embedded sentence embedder, where this install has it."""
-    path = Path(str(resources.files("zsc.engine.models") / "embedder"))
-    return path if (path / "model.onnx").exists() else None
-
-
-def default_model_path() -> Path:
-    path = Path(str(resources.files("zsc.engine.models") / "default"))
-    if not (path / "model.onnx").exists():
-        raise FileNotFoundError(
-            f"the embedded default model is missing from {path}; build it with `make default-model` "
-            "or pass a model directory"
-        )
-    return path
-
-
-def _looks_like_hub_id(name: str) -> bool:
-    """True for an "org/name" that cannot be a local path.
-
-    No ./, ../, / or ~ prefix, no backslash, and no local folder "org": "out/x" next to an
-    existing out/ is a mistyped path, not a hub id.
-    """
-    parts = name.split("/")
-    return (
-        len(parts) == 2 and all(parts) and "\\" not in name
-        and not name.startswith((".", "~")) and not Path(parts[0]).exists()
-    )
-
-
-def _download(repo_id: str) -> Path:
-    try:
-        from huggingface_hub import snapshot_download
-    except ImportError as exc:  # pragma: no cover - tokenizers depends on huggingface_hub
-        raise ValueError(f"{repo_id} is not a local directory and huggingface_hub is not installed") from exc
-    logger.info("downloading %s from the Hugging Face hub", repo_id)
-    try:
-        return Path(snapshot_download(repo_id))
-    except Exception as exc:  # offline, unknown repo, no access: one message for both readings of the name
-        raise FileNotFoundError(
-            f"{repo_id}: no local model directory {Path(repo_id).expanduser().resolve()}, and the Hugging Face hub lookup "
-            f"of {repo_id!r} failed ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no detail'})"
-        ) from None
+def _positions(label_sets: list[list[str]], call_labels: list[str]) -> list[np.ndarray]:
+    """Each text's labels as positions in ``call_labels`` (computed once for a list shared by every text)."""
+    position = {label: i for i, label in enumerate(call_labels)}
+    done: dict[int, np.ndarray] = {}
+    out = []
+    for labels in label_sets:
+        if id(labels) not in done:
+            done[id(labels)] = np.fromiter((position[label] for label in labels), dtype=np.int64, count=len(labels))
+        out.append(done[id(labels)])
+    return out

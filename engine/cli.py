@@ -14,15 +14,16 @@ from . import __version__
 from .defaults import (
     DEFAULT_LONG_TEXT,
     DEFAULT_SCORING,
-    DEFAULT_WINDOW_TOKENS,
+    DEFAULT_TEMPLATE,
     LONG_TEXT_MAX_TOKENS,
     LONG_TEXT_MODES,
     PROVIDER_FEEDING,
     SCORING_MODES,
+    describe_window_defaults,
 )
-from .inputs import DEFAULT_TEMPLATE
+from .graph_choice import PRECISION_CHOICES, PROVIDER_CHOICES
 from .jobs.files import MAX_ROW_BYTES
-from .precision import PRECISION_CHOICES, PROVIDER_CHOICES
+from .options import CallOptions
 from .server.config import add_serve_arguments
 
 EXIT_USAGE = 2
@@ -38,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     classify = sub.add_parser("classify", help="classify texts (arguments, or a file with --input)")
     classify.add_argument("texts", nargs="*", help="texts to classify")
-    classify.add_argument("--labels", "-l", required=True, help="candidate labels, comma-separated")
+    classify.add_argument("--labels", "-l", help="candidate labels, comma-separated (or --labels-field with --input)")
     classify.add_argument("--multi-label", action="store_true", help="score each label independently")
     classify.add_argument("--template", default=DEFAULT_TEMPLATE, help="hypothesis template with {} (default: %(default)r)")
     classify.add_argument("--scoring", choices=SCORING_MODES, default=DEFAULT_SCORING,
@@ -50,14 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--long-text", choices=LONG_TEXT_MODES, default=DEFAULT_LONG_TEXT,
                           help="truncate: cut long texts to the model's window (the pipeline); max/mean: score every window "
                                "and aggregate per label (default: %(default)s)")
-    windows = ", ".join(f"{size} for {mode}" for mode, size in DEFAULT_WINDOW_TOKENS.items())
     classify.add_argument("--window-tokens", type=int, metavar="N",
-                          help=f"window size for --long-text max/mean (default: {windows}; at most the first "
+                          help=f"window size for --long-text max/mean (default: {describe_window_defaults()}; at most the first "
                                f"{LONG_TEXT_MAX_TOKENS} tokens of a text are read)")
     classify.add_argument("--model", "-m", help="exported model directory (default: the embedded model)")
     classify.add_argument("--json", action="store_true", help="print JSON instead of a table (texts given as arguments)")
     classify.add_argument("--input", "-i", type=Path, help="a .jsonl, .csv or .txt file (UTF-8, a BOM is fine), streamed in chunks")
     classify.add_argument("--text-field", default=None, help="field/column holding the text in --input (jsonl, csv; default: text)")
+    classify.add_argument("--labels-field", default=None,
+                          help="field/column holding each row's own candidate labels in --input (a list, or a comma-separated "
+                               "string), instead of --labels")
     classify.add_argument("--output", "-o", type=Path,
                           help="where --input results go (JSON lines); '-' or no --output: stdout. A file is committed "
                                "chunk by chunk with OUTPUT.progress.json beside it until the job ends; a symlink is followed")
@@ -128,12 +131,15 @@ def _print_table(text: str, predictions: list[dict[str, Any]]) -> None:
 
 def _check_classify_flags(args: argparse.Namespace) -> None:
     """Refuse flags that contradict each other instead of ignoring one of them."""
+    if (args.labels is None) == (args.labels_field is None):
+        raise ValueError("give --labels (for every text) or --labels-field (each --input row's own), exactly one")
     if args.input and args.texts:
         raise ValueError("give texts as arguments or --input FILE, not both")
     if not args.input and not args.texts:
         raise ValueError("nothing to classify: give texts as arguments or --input FILE")
     if not args.input:
-        for flag, value in (("--output", args.output), ("--text-field", args.text_field), ("--resume", args.resume or None)):
+        for flag, value in (("--output", args.output), ("--text-field", args.text_field), ("--labels-field", args.labels_field),
+                            ("--resume", args.resume or None)):
             if value is not None:
                 raise ValueError(f"{flag} applies to --input files only; texts given as arguments are printed")
     elif args.json:
@@ -155,21 +161,20 @@ def _check_classify_flags(args: argparse.Namespace) -> None:
 
 def cmd_classify(args: argparse.Namespace) -> int:
     _check_classify_flags(args)
-    options = {"candidate_labels": args.labels, "hypothesis_template": args.template, "multi_label": args.multi_label,
-               "scoring": args.scoring, "prefilter_top_k": args.prefilter_top_k, "long_text": args.long_text,
-               "window_tokens": args.window_tokens}
+    options = CallOptions.of(args.template, args.multi_label, args.scoring, args.prefilter_top_k, args.long_text, args.window_tokens)
     if args.engine == "ray":
         return _classify_with_ray(args, options)
-    classifier = _load_classifier(args)
     if args.input:
-        from .jobs.classify_file import classify_file
+        from .jobs.classify_file import FileJob, classify_file
+        from .jobs.files import RowFields
 
+        job = FileJob.of(args.labels, options, RowFields(args.text_field or "text", args.labels_field), args.chunk_size,
+                         args.max_row_bytes)
         output = None if args.output is None or str(args.output) == "-" else args.output
-        count = classify_file(classifier, args.input, output, args.text_field or "text", args.chunk_size, options, args.resume,
-                              args.max_row_bytes)
+        count = classify_file(_load_classifier(args), args.input, output, job, args.resume)
         print(f"classified {count} texts" + (f" into {output}" if output else ""), file=sys.stderr)
         return 0
-    results = classifier(list(args.texts), **options)
+    results = _load_classifier(args)(list(args.texts), args.labels, options=options)
     if args.json:
         print(json.dumps(results if len(args.texts) > 1 else results[0], ensure_ascii=False, indent=2))
     else:
@@ -178,7 +183,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _classify_with_ray(args: argparse.Namespace, options: dict[str, Any]) -> int:
+def _classify_with_ray(args: argparse.Namespace, options: CallOptions) -> int:
     try:
         import ray
 
@@ -190,7 +195,8 @@ def _classify_with_ray(args: argparse.Namespace, options: dict[str, Any]) -> int
     ray.init(address=args.address, log_to_driver=args.verbose)
     try:
         dataset = classify_dataset(
-            read_files(str(args.input)), **options, text_column=args.text_field or "text", model=args.model,
+            read_files(str(args.input)), args.labels, labels_column=args.labels_field, options=options,
+            text_column=args.text_field or "text", model=args.model,
             batch_size=args.chunk_size, concurrency=args.actors, num_cpus=args.cpus_per_actor, num_gpus=args.gpus_per_actor,
             pairs_per_batch=args.batch_size, max_batch_tokens=args.max_batch_tokens, embedder=args.embedder, precision=args.precision,
         )

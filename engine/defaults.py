@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from .feeding import Feeding
 
-
-@dataclass(frozen=True)
-class Feeding:
-    """How batches reach one execution provider: the batch budget, and the GPU-side feeding."""
-
-    batch_size: int  # pairs per onnxruntime run
-    max_batch_tokens: int  # padded tokens per run: keeps memory flat whatever the text lengths
-    pad_multiple: int  # pad each batch's length up to a multiple of this: fewer distinct shapes
-    io_binding: bool  # bind inputs and the output buffer before the run instead of session.run
-    prefetch: bool  # assemble the next batch on a worker thread while this one runs
-
-    def with_sizes(self, batch_size: int | None, max_batch_tokens: int | None) -> Feeding:
-        """This feeding with the batch sizes a caller gave (None keeps the provider's)."""
-        return replace(self, batch_size=self.batch_size if batch_size is None else batch_size,
-                       max_batch_tokens=self.max_batch_tokens if max_batch_tokens is None else max_batch_tokens)
+# transformers' default hypothesis (ZeroShotClassificationPipeline): "{}" is where the label goes.
+DEFAULT_TEMPLATE = "This example is {}."
 
 
 # CPU: measured, larger batches pad more. CUDA: batch 256 / 32,768 tokens was the best of
@@ -53,6 +40,13 @@ DEFAULT_LONG_TEXT = "truncate"
 # sentence at the end of ~650 words in 0.75 of documents (truncation: 0.10; 32: 0.73; 64: 0.68);
 # "mean" at 64 took imdb from 0.650 (truncate) to 0.763 (the model's full room: 0.643).
 DEFAULT_WINDOW_TOKENS: dict[str, int | None] = {"max": 128, "mean": 64}
+
+
+def describe_window_defaults() -> str:
+    """"128 for max, 64 for mean": how --help, docstrings and the README quote the window defaults."""
+    return ", ".join(f"{size} for {mode}" for mode, size in DEFAULT_WINDOW_TOKENS.items())
+
+
 # How far into a text "max"/"mean" read (about 6,000 English words; 64 windows of 128 tokens):
 # a text's windows, and so a call's cost, stay bounded however long the text is. The rest of a
 # longer text is not read, as truncation does past the model's window.

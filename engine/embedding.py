@@ -8,18 +8,19 @@ batch-mates (per-row int8 is batch-invariant, padding is masked out of the mean)
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tokenizers import Tokenizer
 
-from .batching import BatchBudget
 from .defaults import PROVIDER_FEEDING
+from .feeding import Feeding
+from .lru import LruCache
 from .model_dir import MANIFEST_NAME, ModelDirectory, load_model_directory
-from .session import SessionInfo, open_session, run_logits
+from .runner import BatchRunner, Feeds
+from .session import GraphSession, open_session
 from .text_bounds import bounded_text
 
 # Only short texts (labels, hypotheses, short queries) are cached: a cache of whole documents
@@ -33,10 +34,10 @@ class TextEmbedder:
     Repeated texts (label names, hypotheses) come from a small LRU cache.
     """
 
-    def __init__(self, model_dir: ModelDirectory, session: SessionInfo, tokenizer: Tokenizer, budget: BatchBudget,
+    def __init__(self, model_dir: ModelDirectory, session: GraphSession, tokenizer: Tokenizer, feeding: Feeding,
                  cache_size: int = 4096) -> None:
-        self.model_dir, self.session, self.budget = model_dir, session, budget
-        self.io_binding = PROVIDER_FEEDING[session.compute_type].io_binding
+        self.model_dir, self.session = model_dir, session
+        self.runner = BatchRunner(session, feeding, model_dir.manifest.max_length)
         # A copy without truncation finds how much of a long text the model can read (bounded_text).
         self._untruncated = Tokenizer.from_str(tokenizer.to_str())
         self._untruncated.no_truncation()
@@ -45,43 +46,40 @@ class TextEmbedder:
         tokenizer.no_padding()
         self.tokenizer = tokenizer
         self.pad_token_id = model_dir.manifest.pad_token_id
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = cache_size
-        self._lock = threading.Lock()
+        self._cache: LruCache[str, np.ndarray] = LruCache(cache_size)
 
     @classmethod
     def from_pretrained(cls, path: str | Path, provider: str = "auto", threads: int | None = None,
                         batch_size: int | None = None, max_batch_tokens: int | None = None,
-                        verify: bool = True, precision: str = "auto") -> TextEmbedder:
+                        verify: bool = True, precision: str = "auto", feeding: Feeding | None = None) -> TextEmbedder:
         """Load an embedding model directory written by ``zsc export --task embedding``; the graph
-        and batch defaults follow the provider, as for the classifier."""
+        and the feeding (batch sizes, I/O binding, prefetch) follow the provider unless given, as
+        for the classifier."""
         model_dir = load_model_directory(path, verify=verify)
         manifest = model_dir.manifest
         if manifest.task != "embedding":
             raise ValueError(f"{model_dir.path} holds a model for task {manifest.task!r}; an embedder's {MANIFEST_NAME} says task 'embedding'")
         session = open_session(model_dir.path, manifest.graphs(), provider, precision, threads, output_rank=3)
         tokenizer = Tokenizer.from_file(str(model_dir.tokenizer_path))
-        feeding = PROVIDER_FEEDING[session.compute_type].with_sizes(batch_size, max_batch_tokens)
-        return cls(model_dir, session, tokenizer, BatchBudget.for_model(feeding, manifest.max_length))
+        chosen = (feeding or PROVIDER_FEEDING[session.compute_type]).with_sizes(batch_size, max_batch_tokens)
+        return cls(model_dir, session, tokenizer, chosen)
+
+    @property
+    def budget(self) -> Any:
+        return self.runner.budget
 
     @property
     def dimension(self) -> int:
-        return int(self.session.session.get_outputs()[0].shape[-1])
+        return int(self.session.inference.get_outputs()[0].shape[-1])
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length embeddings, one row per text, in order."""
         unique = list(dict.fromkeys(texts))
-        with self._lock:
-            known = {t: self._cache[t] for t in unique if t in self._cache}
+        known = self._cache.get_many(unique)
         missing = [t for t in unique if t not in known]
         if missing:
             known.update(zip(missing, self._compute(missing)))
-            with self._lock:
-                for text in missing:
-                    if len(text) <= CACHED_TEXT_CHARS:
-                        self._cache[text] = known[text]
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
+            self._cache.put_many((text, known[text]) for text in missing if len(text) <= CACHED_TEXT_CHARS)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.stack([known[t] for t in texts])
@@ -90,19 +88,21 @@ class TextEmbedder:
         max_length = self.model_dir.manifest.max_length
         encodings = self.tokenizer.encode_batch([bounded_text(self._untruncated, text, max_length) for text in texts])
         lengths = np.array([len(e.ids) for e in encodings], dtype=np.int64)
-        out: list[np.ndarray] = [np.empty(0)] * len(texts)
-        for batch in self.budget.plan(lengths):
-            width = self.budget.padded(int(lengths[batch].max()))
-            ids = np.full((len(batch), width), self.pad_token_id, dtype=np.int64)
-            types = np.zeros((len(batch), width), dtype=np.int64)
-            for row, index in enumerate(batch):
+
+        def assemble(rows: np.ndarray, width: int) -> Feeds:
+            ids = np.full((len(rows), width), self.pad_token_id, dtype=np.int64)
+            types = np.zeros((len(rows), width), dtype=np.int64)
+            for row, index in enumerate(rows):
                 ids[row, : lengths[index]] = encodings[index].ids
                 types[row, : lengths[index]] = encodings[index].type_ids
-            mask = (np.arange(width)[None, :] < lengths[batch][:, None]).astype(np.int64)
-            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-            states = run_logits(self.session, feeds, self.io_binding)
+            mask = (np.arange(width)[None, :] < lengths[rows][:, None]).astype(np.int64)
+            return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+
+        out: list[np.ndarray] = [np.empty(0)] * len(texts)
+        for rows, feeds, states in self.runner.batches(lengths, assemble):
+            mask = feeds["attention_mask"]
             pooled = (states * mask[:, :, None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
             pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-            for row, index in enumerate(batch):
+            for row, index in enumerate(rows):
                 out[index] = pooled[row].astype(np.float32)
         return out

@@ -8,8 +8,6 @@ and apply ``only_first`` truncation ourselves. The result equals ``tokenizer.enc
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from .inputs import InputError
+from .lru import LruCache
 from .text_bounds import bounded_text
 
 IdArray = np.ndarray  # 1-D int64 token ids
@@ -115,9 +114,7 @@ class PairEncoder:
             raise ValueError(f"max_length {max_length} leaves no room for the {self.layout.num_special} special tokens")
         self.max_length = max_length
         self.pad_token_id = pad_token_id
-        self._hypotheses: OrderedDict[str, IdArray] = OrderedDict()
-        self._cache_size = hypothesis_cache_size
-        self._cache_lock = threading.Lock()  # a server tokenises from several threads
+        self._hypotheses: LruCache[str, IdArray] = LruCache(hypothesis_cache_size)  # a server tokenises from several threads
         self._sentence_ends: frozenset[int] | None = None
 
     @classmethod
@@ -143,17 +140,13 @@ class PairEncoder:
         slow request never holds up the others (two threads may tokenise the same new
         hypothesis at once; both get the same ids).
         """
-        with self._cache_lock:
-            known = {h: self._hypotheses[h] for h in dict.fromkeys(hypotheses) if h in self._hypotheses}
-        missing = [h for h in dict.fromkeys(hypotheses) if h not in known]
+        unique = list(dict.fromkeys(hypotheses))
+        known = self._hypotheses.get_many(unique)
+        missing = [h for h in unique if h not in known]
         if missing:
-            known.update(zip(missing, self.encode_texts(missing)))
-        with self._cache_lock:
-            for hypothesis, ids in known.items():
-                self._hypotheses[hypothesis] = ids
-                self._hypotheses.move_to_end(hypothesis)
-            while len(self._hypotheses) > self._cache_size:
-                self._hypotheses.popitem(last=False)
+            computed = list(zip(missing, self.encode_texts(missing)))
+            known.update(computed)
+            self._hypotheses.put_many(computed)
         return [known[h] for h in hypotheses]
 
     def _check_hypotheses(self, hypothesis_ids: list[IdArray], labels: list[str]) -> int:
@@ -173,9 +166,9 @@ class PairEncoder:
         return self.pairs_of([[ids] for ids in self.encode_texts(texts, self.max_length)], hypotheses, labels, selection)
 
     def pairs_of(self, premises: list[list[IdArray]], hypotheses: list[str], labels: list[str],
-                 selection: np.ndarray | None = None) -> PairSet:
+                 selection: np.ndarray | list[np.ndarray] | None = None) -> PairSet:
         """Pairs for texts given as encoded premises (one or more windows each): text-major, then
-        window, then hypothesis (all, or ``selection[i]`` for text i), premises truncated."""
+        window, then hypothesis (all, or ``selection[i]`` for text i, one index array per text), premises truncated."""
         hypothesis_ids = self.encode_hypotheses(hypotheses)
         budget = self._check_hypotheses(hypothesis_ids, labels)
         keeps = [budget - len(h) for h in hypothesis_ids]

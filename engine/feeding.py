@@ -1,34 +1,21 @@
-"""Assembling the next batch while the current one runs.
-
-onnxruntime releases the GIL inside a run, so a worker thread can pad and stack the next batch
-meanwhile; on a GPU that keeps the device from waiting for the host between runs. On the CPU
-the session uses every core, so the classifier runs batches one after another instead
-(``Feeding.prefetch``).
-"""
+"""Feeding: how batches reach one execution provider (the values per provider are in defaults.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TypeVar
-
-Item = TypeVar("Item")
-Prepared = TypeVar("Prepared")
+from dataclasses import dataclass, replace
 
 
-class Prefetcher:
-    """One worker thread, shared by the calls of one classifier (threads may call it at once)."""
+@dataclass(frozen=True)
+class Feeding:
+    """The batch budget, and the GPU-side feeding."""
 
-    def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zsc-prefetch")
+    batch_size: int  # pairs per onnxruntime run
+    max_batch_tokens: int  # padded tokens per run: keeps memory flat whatever the text lengths
+    pad_multiple: int  # pad each batch's length up to a multiple of this: fewer distinct shapes
+    io_binding: bool  # bind inputs and the output buffer before the run instead of session.run
+    prefetch: bool  # assemble the next batch on a worker thread while this one runs
 
-    def ahead(self, items: Sequence[Item], prepare: Callable[[Item], Prepared]) -> Iterator[tuple[Item, Prepared]]:
-        """Yield ``(item, prepare(item))`` in order, preparing item i+1 while the caller uses item i."""
-        if not items:
-            return
-        pending: Future[Prepared] = self._pool.submit(prepare, items[0])
-        for index, item in enumerate(items):
-            ready = pending.result()  # an error in prepare surfaces here, for the item it belongs to
-            if index + 1 < len(items):
-                pending = self._pool.submit(prepare, items[index + 1])
-            yield item, ready
+    def with_sizes(self, batch_size: int | None, max_batch_tokens: int | None) -> Feeding:
+        """This feeding with the batch sizes a caller gave (None keeps the provider's)."""
+        return replace(self, batch_size=self.batch_size if batch_size is None else batch_size,
+                       max_batch_tokens=self.max_batch_tokens if max_batch_tokens is None else max_batch_tokens)

@@ -7,15 +7,10 @@ own pipeline tests expect. The server answers 400 for these and only these.
 
 from __future__ import annotations
 
-import numbers
 import string
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
-from .defaults import LONG_TEXT_MODES, SCORING_MODES
-
-DEFAULT_TEMPLATE = "This example is {}."
 NO_LABEL_OR_SEQUENCE = "You must include at least one label and at least one sequence."
 # A hypothesis is a short sentence; past this it can only be a mistake or an attack, and it is
 # refused before str.format or the tokenizer spend anything on it.
@@ -34,7 +29,7 @@ class InputTypeError(InputError, TypeError):
     """An argument of the wrong type (None, bytes, a number where text belongs)."""
 
 
-def _type_name(value: object) -> str:
+def type_name(value: object) -> str:
     return type(value).__name__
 
 
@@ -72,7 +67,7 @@ def _string_items(values: Iterable[object], name: str) -> list[str]:
     items: list[str] = []
     for i, item in enumerate(values):
         if not isinstance(item, str):
-            raise InputTypeError(f"{name}[{i}] must be a string, got {_type_name(item)}")
+            raise InputTypeError(f"{name}[{i}] must be a string, got {type_name(item)}")
         _check_text(item, f"{name}[{i}]")
         items.append(str(item))
     return items
@@ -84,9 +79,9 @@ def _iterable_of_texts(value: object, name: str) -> Iterable[object]:
     bytes would be iterated as ints and a dict as its keys: both refused by name, as is an
     array of more than one dimension (which text would a row be?)."""
     if isinstance(value, (bytes, bytearray, memoryview)):
-        raise InputTypeError(f"{name} must be a string or a list of strings, got {_type_name(value)} (decode it first)")
+        raise InputTypeError(f"{name} must be a string or a list of strings, got {type_name(value)} (decode it first)")
     if isinstance(value, Mapping) or not isinstance(value, Iterable):
-        raise InputTypeError(f"{name} must be a string or a list of strings, got {_type_name(value)}")
+        raise InputTypeError(f"{name} must be a string or a list of strings, got {type_name(value)}")
     ndim = getattr(value, "ndim", 1)
     if ndim != 1:
         raise InputTypeError(f"{name} must be one-dimensional (a list of strings), got {ndim} dimensions")
@@ -103,6 +98,41 @@ def normalise_labels(candidate_labels: str | Iterable[str] | None) -> list[str]:
             _check_text(label, f"candidate_labels[{i}]")
         return labels
     return _string_items(_iterable_of_texts(candidate_labels, "candidate_labels"), "candidate_labels")
+
+
+def _is_label_list(value: object) -> bool:
+    """A list of labels for one text: any iterable but a string (a string is one label, or a comma list)."""
+    return not isinstance(value, (str, bytes, bytearray, memoryview, Mapping)) and isinstance(value, Iterable)
+
+
+def normalise_label_sets(candidate_labels: object, text_count: int) -> list[list[str]]:
+    """One label list per text: the call's labels for every text, or, when ``candidate_labels``
+    holds one list (or comma-separated string) per text, each text's own. Empty label lists are
+    refused by position."""
+    if candidate_labels is None or isinstance(candidate_labels, str):
+        shared = normalise_labels(candidate_labels)
+    else:
+        items = list(_iterable_of_texts(candidate_labels, "candidate_labels"))
+        per_text = [_is_label_list(item) for item in items]
+        if not (items and all(per_text)):
+            if any(per_text):
+                raise InputTypeError("candidate_labels mixes labels and lists of labels: give one list of labels for "
+                                     "every text, or one list per text")
+            shared = _string_items(items, "candidate_labels")
+        else:
+            if len(items) != text_count:
+                raise InputError(f"candidate_labels has {len(items)} label lists for {text_count} texts: give one list "
+                                 "per text, or one list of labels for all of them")
+            sets = []
+            for i, item in enumerate(items):
+                labels = _string_items(_iterable_of_texts(item, f"candidate_labels[{i}]"), f"candidate_labels[{i}]")
+                if not labels:
+                    raise InputError(f"candidate_labels[{i}] is empty. {NO_LABEL_OR_SEQUENCE}")
+                sets.append(labels)
+            return sets
+    if not shared:
+        raise InputError(NO_LABEL_OR_SEQUENCE)
+    return [shared] * text_count
 
 
 def normalise_texts(inputs: str | Iterable[str] | None) -> tuple[list[str], bool]:
@@ -156,7 +186,7 @@ def label_fields(template: str) -> int:
 def hypotheses_for(labels: list[str], template: object) -> list[str]:
     """One hypothesis per label, each bounded in size before it is built."""
     if not isinstance(template, str):
-        raise InputTypeError(f"hypothesis_template must be a string, got {_type_name(template)}")
+        raise InputTypeError(f"hypothesis_template must be a string, got {type_name(template)}")
     fields = label_fields(template)
     for i, label in enumerate(labels):
         size = len(template) + fields * len(label)
@@ -166,65 +196,3 @@ def hypotheses_for(labels: list[str], template: object) -> list[str]:
                 f"{MAX_HYPOTHESIS_CHARS} are allowed (shorten the label or the template)"
             )
     return [template.format(label) for label in labels]
-
-
-@dataclass(frozen=True)
-class CallOptions:
-    """A call's options beyond texts, labels and template, checked and as plain Python values
-    (numpy's bool_ and integers arrive from data frames and arrays; they leave as bool and int)."""
-
-    multi_label: bool
-    scoring: str
-    prefilter_top_k: int | None
-    long_text: str
-    window_tokens: int | None
-
-
-def _flag(value: object, name: str) -> bool:
-    """A boolean: bool or numpy's bool_ (duck-typed, so numpy need not be imported)."""
-    if isinstance(value, bool):
-        return value
-    if type(value).__name__ in ("bool_", "bool") and type(value).__module__ == "numpy":
-        return bool(value)
-    raise InputTypeError(f"{name} must be a boolean, got {_type_name(value)}")
-
-
-def _count_option(value: object, name: str, minimum: int) -> int | None:
-    """An optional whole-number option: None, or an integer (not a bool) of at least ``minimum``."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise InputTypeError(f"{name} must be a positive integer, got {_type_name(value)}")
-    number = int(value)
-    if number < minimum:
-        raise InputError(f"{name} must be {'a positive integer' if minimum == 1 else f'at least {minimum}'}, got {number}")
-    return number
-
-
-def _one_of(value: object, name: str, choices: tuple[str, ...]) -> str:
-    if not isinstance(value, str) or value not in choices:
-        raise InputError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
-    return str(value)
-
-
-def check_call_options(multi_label: object, scoring: object, prefilter_top_k: object, long_text: object,
-                       window_tokens: object) -> CallOptions:
-    """The options of a call beyond texts, labels and template: their types, ranges and combinations."""
-    checked_multi_label = _flag(multi_label, "multi_label")
-    checked_scoring = _one_of(scoring, "scoring", SCORING_MODES)
-    top_k = _count_option(prefilter_top_k, "prefilter_top_k", 1)
-    checked_long_text = _one_of(long_text, "long_text", LONG_TEXT_MODES)
-    window = _count_option(window_tokens, "window_tokens", 8)
-    if window is not None and checked_long_text == "truncate":
-        raise InputError("window_tokens applies to long_text 'max' or 'mean'")
-    return CallOptions(checked_multi_label, checked_scoring, top_k, checked_long_text, window)
-
-
-def resolved_scoring(options: CallOptions, label_count: int) -> str:
-    """The scoring a call runs: as asked, or for "auto" the hybrid when a prefilter narrows the
-    labels of a single-label call, else exact NLI (so "auto" is the pipeline whenever the call
-    uses only the pipeline's parameters)."""
-    if options.scoring != "auto":
-        return options.scoring
-    narrowed = options.prefilter_top_k is not None and options.prefilter_top_k < label_count
-    return "hybrid" if narrowed and not options.multi_label else "nli"

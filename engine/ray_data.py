@@ -18,8 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .defaults import DEFAULT_LONG_TEXT, DEFAULT_SCORING
-from .inputs import DEFAULT_TEMPLATE, InputError, InputTypeError, check_call_options, hypotheses_for, normalise_labels
+from .defaults import DEFAULT_LONG_TEXT, DEFAULT_SCORING, DEFAULT_TEMPLATE
+from .inputs import InputError, InputTypeError, hypotheses_for, normalise_labels
+from .options import CallOptions
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -33,40 +34,46 @@ OUTPUT_FORMATS = ("parquet", "jsonl")
 
 
 class ZeroShotBatches:
-    """The callable class each Ray actor runs: load the model once, then classify Arrow batches.
+    """The callable class each Ray actor runs: load the model once, then classify Arrow batches,
+    each row against the dataset's labels or its own (``labels_column``).
 
     Its onnxruntime threads are the CPUs Ray gave the actor: Ray sets OMP_NUM_THREADS, which
     onnxruntime does not read (ray#28044), so without this every actor would use every core.
     """
 
-    def __init__(self, model: str | None, labels: list[str], template: str, multi_label: bool, text_column: str,
-                 provider: str, classifier_kwargs: dict[str, Any], call_options: dict[str, Any] | None = None) -> None:
+    def __init__(self, model: str | None, labels: list[str] | None, options: CallOptions, text_column: str, provider: str,
+                 classifier_kwargs: dict[str, Any], labels_column: str | None = None) -> None:
         import ray
 
         from .classifier import ZeroShotClassifier
 
         cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
-        options: dict[str, Any] = {"provider": provider, "threads": max(1, int(cpus))} | classifier_kwargs
-        self.classifier = ZeroShotClassifier.from_pretrained(model, **options) if model else ZeroShotClassifier.default(**options)
-        self.labels, self.template, self.multi_label, self.text_column = labels, template, multi_label, text_column
-        self.call_options = call_options or {}  # scoring, prefilter_top_k
+        loading: dict[str, Any] = {"provider": provider, "threads": max(1, int(cpus))} | classifier_kwargs
+        self.classifier = ZeroShotClassifier.from_pretrained(model, **loading) if model else ZeroShotClassifier.default(**loading)
+        self.labels, self.options, self.text_column, self.labels_column = labels, options, text_column, labels_column
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         import pyarrow as pa
 
-        if self.text_column not in batch.column_names:
-            raise InputError(f"no column {self.text_column!r} in the dataset (columns: {batch.column_names})")
+        for column in (self.text_column, self.labels_column):
+            if column is not None and column not in batch.column_names:
+                raise InputError(f"no column {column!r} in the dataset (columns: {batch.column_names})")
         texts = batch.column(self.text_column).to_pylist()
-        results = self.classifier(texts, self.labels, self.template, self.multi_label, legacy=True, **self.call_options) if texts else []
-        labels = pa.array([r["labels"] for r in results], type=pa.list_(pa.string()))
+        labels: list[str] | list[list[str]] = self.labels or []
+        if self.labels_column is not None:  # a list of labels, or one comma-separated string, per row
+            labels = [value if isinstance(value, list) else normalise_labels(value) for value in batch.column(self.labels_column).to_pylist()]
+            batch = batch.drop_columns([self.labels_column]) if self.labels_column == LABELS_COLUMN else batch
+        results = self.classifier(texts, labels, options=self.options, legacy=True) if texts else []
+        ranked = pa.array([r["labels"] for r in results], type=pa.list_(pa.string()))
         scores = pa.array([r["scores"] for r in results], type=pa.list_(pa.float64()))
-        return batch.append_column(LABELS_COLUMN, labels).append_column(SCORES_COLUMN, scores)
+        return batch.append_column(LABELS_COLUMN, ranked).append_column(SCORES_COLUMN, scores)
 
 
 def classify_dataset(
     ds: ray.data.Dataset,
-    candidate_labels: str | Sequence[str],
+    candidate_labels: str | Sequence[str] | None = None,
     *,
+    labels_column: str | None = None,
     text_column: str = "text",
     model: str | Path | None = None,
     hypothesis_template: str = DEFAULT_TEMPLATE,
@@ -80,30 +87,42 @@ def classify_dataset(
     prefilter_top_k: int | None = None,
     long_text: str = DEFAULT_LONG_TEXT,
     window_tokens: int | None = None,
+    options: CallOptions | None = None,
     **classifier_kwargs: Any,
 ) -> ray.data.Dataset:
     """The rows of ``ds`` with two columns added: ``labels`` (ranked) and ``scores``, as the engine
     computes them (its legacy shape, one row per text).
 
-    ``model``: an exported model directory every node can read, a hub id, or None for the
-    embedded default. ``batch_size``: rows per batch handed to an actor. ``concurrency``: actors
-    (an int, or (min, max) to autoscale; default: autoscale from 1). ``num_cpus``/``num_gpus``:
-    per actor; onnxruntime gets the actor's CPUs as threads, and the CUDA provider when
-    ``num_gpus > 0``. ``pairs_per_batch``: pairs per onnxruntime run (the engine's batch size).
-    ``scoring``, ``prefilter_top_k``, ``long_text`` and ``window_tokens`` as for ``ZeroShotClassifier.__call__``.
+    ``candidate_labels``: the labels of every row; or ``labels_column``: the column holding each
+    row's own (a list, or a comma-separated string; a column named ``labels`` is replaced by the
+    ranked labels). ``model``: an exported model directory every node can read, a hub id, or None
+    for the embedded default. ``batch_size``: rows per batch handed to an actor. ``concurrency``:
+    actors (an int, or (min, max) to autoscale; default: autoscale from 1). ``num_cpus``/
+    ``num_gpus``: per actor; onnxruntime gets the actor's CPUs as threads, and the CUDA provider
+    when ``num_gpus > 0``. ``pairs_per_batch``: pairs per onnxruntime run (the engine's batch size).
+    ``hypothesis_template``, ``multi_label``, ``scoring``, ``prefilter_top_k``, ``long_text`` and
+    ``window_tokens`` as for ``ZeroShotClassifier.__call__``, or all of them as ``options``.
     Other keyword arguments go to ``ZeroShotClassifier.from_pretrained`` (``max_batch_tokens``, ...).
     Lazy, like every Ray Data transform: nothing runs until the dataset is consumed or written.
     Bad labels, template or sizes raise a ValueError here, before any work is scheduled.
     """
     from ray.data import ActorPoolStrategy
 
-    labels = normalise_labels(candidate_labels)
-    if not labels:
-        raise InputError("candidate_labels is empty")
-    hypotheses_for(labels, hypothesis_template)  # the template's errors, now rather than on a worker
-    check_call_options(multi_label, scoring, prefilter_top_k, long_text, window_tokens)
-    if not isinstance(text_column, str) or not text_column:
-        raise InputTypeError("text_column must be a column name")
+    named = {"hypothesis_template": hypothesis_template, "multi_label": multi_label, "scoring": scoring,
+             "prefilter_top_k": prefilter_top_k, "long_text": long_text, "window_tokens": window_tokens}
+    if options is not None and CallOptions.of(**named) != CallOptions():
+        raise InputError("give options= or the option keyword arguments, not both")
+    options = options if options is not None else CallOptions.of(**named)
+    if (candidate_labels is None) == (labels_column is None):
+        raise InputError("give candidate_labels (the same for every row) or labels_column (each row's own), exactly one")
+    labels = None if candidate_labels is None else normalise_labels(candidate_labels)
+    if labels is not None:
+        if not labels:
+            raise InputError("candidate_labels is empty")
+        hypotheses_for(labels, options.hypothesis_template)  # a label's errors now rather than on a worker
+    for name, column in (("text_column", text_column), ("labels_column", labels_column or "-")):
+        if not isinstance(column, str) or not column:
+            raise InputTypeError(f"{name} must be a column name")
     if batch_size < 1:
         raise InputError(f"batch_size must be positive, got {batch_size}")
     if {"provider", "threads", "batch_size"} & set(classifier_kwargs):
@@ -116,11 +135,9 @@ def classify_dataset(
     return ds.map_batches(
         ZeroShotBatches,
         fn_constructor_kwargs={
-            "model": str(model) if model is not None else None, "labels": labels, "template": hypothesis_template,
-            "multi_label": multi_label, "text_column": text_column, "provider": "cuda" if num_gpus else "cpu",
+            "model": str(model) if model is not None else None, "labels": labels, "options": options,
+            "text_column": text_column, "provider": "cuda" if num_gpus else "cpu", "labels_column": labels_column,
             "classifier_kwargs": {k: v for k, v in ({"batch_size": pairs_per_batch} | classifier_kwargs).items() if v is not None},
-            "call_options": {"scoring": scoring, "prefilter_top_k": prefilter_top_k, "long_text": long_text,
-                             "window_tokens": window_tokens},
         },
         batch_size=batch_size,
         batch_format="pyarrow",

@@ -1,8 +1,18 @@
-"""Pure numpy scoring: transformers' two normalisation modes, stable, and its ranking order."""
+"""Pure numpy post-processing: transformers' two normalisation modes (stable) and its ranking
+order, the embedding and hybrid modes, window aggregation and the prefilter's ordering.
+
+``call_results`` turns a prepared call's logits into each text's scores and label order; the
+functions under it work on arrays only.
+"""
 
 from __future__ import annotations
 
 import numpy as np
+
+from .defaults import EMBEDDING_TEMPERATURE, HYBRID_NLI_WEIGHT, MULTI_LABEL_NLI_WEIGHT, MULTI_LABEL_TEMPERATURE
+from .plan import PreparedCall
+
+Ranked = tuple[np.ndarray, np.ndarray]  # one text's scores (its labels) and its labels' order, best first
 
 
 def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
@@ -76,3 +86,57 @@ def multi_label_hybrid_scores(logits: np.ndarray, entailment_id: int, contradict
 def multi_label_embedding_scores(relative: np.ndarray, temperature: float) -> np.ndarray:
     """Multi-label scores from the relative cosine alone: sigmoid(relative / T)."""
     return _sigmoid(relative / temperature)
+
+
+def aggregate_windows(block: np.ndarray, long_text: str, entailment_id: int) -> np.ndarray:
+    """One text's logits (windows, labels, classes) as (labels, classes): per label, the row of the
+    window with the highest entailment logit ("max"), or the mean over windows ("mean")."""
+    if block.shape[0] == 1:
+        return block[0]
+    if long_text == "max":
+        best = block[..., entailment_id].argmax(axis=0)
+        return block[best, np.arange(block.shape[1])]
+    return block.mean(axis=0)
+
+
+def prefiltered_order(part: np.ndarray, chosen: np.ndarray, similarity: np.ndarray) -> Ranked:
+    """Scores and order over all of a text's labels when NLI scored only ``chosen``: the others
+    score 0.0 and follow the scored ones, most similar first."""
+    scores = np.zeros(len(similarity))
+    scores[chosen] = part
+    by_similarity = np.argsort(-similarity, kind="stable")
+    rest = by_similarity[~np.isin(by_similarity, chosen)]
+    return scores, np.concatenate([chosen[ranking(part)], rest])
+
+
+def text_scores(logits: np.ndarray, similarity: np.ndarray | None, scored: np.ndarray, scoring: str, multi_label: bool,
+                entailment_id: int, contradiction_id: int) -> np.ndarray:
+    """One text's scores for the labels NLI scored (``scored``, positions among its labels), from
+    their logits (scored, classes) and, for the embedder's modes, its cosine with every one of its
+    labels (the multi-label baseline is the text's whole label set, prefiltered or not)."""
+    if scoring == "embedding" and similarity is not None:
+        if multi_label:
+            return multi_label_embedding_scores(relative_similarity(similarity[None]), MULTI_LABEL_TEMPERATURE)[0]
+        return embedding_scores(similarity[None], EMBEDDING_TEMPERATURE)[0]
+    if scoring == "hybrid" and similarity is not None and multi_label:
+        relative = relative_similarity(similarity[None])[:, scored]
+        return multi_label_hybrid_scores(logits[None], entailment_id, contradiction_id, relative, MULTI_LABEL_TEMPERATURE,
+                                         MULTI_LABEL_NLI_WEIGHT)[0]
+    if scoring == "hybrid" and similarity is not None:
+        return hybrid_scores(logits[None], entailment_id, similarity[None, scored], EMBEDDING_TEMPERATURE, HYBRID_NLI_WEIGHT)[0]
+    return label_scores(logits[None], entailment_id, contradiction_id, multi_label)[0]
+
+
+def call_results(prepared: PreparedCall, logits: np.ndarray, entailment_id: int, contradiction_id: int) -> list[Ranked]:
+    """Each text's scores (over its labels) and label order, from the logits of ``prepared.pairs``."""
+    results = []
+    for i, block in enumerate(prepared.pair_blocks(logits)):
+        similarity = prepared.similarity[i] if prepared.similarity is not None else None
+        scored = prepared.scored_labels(i)
+        part = text_scores(aggregate_windows(block, prepared.long_text, entailment_id), similarity, scored, prepared.scorings[i],
+                           prepared.multi_label, entailment_id, contradiction_id)
+        if prepared.chosen is not None and similarity is not None:
+            results.append(prefiltered_order(part, prepared.chosen[i], similarity))
+        else:
+            results.append((part, ranking(part)))
+    return results

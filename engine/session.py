@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from .graph_choice import PROVIDERS, GraphChoice, choose_graph
 from .model_dir import GraphVariant
-from .precision import PROVIDERS, GraphChoice, choose_graph
 
 logger = logging.getLogger("zsc")
 
@@ -20,13 +20,36 @@ KNOWN_INPUTS = {"input_ids", "attention_mask", "token_type_ids"}
 
 
 @dataclass(frozen=True)
-class SessionInfo:
-    session: ort.InferenceSession
+class GraphSession:
+    """An onnxruntime session over one zsc graph, with what was chosen and why."""
+
+    inference: ort.InferenceSession
     input_names: tuple[str, ...]
     output_name: str
     compute_type: str  # "cpu" or "cuda"
     precision: str = "unknown"  # of the graph that runs
-    reason: str = ""  # why that graph and provider (see precision.choose_graph)
+    reason: str = ""  # why that graph and provider (see graph_choice.choose_graph)
+
+    @property
+    def threads(self) -> int:
+        return int(self.inference.get_session_options().intra_op_num_threads)
+
+    def run(self, feeds: dict[str, np.ndarray], io_binding: bool = False) -> np.ndarray:
+        """Run one batch and return the graph's output (NLI logits, or an embedder's token
+        states), feeding only the inputs the graph declares.
+
+        ``io_binding``: bind the inputs (copied to the device once, at binding) and the output (to
+        the host) before the run, onnxruntime's recommended way to feed a non-CPU provider.
+        """
+        if not io_binding:
+            (output,) = self.inference.run([self.output_name], {name: feeds[name] for name in self.input_names})
+            return np.asarray(output, dtype=np.float32)
+        binding = self.inference.io_binding()
+        for name in self.input_names:
+            binding.bind_cpu_input(name, np.ascontiguousarray(feeds[name]))
+        binding.bind_output(self.output_name, "cpu")
+        self.inference.run_with_iobinding(binding)
+        return np.asarray(binding.copy_outputs_to_cpu()[0], dtype=np.float32)
 
 
 class CudaInitFailed(RuntimeError):
@@ -34,7 +57,7 @@ class CudaInitFailed(RuntimeError):
 
 
 def open_session(directory: Path, graphs: Sequence[GraphVariant], provider: str = "auto", precision: str = "auto",
-                 threads: int | None = None, num_labels: int | None = None, output_rank: int = 2) -> SessionInfo:
+                 threads: int | None = None, num_labels: int | None = None, output_rank: int = 2) -> GraphSession:
     """A session for the graph of ``graphs`` (files in ``directory``) that suits the provider.
 
     Under provider "auto", a CUDA that onnxruntime lists but cannot start (no CUDA libraries on
@@ -72,7 +95,7 @@ def session_options(choice: GraphChoice, threads: int | None = None) -> ort.Sess
 
 
 def create_session(model_path: Path, choice: GraphChoice, threads: int | None = None, num_labels: int | None = None,
-                   output_rank: int = 2) -> SessionInfo:
+                   output_rank: int = 2) -> GraphSession:
     """An onnxruntime session for a zsc graph: NLI logits (batch, labels), or token states
     (batch, tokens, hidden) for an embedder (``output_rank=3``)."""
     options = session_options(choice, threads)
@@ -95,22 +118,4 @@ def create_session(model_path: Path, choice: GraphChoice, threads: int | None = 
     if len(shape) != output_rank or (num_labels is not None and isinstance(shape[1], int) and shape[1] != num_labels):
         expected = f"(batch, {num_labels}) logits" if output_rank == 2 else "(batch, tokens, hidden) token states"
         raise ValueError(f"{model_path} outputs {outputs[0].name} with shape {shape}; expected {expected}")
-    return SessionInfo(session, input_names, outputs[0].name, choice.compute, choice.graph.precision, choice.reason)
-
-
-def run_logits(info: SessionInfo, feeds: dict[str, np.ndarray], io_binding: bool = False) -> np.ndarray:
-    """Run one batch and return its output (NLI logits, or an embedder's token states), feeding
-    only the inputs the graph declares.
-
-    ``io_binding``: bind the inputs (copied to the device once, at binding) and the output (to the
-    host) before the run, onnxruntime's recommended way to feed a non-CPU provider.
-    """
-    if not io_binding:
-        (logits,) = info.session.run([info.output_name], {name: feeds[name] for name in info.input_names})
-        return np.asarray(logits, dtype=np.float32)
-    binding = info.session.io_binding()
-    for name in info.input_names:
-        binding.bind_cpu_input(name, np.ascontiguousarray(feeds[name]))
-    binding.bind_output(info.output_name, "cpu")
-    info.session.run_with_iobinding(binding)
-    return np.asarray(binding.copy_outputs_to_cpu()[0], dtype=np.float32)
+    return GraphSession(session, input_names, outputs[0].name, choice.compute, choice.graph.precision, choice.reason)

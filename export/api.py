@@ -11,7 +11,8 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zsc.engine import TOKENIZER_FILE, Manifest, __version__
+from zsc.engine import __version__
+from zsc.engine.model_dir import TOKENIZER_FILE, Manifest
 
 from .directory import checked_output, finalise_manifest, new_staging, replace_directory
 from .per_row import MIN_GATHER_ELEMENTS

@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from zsc.engine import Manifest, PairEncoder
+from zsc.engine.encoding import PairEncoder
+from zsc.engine.model_dir import Manifest
 
 from .per_row import quantised_inputs
 

@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from zsc.engine import MANIFEST_NAME, Manifest, sha256_file, write_manifest
+from zsc.engine.model_dir import MANIFEST_NAME, Manifest, sha256_file, write_manifest
 
 
 def checked_output(output: str | Path, force: bool, source: str | Path | None = None) -> Path:

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from zsc.engine import TOKENIZER_FILE, Manifest, __version__, derive_max_length
+from zsc.engine import __version__
+from zsc.engine.model_dir import TOKENIZER_FILE, Manifest, derive_max_length
 
 from .api import require_export_stack
 from .directory import checked_output, finalise_manifest, new_staging, replace_directory

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from zsc.engine import cpu_flags, has_int8_dot_products, is_arm64
+from zsc.engine.cpu import cpu_flags, has_int8_dot_products, is_arm64
 
 logger = logging.getLogger("zsc")
 

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from zsc.engine import derive_max_length, nli_label_ids
+from zsc.engine.model_dir import derive_max_length, nli_label_ids
 
 from .presets import SUPPORTED_ARCHITECTURES
 

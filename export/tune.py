@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zsc.engine import DEFAULT_TEMPLATE, Manifest, sha256_file
+from zsc.engine import DEFAULT_TEMPLATE, CallOptions
+from zsc.engine.model_dir import Manifest, sha256_file
 
 from .directory import checked_output
 
@@ -128,12 +129,8 @@ def nli_pairs(examples: list[Example], labels: list[str], template: str, negativ
 
 
 def _check_template(template: str) -> None:
-    try:
-        formatted = template.format("label")
-    except (IndexError, KeyError, ValueError) as exc:
-        raise ValueError(f"template {template!r} cannot be formatted with a label ({exc}); use {{}} where the label goes") from None
-    if formatted == template:
-        raise ValueError(f"template {template!r} has no {{}} where the label goes")
+    """The runtime's own rule for a template (the tuned model will be called with it): an InputError, a ValueError."""
+    CallOptions.of(hypothesis_template=template)
 
 
 def tune_model(

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from zsc.engine import Manifest, ZeroShotClassifier
+from zsc.engine import ZeroShotClassifier
+from zsc.engine.model_dir import Manifest
 
 from .source import SourceModel
 

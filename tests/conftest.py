@@ -1,15 +1,13 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from tiny_models import BUILDERS, SHARED  # noqa: E402
+from tiny_models import BUILDERS, SHARED  # noqa: E402  (pytest puts tests/ on the path: rootdir conftest)
 
 REPO = Path(__file__).resolve().parents[1]
 MINILM = SHARED / "models" / "minilm-l6-nli"
@@ -63,7 +61,7 @@ def minilm_fp32(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def default_model_dir() -> Path:
-    from zsc.engine.classifier import default_model_path
+    from zsc.engine.loading import default_model_path
 
     return default_model_path()
 

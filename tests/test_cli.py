@@ -40,7 +40,7 @@ def test_classify_table_and_multi_label(tiny_exported):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["classify", "text"], "required: --labels"),
+        (["classify", "text"], "give --labels (for every text) or --labels-field"),
         (["classify", "--labels", "a"], "nothing to classify"),
         (["classify", "t", "--labels", " , "], "at least one label"),
         (["classify", "t", "--labels", "a", "--template", "no slot"], "hypothesis_template"),
@@ -233,17 +233,21 @@ def test_make_run_prints_the_example(tmp_path):
 
 
 def test_window_defaults_are_quoted_from_defaults_py():
-    """--help, the README and the docstring read the window defaults from one place."""
+    """--help, the README, the __call__ docstring and the OpenAPI contract read the window defaults from one place."""
     from pathlib import Path
 
     from zsc.engine import ZeroShotClassifier
-    from zsc.engine.defaults import DEFAULT_WINDOW_TOKENS, LONG_TEXT_MAX_TOKENS
+    from zsc.engine.defaults import DEFAULT_WINDOW_TOKENS, LONG_TEXT_MAX_TOKENS, describe_window_defaults
 
+    quoted = describe_window_defaults()
+    assert quoted == ", ".join(f"{size} for {mode}" for mode, size in DEFAULT_WINDOW_TOKENS.items())
     shown = " ".join(run("classify", "--help").stdout.split())
-    assert f"default: {DEFAULT_WINDOW_TOKENS['max']} for max, {DEFAULT_WINDOW_TOKENS['mean']} for mean" in shown
-    assert f"first {LONG_TEXT_MAX_TOKENS} tokens" in shown
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    assert f'(default {DEFAULT_WINDOW_TOKENS["max"]} for `"max"`, {DEFAULT_WINDOW_TOKENS["mean"]} for `"mean"`' in readme
-    assert f"`LONG_TEXT_MAX_TOKENS` = {LONG_TEXT_MAX_TOKENS:,}" in readme
-    doc = ZeroShotClassifier.__call__.__doc__ or ""
-    assert "DEFAULT_WINDOW_TOKENS" in doc and "LONG_TEXT_MAX_TOKENS" in doc
+    assert f"default: {quoted}" in shown and f"first {LONG_TEXT_MAX_TOKENS} tokens" in shown
+    readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text().split())
+    assert f"(default: {quoted};" in readme and f"`LONG_TEXT_MAX_TOKENS` = {LONG_TEXT_MAX_TOKENS:,}" in readme
+    doc = " ".join((ZeroShotClassifier.__call__.__doc__ or "").split())
+    assert quoted in doc and "DEFAULT_WINDOW_TOKENS" in doc and "LONG_TEXT_MAX_TOKENS" in doc
+    pytest.importorskip("fastapi")
+    from zsc.engine.server.openapi import openapi_contract
+
+    assert f"(default: {quoted})" in json.dumps(openapi_contract()[0])

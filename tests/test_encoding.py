@@ -55,8 +55,7 @@ def test_cross_product_is_text_major(tiny_hf):
 
 
 def test_hypotheses_are_cached_and_bounded(tiny_hf):
-    encoder = PairEncoder(Tokenizer.from_file(str(tiny_hf("bert") / "tokenizer.json")), 40, 0)
-    encoder._cache_size = 3
+    encoder = PairEncoder(Tokenizer.from_file(str(tiny_hf("bert") / "tokenizer.json")), 40, 0, hypothesis_cache_size=3)
     first = encoder.encode_hypotheses(["a b", "c d"])
     again = encoder.encode_hypotheses(["a b"])
     assert again[0] is first[0]  # reused, not re-tokenised

@@ -286,7 +286,7 @@ def test_path_like_names_are_not_taken_for_hub_ids(tmp_path, monkeypatch, name):
 
 
 def test_vnni_int8_weights_warn_on_a_cpu_without_vnni(monkeypatch, caplog):
-    from zsc.engine import classifier as module
+    from zsc.engine import loading as module
 
     monkeypatch.setattr(module, "has_int8_dot_products", lambda: False)
     with caplog.at_level("WARNING", logger="zsc"):

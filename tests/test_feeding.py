@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from zsc.engine import PROVIDER_FEEDING, Feeding, ZeroShotClassifier
-from zsc.engine.feeding import Prefetcher
+from zsc.engine.runner import Prefetcher
 
 TEXTS = [
     "The striker scored twice in the second half.",
@@ -30,10 +30,22 @@ def test_gpu_feeding_gives_the_same_scores_on_the_cpu(default_model_dir):
     assert fed.budget.pad_multiple == 16 and fed.batch_size == 8
     widths = []
     original = fed._feeds
-    fed._feeds = lambda pairs: (lambda f: widths.append(f["input_ids"].shape[1]) or f)(original(pairs))  # type: ignore[method-assign]
+    fed._feeds = lambda pairs, width: (lambda f: widths.append(f["input_ids"].shape[1]) or f)(original(pairs, width))  # type: ignore[method-assign]
     # Per-row int8 and masked padding: the same scores whatever the padding and the batch.
     assert np.abs(scores(fed) - scores(plain)).max() < 1e-6
     assert widths and all(w % 16 == 0 for w in widths)
+
+
+def test_a_callers_feeding_reaches_the_embedder_and_changes_no_embedding(default_model_dir):
+    """One batch runner serves both models: the embedder runs with the feeding the caller chose."""
+    from zsc.engine import TextEmbedder, default_embedder_path
+
+    gpu_like = Feeding(batch_size=3, max_batch_tokens=4096, pad_multiple=16, io_binding=True, prefetch=True)
+    fed = ZeroShotClassifier.from_pretrained(default_model_dir, provider="cpu", feeding=gpu_like, embedder=default_embedder_path())
+    assert fed.embedder.runner.feeding == gpu_like and fed.embedder.budget.pad_multiple == 16
+    plain = TextEmbedder.from_pretrained(default_embedder_path(), provider="cpu")
+    assert plain.runner.feeding == PROVIDER_FEEDING["cpu"]
+    assert np.abs(fed.embedder.embed(TEXTS[:7]) - plain.embed(TEXTS[:7])).max() < 1e-6
 
 
 def test_batch_size_arguments_override_the_provider_feeding(default_model_dir):

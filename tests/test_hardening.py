@@ -116,19 +116,22 @@ def test_per_request_caps_must_fit_the_queue():
 # 2. The response cache counts its keys: padding a request does not grow memory past the bound.
 
 def test_cache_keys_are_digests_and_the_byte_bound_holds():
+    from zsc.engine import CallOptions
     from zsc.engine.server.cache import ResponseCache
     from zsc.engine.server.requests import ZeroShotRequest
 
     cache = ResponseCache(max_entries=10_000, max_bytes=64_000)
     for i in range(1100):
-        request = ZeroShotRequest("text" + " " * 10_000, [f"a{i}" + " " * 985_000], "This example is {}.", False)
+        request = ZeroShotRequest("text" + " " * 10_000, [f"a{i}" + " " * 985_000])
         key = request.cache_key("default", False)
         assert len(key) == 32
         cache.put(key, b'[{"label": "a", "score": 1.0}]')
     assert cache.held_bytes <= 64_000 and 0 < len(cache) < 1100
-    padded = ZeroShotRequest("text  ", ["a"], "{}", False).cache_key("m", False)
-    assert padded != ZeroShotRequest("text", ["a"], "{}", False).cache_key("m", False)  # different inputs, different keys
-    assert padded != ZeroShotRequest("text  ", ["a"], "{}", False).cache_key("m", True)  # legacy shape is part of the key
+    template = CallOptions.of(hypothesis_template="{}")
+    padded = ZeroShotRequest("text  ", ["a"], template).cache_key("m", False)
+    assert padded != ZeroShotRequest("text", ["a"], template).cache_key("m", False)  # different inputs, different keys
+    assert padded != ZeroShotRequest("text  ", ["a"], template).cache_key("m", True)  # legacy shape is part of the key
+    assert padded != ZeroShotRequest("text  ", ["a"]).cache_key("m", False)  # so are the options
 
 
 def test_whitespace_padded_repeats_are_cached_by_digest(server):

@@ -58,6 +58,7 @@ def test_wheel_holds_one_namespace_and_the_model(wheel):
         assert {f"zsc/engine/models/{model}/{f}" for f in ("model.onnx", "model_fp16.onnx", "weights.bin")} <= set(names)
     assert wheel.stat().st_size <= 60e6, f"the runtime wheel, models included, is {wheel.stat().st_size / 1e6:.1f} MB (limit 60)"
     assert "zsc/export/api.py" in names and "zsc/engine/py.typed" in names
+    assert "zsc/engine/server/playground.html" in names  # GET / serves it from the installed package
     metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()
     required = [l.split(":", 1)[1].strip() for l in metadata.splitlines() if l.startswith("Requires-Dist:") and "extra ==" not in l]
     assert sorted(Requirement(r).name for r in required) == ["numpy", "onnxruntime", "tokenizers"]
@@ -76,6 +77,7 @@ def test_wheel_in_clean_venv_without_extras(wheel, tmp_path):
         "assert c('I want my money back', ['refund', 'faq'], scoring='hybrid', prefilter_top_k=1)[0]['score'] > 0; "
         "h = ZeroShotClassifier.default(provider='cpu', precision='fp16'); assert h.precision == 'fp16'; "
         "assert h('I want my money back', ['refund', 'faq', 'legal'])[0]['label'] == r[0]['label']; "
+        "assert c(['a goal', 'a refund'], [['sports', 'music'], ['refund', 'faq', 'legal']])[1][0]['label']; "
         f"assert all(importlib.util.find_spec(m) is None for m in {HEAVY!r}), 'heavy stack installed'; "
         "print(json.dumps(r))"
     )

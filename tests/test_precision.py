@@ -15,8 +15,9 @@ import numpy as np
 import onnxruntime
 import pytest
 
-from zsc.engine import MANIFEST_NAME, GraphVariant, ZeroShotClassifier
-from zsc.engine.precision import choose_graph
+from zsc.engine import ZeroShotClassifier
+from zsc.engine.graph_choice import choose_graph
+from zsc.engine.model_dir import MANIFEST_NAME, GraphVariant
 
 CPU = ["CPUExecutionProvider"]
 GPU_HOST = ["CUDAExecutionProvider", "CPUExecutionProvider"]
@@ -117,7 +118,7 @@ def test_gpu_host_without_cuda_libraries_falls_back_to_the_cpu_graph(two_graphs,
     monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: GPU_HOST)
     with caplog.at_level("INFO", logger="zsc"):
         classifier = ZeroShotClassifier.from_pretrained(two_graphs)
-    if "CUDAExecutionProvider" in classifier.session.session.get_providers():
+    if "CUDAExecutionProvider" in classifier.session.inference.get_providers():
         pytest.skip("CUDA really works here")
     assert (classifier.precision, classifier.compute_type) == ("int8", "cpu")
     assert "CUDA execution provider failed to initialise" in caplog.text
@@ -176,18 +177,19 @@ def test_export_refuses_bad_precision_lists(tiny_hf, tmp_path, quantize, match):
 
 def test_a_file_job_resumes_only_on_the_same_graph(two_graphs, tmp_path):
     """Both graphs share the model's files: the resume record names the graph that ran too."""
-    from zsc.engine.jobs.classify_file import _job_description
+    from zsc.engine import CallOptions
+    from zsc.engine.jobs.classify_file import FileJob, _job_description
     from zsc.engine.jobs.files import InputFileError
     from zsc.engine.jobs.progress import JobRecord, check_same_job
 
     source = tmp_path / "in.txt"
     source.write_text("one text\n")
-    options = {"candidate_labels": LABELS}
+    job = FileJob.of(LABELS, CallOptions())
     int8, fp16 = (ZeroShotClassifier.from_pretrained(two_graphs, provider="cpu", precision=p) for p in ("int8", "fp16"))
-    recorded = JobRecord(_job_description(int8, source, "text", options))
-    check_same_job(recorded, _job_description(int8, source, "text", options), tmp_path / "r")
+    recorded = JobRecord(_job_description(int8, "digest", job))
+    check_same_job(recorded, _job_description(int8, "digest", job), tmp_path / "r")
     with pytest.raises(InputFileError, match="precision was 'int8', now 'fp16'"):
-        check_same_job(recorded, _job_description(fp16, source, "text", options), tmp_path / "r")
+        check_same_job(recorded, _job_description(fp16, "digest", job), tmp_path / "r")
 
 
 def test_fp16_graph_over_8_bit_weights_folds_them_at_load(tmp_path):
@@ -195,7 +197,7 @@ def test_fp16_graph_over_8_bit_weights_folds_them_at_load(tmp_path):
     weights become fp16 constants once, at load, not on every run."""
     import onnx
 
-    from zsc.engine.classifier import default_model_path
+    from zsc.engine.loading import default_model_path
     from zsc.engine.session import session_options
 
     directory = default_model_path()

@@ -10,7 +10,7 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
-from zsc.engine import ZeroShotClassifier  # noqa: E402
+from zsc.engine import CallOptions, ZeroShotClassifier  # noqa: E402
 from zsc.engine.ray_data import ZeroShotBatches, classify_dataset, write_files  # noqa: E402
 
 LABELS = ["sports", "business", "world", "science"]
@@ -47,11 +47,27 @@ def test_two_actors_give_the_engines_results(cluster, expected):
     assert set(rows[0]) == {"id", "text", "labels", "scores"}  # input columns kept
 
 
+def test_each_row_can_bring_its_own_labels(cluster):
+    """labels_column: a list or a comma-separated string per row; each row's result is the engine's for it alone."""
+    own = [LABELS[: 2 + i % 3] for i in range(len(TEXTS))]
+    engine = ZeroShotClassifier.default()
+    for spelled in (list, ", ".join):  # an Arrow column holds one type: lists, or strings
+        items = [{"id": i, "text": t, "labels": spelled(labels)} for i, (t, labels) in enumerate(zip(TEXTS, own))]
+        dataset = ray.data.from_items(items)
+        rows = classify_dataset(dataset, labels_column="labels", batch_size=7, concurrency=1, multi_label=True).take_all()
+        assert len(rows) == len(TEXTS)
+        for row in rows:
+            want = engine(row["text"], own[row["id"]], multi_label=True, legacy=True)
+            assert (list(row["labels"]), list(row["scores"])) == (want["labels"], want["scores"])  # the input column replaced
+    with pytest.raises(ValueError, match="exactly one"):
+        classify_dataset(dataset, LABELS, labels_column="labels")
+
+
 def test_onnxruntime_threads_follow_the_actors_cpus(cluster):
     @ray.remote
     def threads_in_actor() -> int:
-        batches = ZeroShotBatches(None, LABELS, "This example is {}.", False, "text", "cpu", {})
-        return batches.classifier.session.session.get_session_options().intra_op_num_threads
+        batches = ZeroShotBatches(None, LABELS, CallOptions(), "text", "cpu", {})
+        return batches.classifier.session.inference.get_session_options().intra_op_num_threads
 
     assert ray.get(threads_in_actor.options(num_cpus=1).remote()) == 1
     assert ray.get(threads_in_actor.options(num_cpus=2).remote()) == 2

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from zsc.engine import InputError, InputTypeError, ZeroShotClassifier
-from zsc.engine.classifier import default_embedder_path, default_model_path
 from zsc.engine.defaults import EMBEDDING_TEMPERATURE, HYBRID_NLI_WEIGHT
 from zsc.engine.embedding import TextEmbedder
+from zsc.engine.loading import default_embedder_path, default_model_path
 
 TEXTS = ["The striker scored twice in the cup final.", "Shares slid as the central bank raised rates.",
          "I still have not received my new card.", "A probe photographed the rings of a distant planet."]

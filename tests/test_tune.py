@@ -102,7 +102,8 @@ def test_the_same_seed_gives_the_same_model_and_another_seed_another(tuned, tiny
     ('{"text": "a", "label": "x"}\n{"text": "b", "label": "y"}\n', ["--labels", "x,y,z"], r"label 'z' has no examples"),
     ('{"text": "a", "label": "x"}\n{"text": "b", "label": "w"}\n', ["--labels", "x,y"], r"label 'w' is not one of --labels"),
     ('{"text": "a", "label": "x"}\nnot json\n', [], r"examples.jsonl:2: invalid JSON"),
-    ('{"text": "a", "label": "x"}\n{"text": "b", "label": "y"}\n', ["--template", "no slot"], r"has no \{\} where the label goes"),
+    ('{"text": "a", "label": "x"}\n{"text": "b", "label": "y"}\n', ["--template", "no slot"], "hypothesis_template .no slot. was not able to be formatted"),
+    ('{"text": "a", "label": "x"}\n{"text": "b", "label": "y"}\n', ["--template", "{:>99999}"], "may stand where the label goes"),
     ('{"text": "a", "label": "x"}\n{"text": "b", "label": "y"}\n', ["--epochs", "0"], r"epochs must be a positive integer"),
 ])
 def test_bad_examples_and_options_fail_before_any_training(tmp_path, tiny_hf, content, args, message):

@@ -12,13 +12,58 @@ import json
 import os
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from ..defaults import DEFAULT_LONG_TEXT, DEFAULT_SCORING
-from ..inputs import DEFAULT_TEMPLATE, normalise_labels
-from .files import MAX_ROW_BYTES, InputFileError, Row, checked_digest, chunked, is_regular_file, open_input, read_rows, resolve_output
-from .progress import JobRecord, check_same_job, file_digest, progress_path, read_record, write_record
+from ..inputs import InputError, normalise_labels
+from ..model_dir import sha256_file
+from ..options import CallOptions
+from .files import (
+    MAX_ROW_BYTES,
+    InputFileError,
+    Row,
+    RowFields,
+    checked_digest,
+    chunked,
+    is_regular_file,
+    open_input,
+    read_rows,
+    resolve_output,
+)
+from .progress import JobRecord, check_same_job, progress_path, read_record, write_record
+
+
+@dataclass(frozen=True)
+class FileJob:
+    """What a file job classifies with: the same labels for every row, or each row's own from
+    ``fields.labels``; the call's options; and how the file is read."""
+
+    options: CallOptions = CallOptions()
+    labels: list[str] | None = None
+    fields: RowFields = RowFields()
+    chunk_size: int = 256
+    max_row_bytes: int = MAX_ROW_BYTES
+
+    @classmethod
+    def of(cls, candidate_labels: str | list[str] | None, options: CallOptions, fields: RowFields = RowFields(),
+           chunk_size: int = 256, max_row_bytes: int = MAX_ROW_BYTES) -> FileJob:
+        """A checked job: labels for every row, or a labels field (exactly one of them)."""
+        if (candidate_labels is None) == (fields.labels is None):
+            raise InputError("give the labels for every row (--labels) or a field that holds each row's (--labels-field), "
+                             "exactly one of them")
+        labels = None if candidate_labels is None else normalise_labels(candidate_labels)
+        if labels is not None and not labels:
+            raise InputError("candidate_labels is empty")
+        for name, value in (("chunk_size", chunk_size), ("max_row_bytes", max_row_bytes)):
+            if value < 1:
+                raise InputError(f"{name} must be positive, got {value}")
+        return cls(options, labels, fields, chunk_size, max_row_bytes)
+
+    def labels_for(self, rows: list[Row]) -> list[str] | list[list[str]]:
+        """The candidate_labels of a call over ``rows``: the job's, or one list per row."""
+        return self.labels if self.labels is not None else [row.labels or [] for row in rows]
+
 
 # Rows classified per call inside a chunk: small enough for a smooth progress bar. Scores do not
 # depend on how texts are grouped (the shipped precisions are batch-invariant).
@@ -46,34 +91,30 @@ def progress_bar(**options: Any) -> Any:
     return tqdm(**options)
 
 
-def _job_description(classifier: Any, input_sha256: str, text_field: str, options: dict[str, Any]) -> dict[str, Any]:
-    """What a job computes; a resumed job must match it exactly."""
+def _job_description(classifier: Any, input_sha256: str, job: FileJob) -> dict[str, Any]:
+    """What a job computes; a resumed job must match it exactly (the options as their record)."""
     model_dir = classifier.model_dir
     manifest = model_dir.manifest
     # Every file's digest: a directory's graphs can share a weights file, so no single graph's
     # digest identifies the model. Which of its graphs runs matters as much.
     model_sha256 = hashlib.sha256(json.dumps(manifest.files, sort_keys=True).encode()).hexdigest() if manifest.files \
-        else file_digest(model_dir.model_path)
+        else sha256_file(model_dir.model_path)
     return {
         "input_sha256": input_sha256,
         "model_sha256": model_sha256,
         "precision": classifier.precision,
-        "labels": normalise_labels(options["candidate_labels"]),
-        "template": options.get("hypothesis_template", DEFAULT_TEMPLATE),
-        "multi_label": bool(options.get("multi_label", False)),
-        "scoring": options.get("scoring", DEFAULT_SCORING),
-        "prefilter_top_k": options.get("prefilter_top_k"),
-        "long_text": options.get("long_text", DEFAULT_LONG_TEXT),
-        "window_tokens": options.get("window_tokens"),
-        "text_field": text_field,
+        "labels": job.labels,
+        "labels_field": job.fields.labels,
+        "text_field": job.fields.text,
+        "options": job.options.as_record(),
     }
 
 
-def _classified_lines(classifier: Any, rows: list[Row], options: dict[str, Any], bar: Any) -> str:
+def _classified_lines(classifier: Any, rows: list[Row], job: FileJob, bar: Any) -> str:
     lines = []
     for start in range(0, len(rows), PROGRESS_STEP):
         step = rows[start : start + PROGRESS_STEP]
-        results = classifier([r.text for r in step], legacy=True, **options)
+        results = classifier([r.text for r in step], job.labels_for(step), options=job.options, legacy=True)
         for row, result in zip(step, results):
             record = {"line": row.line, "text": row.text, "labels": result["labels"], "scores": result["scores"]}
             lines.append(json.dumps(record, ensure_ascii=False) + "\n")
@@ -81,16 +122,7 @@ def _classified_lines(classifier: Any, rows: list[Row], options: dict[str, Any],
     return "".join(lines)
 
 
-def classify_file(
-    classifier: Any,
-    input_path: Path,
-    output_path: Path | None,
-    text_field: str,
-    chunk_size: int,
-    options: dict[str, Any],
-    resume: bool = False,
-    max_row_bytes: int = MAX_ROW_BYTES,
-) -> int:
+def classify_file(classifier: Any, input_path: Path, output_path: Path | None, job: FileJob, resume: bool = False) -> int:
     """Write one JSON line per input row: {"line", "text", "labels", "scores"}; returns the rows
     in the output (a resumed job counts the rows it found committed too).
 
@@ -100,23 +132,23 @@ def classify_file(
     Killed or interrupted, the output keeps every committed row and ``resume=True`` continues
     after them. Standard output, devices and pipes, and any output of an input that can be read
     only once (a named pipe), are written as rows are classified (no resuming). Rows longer than
-    ``max_row_bytes`` are refused.
+    ``job.max_row_bytes`` are refused.
     """
     target = resolve_output(output_path, input_path)
     handle = open_input(input_path)
     with handle:
-        checked = checked_digest(input_path, text_field, max_row_bytes) if is_regular_file(input_path) else None
+        checked = checked_digest(input_path, job.fields, job.max_row_bytes) if is_regular_file(input_path) else None
         if target.path is None or target.direct or checked is None:
             if resume:
                 raise InputFileError("--resume needs --output to be a file and --input a regular file (not a pipe)")
             sink = sys.stdout if target.path is None else open(target.path, "w", encoding="utf-8")
             rows = checked[1] if checked else None
-            return _stream(classifier, input_path, handle, text_field, chunk_size, options, sink, rows, max_row_bytes)
+            return _stream(classifier, input_path, handle, job, sink, rows)
         digest, rows = checked
         if rows == 0:
             raise InputFileError(f"{input_path}: no texts found")
-        job = _job_description(classifier, digest, text_field, options)
-        return _committed_job(classifier, input_path, handle, target.path, job, rows, chunk_size, options, resume, max_row_bytes)
+        return _committed_job(classifier, input_path, handle, target.path, job, _job_description(classifier, digest, job), rows,
+                              resume)
 
 
 def _bar(input_path: Path, rows: int | None, done: int) -> Any:
@@ -126,19 +158,17 @@ def _bar(input_path: Path, rows: int | None, done: int) -> Any:
                         smoothing=0.1)
 
 
-def _chunks(input_path: Path, handle: IO[bytes], text_field: str, chunk_size: int, max_row_bytes: int,
-            after_line: int = 0) -> Iterator[list[Row]]:
-    rows = (row for row in read_rows(input_path, handle, text_field, max_row_bytes) if row.line > after_line)
-    return chunked(rows, chunk_size)
+def _chunks(input_path: Path, handle: IO[bytes], job: FileJob, after_line: int = 0) -> Iterator[list[Row]]:
+    rows = (row for row in read_rows(input_path, handle, job.fields, job.max_row_bytes) if row.line > after_line)
+    return chunked(rows, job.chunk_size)
 
 
-def _stream(classifier: Any, input_path: Path, handle: IO[bytes], text_field: str, chunk_size: int,
-            options: dict[str, Any], sink: IO[str], rows: int | None, max_row_bytes: int) -> int:
+def _stream(classifier: Any, input_path: Path, handle: IO[bytes], job: FileJob, sink: IO[str], rows: int | None) -> int:
     count = 0
     try:
         with _bar(input_path, rows, 0) as bar:
-            for chunk in _chunks(input_path, handle, text_field, chunk_size, max_row_bytes):
-                sink.write(_classified_lines(classifier, chunk, options, bar))
+            for chunk in _chunks(input_path, handle, job):
+                sink.write(_classified_lines(classifier, chunk, job, bar))
                 sink.flush()
                 count += len(chunk)
     finally:
@@ -149,7 +179,7 @@ def _stream(classifier: Any, input_path: Path, handle: IO[bytes], text_field: st
     return count
 
 
-def _start_or_resume(output: Path, record_path: Path, job: dict[str, Any], resume: bool) -> tuple[JobRecord, IO[bytes]]:
+def _start_or_resume(output: Path, record_path: Path, described: dict[str, Any], resume: bool) -> tuple[JobRecord, IO[bytes]]:
     """The job's record and its output opened for appending at the committed end."""
     if record_path.exists():
         record = read_record(record_path)
@@ -158,7 +188,7 @@ def _start_or_resume(output: Path, record_path: Path, job: dict[str, Any], resum
                 f"{output} is an unfinished job ({record.rows} rows done, progress in {record_path}); add --resume to "
                 "continue it, or remove both files to start over"
             )
-        check_same_job(record, job, record_path)
+        check_same_job(record, described, record_path)
         sink = open(output, "r+b" if output.exists() else "w+b")
         size = sink.seek(0, os.SEEK_END)
         if size < record.output_bytes:
@@ -171,19 +201,19 @@ def _start_or_resume(output: Path, record_path: Path, job: dict[str, Any], resum
     if resume and output.exists():
         raise InputFileError(f"--resume: {output} has no progress record: it is complete (a finished job removes its "
                              "record) or was not written by zsc")
-    record = JobRecord(job)
+    record = JobRecord(described)
     write_record(record_path, record)  # first, so that a job killed at once is still resumable
     return record, open(output, "wb")
 
 
-def _committed_job(classifier: Any, input_path: Path, handle: IO[bytes], output: Path, job: dict[str, Any], rows: int,
-                   chunk_size: int, options: dict[str, Any], resume: bool, max_row_bytes: int) -> int:
+def _committed_job(classifier: Any, input_path: Path, handle: IO[bytes], output: Path, job: FileJob, described: dict[str, Any],
+                   rows: int, resume: bool) -> int:
     record_path = progress_path(output)
-    record, sink = _start_or_resume(output, record_path, job, resume)
+    record, sink = _start_or_resume(output, record_path, described, resume)
     try:
         with sink, _bar(input_path, rows, record.rows) as bar:
-            for chunk in _chunks(input_path, handle, job["text_field"], chunk_size, max_row_bytes, after_line=record.last_line):
-                sink.write(_classified_lines(classifier, chunk, options, bar).encode("utf-8"))
+            for chunk in _chunks(input_path, handle, job, after_line=record.last_line):
+                sink.write(_classified_lines(classifier, chunk, job, bar).encode("utf-8"))
                 sink.flush()
                 os.fsync(sink.fileno())  # the lines are on disk before the record counts them
                 record = record.advanced(len(chunk), chunk[-1].line, sink.tell())

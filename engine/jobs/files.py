@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from ..inputs import unusable_text
+from ..inputs import InputError, normalise_labels, unusable_text
 
 _BOM = "\ufeff"
 # The longest row (line) a file job reads: rows are read, held and echoed whole, so this bounds
@@ -28,10 +28,41 @@ MAX_ROW_BYTES = 1 << 20
 class Row:
     line: int  # 1-based line (or, for CSV, the line where the record starts), for messages and output ids
     text: str
+    labels: list[str] | None = None  # the row's own candidate labels (RowFields.labels)
+
+
+@dataclass(frozen=True)
+class RowFields:
+    """Which field of a row holds its text, and which its own labels (None: the job's labels)."""
+
+    text: str = "text"
+    labels: str | None = None
 
 
 class InputFileError(ValueError):
     """A bad input file or output path: the message names the file (and the line)."""
+
+
+def _row_from(record: dict[str, Any], path: Path, line: int, fields: RowFields) -> Row:
+    labels = _labels_from(record, path, line, fields.labels) if fields.labels is not None else None
+    return Row(line, _text_from(record, path, line, fields.text), labels)
+
+
+def _labels_from(record: dict[str, Any], path: Path, line: int, field: str) -> list[str]:
+    """A row's labels: a list of strings, or one comma-separated string."""
+    value = record.get(field)
+    if field not in record or value is None:
+        raise InputFileError(f"{path}:{line}: no labels in field {field!r}")
+    if not isinstance(value, (str, list)):
+        raise InputFileError(f"{path}:{line}: field {field!r} must be a list of labels or a comma-separated string, "
+                             f"got {type(value).__name__}")
+    try:
+        labels = normalise_labels(value)
+    except InputError as exc:
+        raise InputFileError(f"{path}:{line}: field {field!r}: {exc}") from None
+    if not labels:
+        raise InputFileError(f"{path}:{line}: field {field!r} holds no labels")
+    return labels
 
 
 def _text_from(record: dict[str, Any], path: Path, line: int, field: str) -> str:
@@ -68,7 +99,7 @@ def decoded_lines(handle: IO[bytes], path: Path, max_row_bytes: int = MAX_ROW_BY
         yield number, line
 
 
-def _jsonl_rows(lines: Iterator[tuple[int, str]], path: Path, field: str) -> Iterator[Row]:
+def _jsonl_rows(lines: Iterator[tuple[int, str]], path: Path, fields: RowFields) -> Iterator[Row]:
     for number, line in lines:
         if not line.strip():
             continue
@@ -81,42 +112,45 @@ def _jsonl_rows(lines: Iterator[tuple[int, str]], path: Path, field: str) -> Ite
         except RecursionError:
             raise InputFileError(f"{path}:{number}: invalid JSON (nested too deeply)") from None
         if not isinstance(record, dict):
-            raise InputFileError(f"{path}:{number}: expected a JSON object with a {field!r} field")
-        yield Row(number, _text_from(record, path, number, field))
+            raise InputFileError(f"{path}:{number}: expected a JSON object with a {fields.text!r} field")
+        yield _row_from(record, path, number, fields)
 
 
-def _csv_rows(lines: Iterator[tuple[int, str]], path: Path, field: str) -> Iterator[Row]:
+def _csv_rows(lines: Iterator[tuple[int, str]], path: Path, fields: RowFields) -> Iterator[Row]:
     # csv counts physical lines itself (line_num); strict=True makes an unterminated quote an error
     # instead of swallowing the rest of the file into one field.
     reader = csv.reader((line for _, line in lines), strict=True)
     start = 1
     try:
         header = next(reader, None)
-        if header is None or field not in header:
-            raise InputFileError(f"{path}: no column {field!r} (columns: {header or []})")
-        column = header.index(field)
+        for field in (fields.text, fields.labels):
+            if field is not None and (header is None or field not in header):
+                raise InputFileError(f"{path}: no column {field!r} (columns: {header or []})")
+        assert header is not None
         start = reader.line_num + 1
         for record in reader:
             if record:  # a blank line
                 if len(record) != len(header):
                     raise InputFileError(f"{path}:{start}: {len(record)} fields, but the header has {len(header)}")
-                yield Row(start, _text_from({field: record[column]}, path, start, field))
+                yield _row_from(dict(zip(header, record)), path, start, fields)
             start = reader.line_num + 1
     except csv.Error as exc:
         reason = "a quoted field is never closed" if "unexpected end of data" in str(exc) else str(exc)
         raise InputFileError(f"{path}:{start}: malformed CSV record starting here ({reason})") from None
 
 
-def _txt_rows(lines: Iterator[tuple[int, str]], path: Path, field: str) -> Iterator[Row]:
+def _txt_rows(lines: Iterator[tuple[int, str]], path: Path, fields: RowFields) -> Iterator[Row]:
     # One text per line (no fields); blank lines separate nothing and are skipped.
     # A line of only whitespace, control or zero-width characters is blank to the eye: skipped too.
+    if fields.labels is not None:
+        raise InputFileError(f"{path}: a .txt file has one text per line and no fields; per-row labels need .jsonl or .csv")
     for number, line in lines:
         text = line.rstrip("\r\n")
         if unusable_text(text) is None:
             yield Row(number, text)
 
 
-_READERS: dict[str, Callable[[Iterator[tuple[int, str]], Path, str], Iterator[Row]]] = {
+_READERS: dict[str, Callable[[Iterator[tuple[int, str]], Path, RowFields], Iterator[Row]]] = {
     ".jsonl": _jsonl_rows,
     ".csv": _csv_rows,
     ".txt": _txt_rows,
@@ -124,15 +158,15 @@ _READERS: dict[str, Callable[[Iterator[tuple[int, str]], Path, str], Iterator[Ro
 SUPPORTED_SUFFIXES = tuple(_READERS)
 
 
-def _reader_for(path: Path) -> Callable[[Iterator[tuple[int, str]], Path, str], Iterator[Row]]:
+def _reader_for(path: Path) -> Callable[[Iterator[tuple[int, str]], Path, RowFields], Iterator[Row]]:
     reader = _READERS.get(path.suffix.lower())
     if reader is None:
         raise InputFileError(f"{path}: unsupported file type {path.suffix.lower()!r}; use one of {', '.join(SUPPORTED_SUFFIXES)}")
     return reader
 
 
-def read_rows(path: Path, handle: IO[bytes], text_field: str, max_row_bytes: int = MAX_ROW_BYTES) -> Iterator[Row]:
-    return _reader_for(path)(decoded_lines(handle, path, max_row_bytes), path, text_field)
+def read_rows(path: Path, handle: IO[bytes], fields: RowFields, max_row_bytes: int = MAX_ROW_BYTES) -> Iterator[Row]:
+    return _reader_for(path)(decoded_lines(handle, path, max_row_bytes), path, fields)
 
 
 class _Hashing:
@@ -147,14 +181,14 @@ class _Hashing:
         return data
 
 
-def checked_digest(path: Path, text_field: str, max_row_bytes: int = MAX_ROW_BYTES) -> tuple[str, int]:
+def checked_digest(path: Path, fields: RowFields, max_row_bytes: int = MAX_ROW_BYTES) -> tuple[str, int]:
     """One pass over a regular input file before any work: its sha256 (what a resumed job must
     match) and its row count, with every row checked as the job will read it, so a bad row stops
     the job before anything is written."""
     with open(path, "rb") as handle:
         hashing = _Hashing(handle)
         rows = 0
-        for _ in read_rows(path, hashing, text_field, max_row_bytes):  # type: ignore[arg-type]
+        for _ in read_rows(path, hashing, fields, max_row_bytes):  # type: ignore[arg-type]
             rows += 1
         while hashing.readline(1 << 20):  # what a reader left unread (nothing, for these formats)
             pass

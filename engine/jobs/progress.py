@@ -12,7 +12,6 @@ different input or settings is refused instead of mixing results.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass
@@ -26,11 +25,6 @@ RECORD_FORMAT = 1
 
 def progress_path(output: Path) -> Path:
     return output.with_name(output.name + ".progress.json")
-
-
-def file_digest(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """create_app(config): the FastAPI app, wired from the server's rooms.
 
-Here: the routes, and the classification handler (body → parsed request → cache → engine →
+Here: the routes (the playground page at GET /ui, from playground.py), and the classification handler (body → parsed request → cache → engine →
 response). Elsewhere: model loading (models.py), batching (batcher.py), auth (auth.py), the
 connection (transport.py), errors (errors.py), metrics (metrics.py), the contract (openapi.py).
 """
@@ -16,7 +16,8 @@ from functools import partial
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
 from ..inputs import InputError
@@ -28,6 +29,7 @@ from .errors import HttpError, install_error_handlers
 from .metrics import ServerMetrics
 from .models import ModelRegistry
 from .openapi import UNAUTHORIZED, openapi_contract, without_validation_error
+from .playground import playground_page
 from .requests import check_cost, header_flag, parse_request
 from .transport import read_body, unless_disconnected
 
@@ -82,9 +84,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         start = time.perf_counter()
         try:
             # Tokenising and embedding are admitted like inference: a bounded pool, 503 when full.
-            prepared = await batcher.prepared(partial(classifier.prepare, parsed.inputs, parsed.candidate_labels, parsed.hypothesis_template,
-                                                      parsed.multi_label, scoring=parsed.scoring, prefilter_top_k=parsed.prefilter_top_k,
-                                                      long_text=parsed.long_text, window_tokens=parsed.window_tokens))
+            prepared = await batcher.prepared(partial(classifier.prepare, parsed.inputs, parsed.candidate_labels, options=parsed.options))
             check_cost(*classifier.cost(prepared), config.limits)
             logits = await unless_disconnected(request, batcher.logits(prepared.pairs))
             result = classifier.finish(prepared, logits, legacy=legacy)
@@ -124,6 +124,21 @@ def create_app(config: ServerConfig) -> FastAPI:
     @app.post("/", openapi_extra=documented, responses=responses)
     async def classify_default(request: Request) -> Response:
         return await counted(config.default_model_id, request)
+
+    page = playground_page(config)
+
+    @app.get("/ui", response_class=HTMLResponse, include_in_schema=False)
+    async def playground() -> HTMLResponse:
+        """The playground page: static, so public; it sends the token a user types with each request."""
+        return HTMLResponse(page)
+
+    @app.get("/", include_in_schema=False)
+    async def root(request: Request) -> Response:
+        """A browser opening the server lands on the playground; to an API client GET / stays what
+        it always was, a 405 (the route takes POST)."""
+        if "text/html" in request.headers.get("accept", ""):
+            return RedirectResponse("/ui", status_code=307)
+        raise StarletteHTTPException(405, "Method Not Allowed", headers={"Allow": "POST"})
 
     def token_holder(request: Request, route: str) -> bool:
         """Whether the caller may see model ids on ``route``: always without tokens; with tokens,

@@ -167,7 +167,7 @@ def check_model_directory(path: Path) -> None:
 
 def config_from_args(args: argparse.Namespace) -> ServerConfig:
     """The ServerConfig that the options of add_serve_arguments describe."""
-    from ..classifier import default_model_path
+    from ..loading import default_model_path
 
     paths = [Path(p) for p in args.model] or [default_model_path()]
     ids = list(args.model_id)

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..classifier import ZeroShotClassifier, default_embedder_path, default_model_path
+from ..classifier import ZeroShotClassifier
+from ..loading import default_embedder_path, default_model_path
 from .batcher import MicroBatcher
 from .config import ServerConfig
 from .errors import HttpError

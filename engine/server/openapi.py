@@ -11,8 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from ..defaults import DEFAULT_LONG_TEXT, DEFAULT_SCORING, LONG_TEXT_MODES, SCORING_MODES
-from ..inputs import DEFAULT_TEMPLATE
+from ..defaults import DEFAULT_LONG_TEXT, DEFAULT_SCORING, DEFAULT_TEMPLATE, LONG_TEXT_MODES, SCORING_MODES, describe_window_defaults
 
 _RANKED = {"type": "array", "items": {
     "type": "object", "required": ["label", "score"],
@@ -56,7 +55,10 @@ def openapi_contract() -> tuple[dict[str, Any], dict[Any, Any], list[dict[str, A
                 "inputs": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
                 "parameters": {"type": "object", "required": ["candidate_labels"], "properties": {
                     "candidate_labels": {"oneOf": [{"type": "array", "items": {"type": "string"}},
-                                                   {"type": "string", "description": "comma-separated labels"}]},
+                                                   {"type": "string", "description": "comma-separated labels"},
+                                                   {"type": "array", "items": {"type": "array", "items": {"type": "string"}},
+                                                    "description": "zsc extension: one list of labels per input (inputs a list "
+                                                                   "of as many texts); each text is ranked against its own"}]},
                     "hypothesis_template": {"type": "string", "default": DEFAULT_TEMPLATE},
                     "multi_label": {"type": "boolean", "default": False},
                     "scoring": {"type": "string", "enum": list(SCORING_MODES), "default": DEFAULT_SCORING,
@@ -67,7 +69,8 @@ def openapi_contract() -> tuple[dict[str, Any], dict[Any, Any], list[dict[str, A
                     "long_text": {"type": "string", "enum": list(LONG_TEXT_MODES), "default": DEFAULT_LONG_TEXT,
                                   "description": "zsc extension: truncate (the pipeline), or score windows and take the max or mean"},
                     "window_tokens": {"type": "integer", "minimum": 8,
-                                      "description": "zsc extension: window size in tokens for long_text max/mean"}}},
+                                      "description": "zsc extension: window size in tokens for long_text max/mean "
+                                                     f"(default: {describe_window_defaults()})"}}},
             }}}},
     }
     answer = {"oneOf": [_RANKED, {"type": "array", "items": _RANKED}, _LEGACY, {"type": "array", "items": _LEGACY}]}

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
 
-from ..defaults import DEFAULT_LONG_TEXT, DEFAULT_SCORING
-from ..inputs import DEFAULT_TEMPLATE, InputError, normalise_labels
+from ..inputs import InputError, normalise_labels
+from ..options import CallOptions
 from .config import Limits
+
+# The request's parameters beyond candidate_labels: exactly CallOptions' fields (the Inference
+# API's hypothesis_template and multi_label, then zsc's extensions).
+OPTION_NAMES = tuple(f.name for f in fields(CallOptions))
 
 
 class RequestError(InputError):
@@ -18,14 +21,11 @@ class RequestError(InputError):
 
 @dataclass(frozen=True)
 class ZeroShotRequest:
+    """A parsed request: texts, their labels (one list for all, or one per text) and the options."""
+
     inputs: str | list[str]
-    candidate_labels: list[str] | str
-    hypothesis_template: str
-    multi_label: bool
-    scoring: str = DEFAULT_SCORING  # zsc extension
-    prefilter_top_k: int | None = None  # zsc extension
-    long_text: str = DEFAULT_LONG_TEXT  # zsc extension
-    window_tokens: int | None = None  # zsc extension
+    candidate_labels: list[str] | str | list[list[str]]
+    options: CallOptions = CallOptions()
 
     @property
     def characters(self) -> int:
@@ -38,15 +38,15 @@ class ZeroShotRequest:
     def cache_key(self, model_id: str, legacy: bool) -> bytes:
         """A digest of everything that decides the response: 32 bytes whatever the request's size,
         so the cache's byte bound holds (a key padded with a megabyte of spaces costs 32 bytes)."""
-        described = json.dumps([model_id, legacy, self.inputs, self.candidate_labels, self.hypothesis_template, self.multi_label,
-                                self.scoring, self.prefilter_top_k, self.long_text, self.window_tokens], ensure_ascii=False)
+        described = json.dumps([model_id, legacy, self.inputs, self.candidate_labels, self.options.cache_key()], ensure_ascii=False)
         return hashlib.sha256(described.encode("utf-8", "surrogatepass")).digest()
 
-    def least_pairs(self, label_count: int) -> int:
+    def least_pairs(self, label_counts: list[int]) -> int:
         """The fewest NLI pairs this request can cost (one window per text): known before any work."""
-        if self.scoring == "embedding":
+        if self.options.scoring == "embedding":
             return 0
-        return len(self.texts) * min(label_count, self.prefilter_top_k or label_count)
+        top_k = self.options.prefilter_top_k
+        return sum(min(count, top_k or count) for count in label_counts)
 
 
 def parse_request(body: bytes, limits: Limits) -> ZeroShotRequest:
@@ -76,24 +76,34 @@ def parse_request(body: bytes, limits: Limits) -> ZeroShotRequest:
     if not isinstance(parameters, dict):
         raise RequestError("parameters is required and must be an object with candidate_labels")
     labels = parameters.get("candidate_labels")
-    if isinstance(labels, list):
-        if not all(isinstance(l, str) for l in labels):
-            raise RequestError("candidate_labels must be a list of strings")
-        count = len(labels)
-    elif isinstance(labels, str):
-        count = len(normalise_labels(labels))
-    else:
-        raise RequestError("parameters.candidate_labels is required: a list of strings")
-    if count > limits.max_labels:
-        raise RequestError(f"too many candidate_labels: {count} > max_labels {limits.max_labels}")
-    template = _optional(parameters, "hypothesis_template", str, DEFAULT_TEMPLATE)
-    multi_label = _optional(parameters, "multi_label", bool, False)
-    scoring = _optional(parameters, "scoring", str, DEFAULT_SCORING)
-    long_text = _optional(parameters, "long_text", str, DEFAULT_LONG_TEXT)
-    top_k, window = (_optional_int(parameters, name) for name in ("prefilter_top_k", "window_tokens"))
-    request = ZeroShotRequest(inputs, labels, template, multi_label, scoring, top_k, long_text, window)
-    check_cost(request.least_pairs(count), 0, limits)
+    counts = _label_counts(labels, len(texts))
+    if max(counts, default=0) > limits.max_labels:
+        raise RequestError(f"too many candidate_labels: {max(counts)} > max_labels {limits.max_labels}")
+    # Other parameters are ignored, as the hosted API does; null means the default, as clients
+    # that send every field with null expect.
+    try:
+        options = CallOptions.from_record({name: parameters[name] for name in OPTION_NAMES if parameters.get(name) is not None})
+    except InputError as exc:
+        raise RequestError(f"parameters: {exc}") from None
+    request = ZeroShotRequest(inputs, labels, options)  # type: ignore[arg-type]  # checked by _label_counts
+    check_cost(request.least_pairs(counts), 0, limits)
     return request
+
+
+def _label_counts(labels: object, text_count: int) -> list[int]:
+    """Labels per text, from the body's candidate_labels: one list (or comma-separated string)
+    for every text, or one list per text (a zsc extension: then inputs is a list of as many texts)."""
+    if isinstance(labels, str):
+        return [len(normalise_labels(labels))] * text_count
+    if not isinstance(labels, list):
+        raise RequestError("parameters.candidate_labels is required: a list of strings (or one list per input)")
+    if all(isinstance(label, str) for label in labels):
+        return [len(labels)] * text_count
+    if not all(isinstance(item, list) and all(isinstance(label, str) for label in item) for item in labels):
+        raise RequestError("candidate_labels must be a list of strings, or one list of strings per input")
+    if len(labels) != text_count:
+        raise RequestError(f"candidate_labels has {len(labels)} label lists for {text_count} inputs: give one list per input")
+    return [len(item) for item in labels]
 
 
 def check_cost(pairs: int, tokens: int, limits: Limits) -> None:
@@ -106,22 +116,6 @@ def check_cost(pairs: int, tokens: int, limits: Limits) -> None:
     if tokens > limits.max_tokens:
         raise RequestError(f"this request needs {tokens} tokens over its {pairs} NLI pairs > max_tokens {limits.max_tokens}; "
                            "send fewer or shorter texts, or fewer labels")
-
-
-def _optional_int(parameters: dict[str, Any], name: str) -> int | None:
-    value = parameters.get(name)
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-        raise RequestError(f"parameters.{name} must be a positive integer")
-    return value
-
-
-def _optional(parameters: dict[str, Any], name: str, kind: type, default: Any) -> Any:
-    value = parameters.get(name)
-    if value is None:
-        return default
-    if not isinstance(value, kind):
-        raise RequestError(f"parameters.{name} must be a {kind.__name__}")
-    return value
 
 
 def header_flag(value: str | None, default: bool) -> bool:

@@ -1,0 +1,111 @@
+"""CallOptions: how a call classifies, beyond its texts and labels, as one checked, frozen value.
+
+Every front-end builds it once and carries it unchanged: ``ZeroShotClassifier.__call__`` from its
+keyword arguments (the pipeline's signature), the server from a request's ``parameters``, the CLI
+from its flags, file jobs into and out of their resume record, Ray to its actors. Defaults come
+from ``defaults.py``; the checks are here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import numbers
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from .defaults import DEFAULT_LONG_TEXT, DEFAULT_SCORING, DEFAULT_TEMPLATE, DEFAULT_WINDOW_TOKENS, LONG_TEXT_MODES, SCORING_MODES
+from .inputs import InputError, InputTypeError, label_fields, type_name
+
+
+@dataclass(frozen=True)
+class CallOptions:
+    """A call's options, checked: build it with ``CallOptions.of(...)`` (or ``CallOptions()`` for
+    the defaults, which are the pipeline's). Plain Python values only (numpy's bool_ and integers
+    arrive from data frames; they leave as bool and int), so it pickles, hashes and round-trips
+    through JSON (``as_record`` / ``from_record``)."""
+
+    hypothesis_template: str = DEFAULT_TEMPLATE
+    multi_label: bool = False
+    scoring: str = DEFAULT_SCORING
+    prefilter_top_k: int | None = None
+    long_text: str = DEFAULT_LONG_TEXT
+    window_tokens: int | None = None
+
+    @classmethod
+    def of(cls, hypothesis_template: object = DEFAULT_TEMPLATE, multi_label: object = False, scoring: object = DEFAULT_SCORING,
+           prefilter_top_k: object = None, long_text: object = DEFAULT_LONG_TEXT, window_tokens: object = None) -> CallOptions:
+        """Check each option's type, range and combination; InputError (a ValueError) names the problem."""
+        checked_multi_label = _flag(multi_label, "multi_label")
+        checked_scoring = _one_of(scoring, "scoring", SCORING_MODES)
+        top_k = _count_option(prefilter_top_k, "prefilter_top_k", 1)
+        checked_long_text = _one_of(long_text, "long_text", LONG_TEXT_MODES)
+        window = _count_option(window_tokens, "window_tokens", 8)
+        if window is not None and checked_long_text == "truncate":
+            raise InputError("window_tokens applies to long_text 'max' or 'mean'")
+        if not isinstance(hypothesis_template, str):
+            raise InputTypeError(f"hypothesis_template must be a string, got {type_name(hypothesis_template)}")
+        label_fields(hypothesis_template)
+        return cls(str(hypothesis_template), checked_multi_label, checked_scoring, top_k, checked_long_text, window)
+
+    def as_record(self) -> dict[str, Any]:
+        """The options as a JSON object (a resume record, a Ray actor's arguments, a cache key)."""
+        return asdict(self)
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> CallOptions:
+        """Options back from ``as_record`` (or a request's parameters), checked again; unknown names are refused."""
+        unknown = set(record) - {f.name for f in fields(cls)}
+        if unknown:
+            raise InputError(f"unknown option(s) {', '.join(sorted(unknown))}; known: {', '.join(f.name for f in fields(cls))}")
+        return cls.of(**record)
+
+    def cache_key(self) -> str:
+        """A short digest of every option: equal options, equal key (whatever built them)."""
+        return hashlib.sha256(json.dumps(self.as_record(), sort_keys=True).encode()).hexdigest()[:32]
+
+    def window_size(self) -> int | None:
+        """Tokens per window with long_text "max"/"mean" (None: as many as the model has room for)."""
+        if self.long_text == "truncate":
+            return None
+        return self.window_tokens or DEFAULT_WINDOW_TOKENS[self.long_text]
+
+    def resolved_scoring(self, label_count: int) -> str:
+        """The scoring a call with ``label_count`` labels runs: as asked, or for "auto" the hybrid
+        when a prefilter narrows the labels of a single-label call, else exact NLI (so "auto" is
+        the pipeline whenever the call uses only the pipeline's parameters)."""
+        if self.scoring != "auto":
+            return self.scoring
+        return "hybrid" if self.narrows(label_count) and not self.multi_label else "nli"
+
+    def narrows(self, label_count: int) -> bool:
+        """Whether the prefilter drops some of ``label_count`` labels."""
+        return self.prefilter_top_k is not None and self.prefilter_top_k < label_count
+
+
+def _flag(value: object, name: str) -> bool:
+    """A boolean: bool or numpy's bool_ (duck-typed, so numpy need not be imported)."""
+    if isinstance(value, bool):
+        return value
+    if type(value).__name__ in ("bool_", "bool") and type(value).__module__ == "numpy":
+        return bool(value)
+    raise InputTypeError(f"{name} must be a boolean, got {type_name(value)}")
+
+
+def _count_option(value: object, name: str, minimum: int) -> int | None:
+    """An optional whole-number option: None, or an integer (not a bool) of at least ``minimum``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InputTypeError(f"{name} must be a positive integer, got {type_name(value)}")
+    number = int(value)
+    if number < minimum:
+        raise InputError(f"{name} must be {'a positive integer' if minimum == 1 else f'at least {minimum}'}, got {number}")
+    return number
+
+
+def _one_of(value: object, name: str, choices: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise InputError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    return str(value)
