@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install run lint browser test screenshot test-fast bench bench-accuracy bench-export bench-int8 bench-memory bench-server bench-soak bench-scale bench-hybrid bench-long bench-tune bench-multilabel default-model wheel clean
+.PHONY: install run lint browser test screenshot test-fast bench bench-accuracy bench-export bench-int8 bench-memory bench-server bench-soak bench-scale bench-hybrid bench-long bench-tune bench-multilabel bench-large default-model wheel clean
 
 STAMP := $(VENV)/.installed
 # The embedded default: the shared MiniLM NLI model in per-row int8, plus an fp16 graph for CUDA
@@ -59,6 +59,11 @@ screenshot: $(STAMP) browser
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
+
+# Production-sized shapes (bart-large-mnli, deberta-v3-base, ModernBERT-base, xlm-roberta-base) with
+# random weights, built offline: every contender's speed, memory, size and zsc's export time (about an hour on 2 cores).
+bench-large: $(STAMP)
+	$(PY) benchmarks/large_models.py
 
 # Re-export the embedded default model (EXPORT_DEFAULT_MODEL above).
 default-model: $(STAMP)

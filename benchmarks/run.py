@@ -89,21 +89,27 @@ def latency(contenders: list[C.Contender], calls: int, rounds: int, bar) -> dict
     return {name: M.percentiles(values) for name, values in samples.items()}
 
 
-COLD_START = {
-    "zsc int8": "from zsc.engine import ZeroShotClassifier; c = ZeroShotClassifier.default(threads={t}); c({text!r}, {labels!r})",
-    "transformers torch": "import torch; torch.set_num_threads({t}); from transformers import pipeline; "
-    "p = pipeline('zero-shot-classification', model={model!r}, device=-1); p({text!r}, candidate_labels={labels!r})",
-}
+def cold_start_stacks(threads: int) -> dict[str, str]:
+    """Code that loads each stack and gets its first result: zsc per precision, and the torch pipeline."""
+    call = f"c({W.LATENCY_TEXT!r}, {W.LATENCY_LABELS!r})"
+
+    def zsc(load: str) -> str:
+        return f"from zsc.engine import ZeroShotClassifier; c = ZeroShotClassifier.{load}; {call}"
+
+    return {
+        "zsc int8 (default)": zsc(f"default(threads={threads})"),
+        "zsc int8-dynamic": zsc(f"from_pretrained({str(C.zsc_dynamic_int8_dir())!r}, threads={threads})"),
+        "zsc fp32": zsc(f"from_pretrained({str(C.zsc_fp32_dir())!r}, threads={threads})"),
+        "transformers torch": f"import torch; torch.set_num_threads({threads}); from transformers import pipeline; "
+        f"p = pipeline('zero-shot-classification', model={str(C.MINILM)!r}, device=-1); "
+        f"p({W.LATENCY_TEXT!r}, candidate_labels={W.LATENCY_LABELS!r})",
+    }
 
 
 def cold_start(threads: int, runs_each: int = COLD_START_RUNS) -> dict:
     out = {}
-    for name, body in COLD_START.items():
-        code = (
-            "import time; t0 = time.perf_counter(); "
-            + body.format(t=threads, text=W.LATENCY_TEXT, labels=W.LATENCY_LABELS, model=str(C.MINILM))
-            + f"; print(time.perf_counter() - t0, {M.PEAK_RSS_KB})"
-        )
+    for name, body in cold_start_stacks(threads).items():
+        code = "import time; t0 = time.perf_counter(); " + body + f"; print(time.perf_counter() - t0, {M.PEAK_RSS_KB})"
         runs = []
         for _ in range(runs_each):
             start = time.perf_counter()

@@ -28,7 +28,9 @@ def test_accuracy_then_speed_benchmark_smoke(tmp_path):
     data = json.loads(result.read_text())
     for section in ("throughput_ag_news_4_labels", "throughput_50_labels", "long_input_5_labels"):
         assert len(data[section]) == 6 and all(v["pairs_per_s"]["median"] > 0 for v in data[section].values())
-    assert data["cold_start"]["zsc int8"]["peak_rss_mb"] < data["cold_start"]["transformers torch"]["peak_rss_mb"]
+    cold = data["cold_start"]
+    assert {"zsc int8 (default)", "zsc int8-dynamic", "zsc fp32", "transformers torch"} == set(cold)  # per precision
+    assert cold["zsc int8 (default)"]["peak_rss_mb"] < cold["transformers torch"]["peak_rss_mb"]
     assert result.with_suffix(".png").stat().st_size > 10_000
     assert "Throughput" in result.with_suffix(".md").read_text()
 
@@ -164,3 +166,17 @@ def test_accuracy_by_mode_smoke(tmp_path):
     modes = sets["financialphrasebank"]["modes"]
     assert {"nli (the pipeline)", "hybrid", "embedding", "default call (auto)", "zsc tune, k = 8"} <= set(modes)
     assert modes["default call (auto)"] == modes["nli (the pipeline)"] and all(0 <= m["accuracy"] <= 1 for m in modes.values())
+
+
+def test_large_models_smoke(tmp_path):
+    """Shrunk shapes, the same code path: build, export, and each contender in its own process."""
+    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "large_models.py"), "--quick", "--out", str(tmp_path),
+                           "--models", "bart-large-mnli,ModernBERT-base"], capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    (result,) = tmp_path.glob("*-large-quick.json")
+    models = json.loads(result.read_text())["models"]
+    assert list(models) == ["bart-large-mnli", "ModernBERT-base"]
+    for model in models.values():
+        assert len(model["contenders"]) == 6 and all(row["pairs_per_s"] > 0 and row["peak_rss_mb"] > 0 for row in model["contenders"].values())
+        assert model["export_s"] > 0 and set(model["size_mb"]) == {"int8", "int8-dynamic", "fp32"}
+    assert result.with_suffix(".png").stat().st_size > 10_000 and "x torch" in result.with_suffix(".md").read_text()

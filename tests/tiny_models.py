@@ -1,4 +1,4 @@
-"""Tiny random NLI models, one per supported architecture, built offline.
+"""Tiny random NLI models, one per supported architecture, built offline (zsc.export.random_checkpoints).
 
 Each has a tokenizer trained with the `tokenizers` library on shared text, saved as a fast
 tokenizer, a short model_max_length so truncation is exercised, and its own label order so
@@ -11,6 +11,18 @@ import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
+
+from zsc.export.random_checkpoints import (
+    BERT_LAYOUT,
+    BERT_SPECIALS,
+    ROBERTA_LAYOUT,
+    ROBERTA_SPECIALS,
+    byte_level_bpe,
+    label_maps,
+    save_checkpoint,
+    unigram_metaspace,
+    wordpiece,
+)
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 MAX_LENGTH = 40
@@ -28,74 +40,25 @@ def training_corpus(limit: int = 1500, multilingual: bool = False) -> list[str]:
     return texts + [f"This example is {w}." for w in ("sports", "business", "world", "science", "refund", "legal")] + extra
 
 
-# Pair layouts: BERT's [CLS] A [SEP] B [SEP] (token types 0 then 1) or RoBERTa's <s> A </s></s> B </s> (no types).
-BERT_LAYOUT, ROBERTA_LAYOUT = ("[CLS]", "[SEP]"), ("<s>", "</s>")
-
-
-def _finish(tok, trainer, layout: tuple[str, str], multilingual: bool):
-    """Train ``tok`` and give it the pair layout's post-processor."""
-    from tokenizers import processors
-
-    tok.train_from_iterator(training_corpus(multilingual=multilingual), trainer)
-    first, sep = layout
-    ids = [(first, tok.token_to_id(first)), (sep, tok.token_to_id(sep))]
-    if layout == ROBERTA_LAYOUT:
-        tok.post_processor = processors.TemplateProcessing(single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=ids)
-    else:
-        tok.post_processor = processors.TemplateProcessing(single=f"{first} $A {sep}", pair=f"{first} $A {sep} $B:1 {sep}:1",
-                                                           special_tokens=ids)
-    return tok
 
 
 def _wordpiece(vocab_size: int = 600, layout: tuple[str, str] = BERT_LAYOUT):
-    """Lower-cased WordPiece (BERT, DistilBERT, ELECTRA; MPNet with the RoBERTa layout)."""
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
-
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.decoder = decoders.WordPiece()
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] if layout == BERT_LAYOUT else ["<s>", "<pad>", "</s>", "[UNK]", "<mask>"]
-    return _finish(tok, trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=specials), layout, False)
+    return wordpiece(training_corpus(), vocab_size, layout)
 
 
 def _byte_level_bpe(vocab_size: int = 600, layout: tuple[str, str] = ROBERTA_LAYOUT, multilingual: bool = False):
-    """Byte-level BPE (RoBERTa, BART; ModernBERT's GPT-NeoX-style one with the BERT layout)."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"] if layout == ROBERTA_LAYOUT else ["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"]
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    return _finish(tok, trainer, layout, multilingual)
+    return byte_level_bpe(training_corpus(multilingual=multilingual), vocab_size, layout)
 
 
 def _unigram_metaspace(vocab_size: int = 600, layout: tuple[str, str] = BERT_LAYOUT, multilingual: bool = False):
-    """SentencePiece-style Unigram with metaspace (DeBERTa-v3, ALBERT; XLM-R with the RoBERTa layout)."""
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
-
-    tok = Tokenizer(models.Unigram())
-    tok.normalizer = normalizers.NFKC()
-    tok.pre_tokenizer = pre_tokenizers.Metaspace()
-    tok.decoder = decoders.Metaspace()
-    unk = "[UNK]" if layout == BERT_LAYOUT else "<unk>"
-    specials = ["[PAD]", "[CLS]", "[SEP]", unk, "[MASK]"] if layout == BERT_LAYOUT else ["<s>", "<pad>", "</s>", unk, "<mask>"]
-    return _finish(tok, trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=specials, unk_token=unk), layout, multilingual)
+    return unigram_metaspace(training_corpus(multilingual=multilingual), vocab_size, layout)
 
 
 def _save(model, tok, specials: dict[str, str], directory: Path, input_names: list[str]) -> Path:
-    from transformers import PreTrainedTokenizerFast
-
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, model_max_length=MAX_LENGTH, model_input_names=input_names, **specials)
-    directory.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(directory)
-    fast.save_pretrained(directory)
-    return directory
+    return save_checkpoint(model, tok, specials, directory, input_names, MAX_LENGTH)
 
 
-def _labels(order: list[str]) -> dict:
-    return {"id2label": dict(enumerate(order)), "label2id": {name: i for i, name in enumerate(order)}}
+_labels = label_maps
 
 
 def build_bert(directory: Path) -> Path:
@@ -109,7 +72,7 @@ def build_bert(directory: Path) -> Path:
         max_position_embeddings=64, initializer_range=0.1, num_labels=3, pad_token_id=0,
         **_labels(["contradiction", "neutral", "entailment"]),
     )
-    specials = {"unk_token": "[UNK]", "pad_token": "[PAD]", "cls_token": "[CLS]", "sep_token": "[SEP]", "mask_token": "[MASK]"}
+    specials = BERT_SPECIALS
     return _save(BertForSequenceClassification(config).eval(), tok, specials, directory, ["input_ids", "token_type_ids", "attention_mask"])
 
 
@@ -126,7 +89,7 @@ def build_roberta(directory: Path) -> Path:
         # cross-encoder order: entailment in the middle
         **_labels(["CONTRADICTION", "ENTAILMENT", "NEUTRAL"]),
     )
-    specials = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>", "cls_token": "<s>", "sep_token": "</s>", "mask_token": "<mask>"}
+    specials = ROBERTA_SPECIALS
     return _save(RobertaForSequenceClassification(config).eval(), tok, specials, directory, ["input_ids", "attention_mask"])
 
 
@@ -143,7 +106,7 @@ def build_deberta_v2(directory: Path) -> Path:
         # entailment first: the pipeline then takes the last logit as contradiction
         **_labels(["entailment", "neutral", "contradiction"]),
     )
-    specials = {"unk_token": "[UNK]", "pad_token": "[PAD]", "cls_token": "[CLS]", "sep_token": "[SEP]", "mask_token": "[MASK]"}
+    specials = BERT_SPECIALS
     return _save(DebertaV2ForSequenceClassification(config).eval(), tok, specials, directory, ["input_ids", "attention_mask"])
 
 
@@ -159,13 +122,10 @@ def build_bart(directory: Path) -> Path:
         num_labels=3, pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2, forced_eos_token_id=2,
         **_labels(["contradiction", "neutral", "entailment"]),
     )
-    specials = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>", "cls_token": "<s>", "sep_token": "</s>", "mask_token": "<mask>"}
+    specials = ROBERTA_SPECIALS
     return _save(BartForSequenceClassification(config).eval(), tok, specials, directory, ["input_ids", "attention_mask"])
 
 
-BERT_SPECIALS = {"unk_token": "[UNK]", "pad_token": "[PAD]", "cls_token": "[CLS]", "sep_token": "[SEP]", "mask_token": "[MASK]"}
-ROBERTA_SPECIALS = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>", "cls_token": "<s>",
-                    "sep_token": "</s>", "mask_token": "<mask>"}
 TINY = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 64, "initializer_range": 0.1,
         "num_labels": 3}
 
