@@ -47,10 +47,10 @@ SHAPES: dict[str, tuple[str, dict[str, Any]]] = {
     "xlm-roberta-base": ("xlm-roberta", {"vocab_size": 250002, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
                                          "intermediate_size": 3072, "max_position_embeddings": 514, "type_vocab_size": 1}),
 }
-# Exported with O2 unless said here. DeBERTa-v3-base: O2's fusion pass ran 12 minutes in onnxruntime's
-# symbolic shape inference (its If subgraphs, 10-18 GB of memory) without finishing, on 2 cores;
-# the tiny test model does not show it. `zsc export --optimize none` is the way round it today.
-EXPORT_OPTIMIZE = {"deberta-v3-base": "none"}
+# Exported with O2 unless said here. The 2026-12-01 run exported DeBERTa-v3-base with "none": O2's
+# fusion pass then sat 12 minutes in onnxruntime's symbolic shape inference. zsc now fuses
+# deberta-v2 without it (export/optimize.py: 72 s, no faster than "none"), so every shape takes O2.
+EXPORT_OPTIMIZE: dict[str, str] = {}
 # --quick: the same code path on shapes small enough to check the script in seconds.
 QUICK = {"bart": {"d_model": 64, "encoder_layers": 1, "decoder_layers": 1, "encoder_attention_heads": 2, "decoder_attention_heads": 2,
                   "encoder_ffn_dim": 128, "decoder_ffn_dim": 128},

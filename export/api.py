@@ -119,7 +119,7 @@ def export_model(
         transformations: dict[str, Any] = {}
         reference = torch_logits(model, pairs)
         check = partial(_checked_graph, reference, staging / TOKENIZER_FILE, manifest, pairs, tolerance)
-        graph, fp32_report, transformations["optimize"] = _optimized_if_exact(work, optimize, check)
+        graph, fp32_report, transformations["optimize"] = _optimized_if_exact(work, optimize, check, model.config.model_type)
         steps.update()
         if first_token_only:
             graph, fp32_report, transformations["first_token_only"] = _prune_if_exact(graph, work / "pruned.onnx", fp32_report, check)
@@ -212,8 +212,8 @@ def _checked_graph(reference, tokenizer: Path, manifest: Manifest, pairs: list[t
     return report, None
 
 
-def _optimized_if_exact(work: Path, level: str, check: Callable[[Path], tuple[ParityReport, str | None]]
-                        ) -> tuple[Path, ParityReport, dict[str, Any]]:
+def _optimized_if_exact(work: Path, level: str, check: Callable[[Path], tuple[ParityReport, str | None]],
+                        model_type: str | None = None) -> tuple[Path, ParityReport, dict[str, Any]]:
     """The fused graph when onnxruntime's optimiser handles this architecture and the result
     still matches torch; else the plain export (which must match, or the export is wrong)."""
     from .optimize import fused_ops, optimize_graph
@@ -222,7 +222,7 @@ def _optimized_if_exact(work: Path, level: str, check: Callable[[Path], tuple[Pa
     reason = "--optimize none"
     if level != "none":
         try:
-            optimized = optimize_graph(work / "fp32", work / "optimized", level)
+            optimized = optimize_graph(work / "fp32", work / "optimized", level, model_type)
             report, problem = check(optimized)
             if problem is None:
                 return optimized, report, {"applied": True, "level": level, "fused_ops": fused_ops(optimized)}
