@@ -143,3 +143,10 @@ def test_the_page_is_self_contained_and_get_root_stays_a_405_for_api_clients(con
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=", page.text)  # no CDN, nothing fetched but the API
     assert "/*ZSC_CONFIG*/" not in page.text
+
+
+def test_no_playground_serves_no_page(config):
+    with served(replace(config, playground=False)) as base:
+        assert httpx.get(base + "/ui").status_code == 404
+        browser_like = httpx.get(base + "/", headers={"Accept": "text/html"})
+        assert browser_like.status_code == 405 and browser_like.headers["allow"] == "POST"  # no redirect to a missing page

@@ -125,20 +125,21 @@ def create_app(config: ServerConfig) -> FastAPI:
     async def classify_default(request: Request) -> Response:
         return await counted(config.default_model_id, request)
 
-    page = playground_page(config)
+    if config.playground:
+        page = playground_page(config)
 
-    @app.get("/ui", response_class=HTMLResponse, include_in_schema=False)
-    async def playground() -> HTMLResponse:
-        """The playground page: static, so public; it sends the token a user types with each request."""
-        return HTMLResponse(page)
+        @app.get("/ui", response_class=HTMLResponse, include_in_schema=False)
+        async def playground() -> HTMLResponse:
+            """The playground page: static, so public; it sends the token a user types with each request."""
+            return HTMLResponse(page)
 
-    @app.get("/", include_in_schema=False)
-    async def root(request: Request) -> Response:
-        """A browser opening the server lands on the playground; to an API client GET / stays what
-        it always was, a 405 (the route takes POST)."""
-        if "text/html" in request.headers.get("accept", ""):
-            return RedirectResponse("/ui", status_code=307)
-        raise StarletteHTTPException(405, "Method Not Allowed", headers={"Allow": "POST"})
+        @app.get("/", include_in_schema=False)
+        async def root(request: Request) -> Response:
+            """A browser opening the server lands on the playground; to an API client GET / stays
+            what it always was, a 405 (the route takes POST)."""
+            if "text/html" in request.headers.get("accept", ""):
+                return RedirectResponse("/ui", status_code=307)
+            raise StarletteHTTPException(405, "Method Not Allowed", headers={"Allow": "POST"})
 
     def token_holder(request: Request, route: str) -> bool:
         """Whether the caller may see model ids on ``route``: always without tokens; with tokens,

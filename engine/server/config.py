@@ -51,6 +51,7 @@ class ServerConfig:
     public: frozenset[str] = frozenset({"health"})  # routes answered without a token when tokens are set
     max_preparing: int = 8  # requests tokenised or embedded at once per model, before the queue; beyond: 503
     port: int = 8080
+    playground: bool = True  # the browser page at GET /ui
 
     def __post_init__(self) -> None:
         for name in ("max_queue_pairs", "max_preparing", "read_timeout_s", "header_timeout_s"):
@@ -145,6 +146,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-queue-pairs", type=int, default=defaults.max_queue_pairs,
                         help="pairs a model may have queued; beyond it requests get 503 with Retry-After (default: %(default)s)")
     parser.add_argument("--no-batching", action="store_true", help="run each request on its own")
+    parser.add_argument("--no-playground", action="store_true", help="do not serve the playground page at GET /ui")
     parser.add_argument("--cache-entries", type=int, default=defaults.cache_entries,
                         help="responses kept in the LRU cache (x-use-cache); 0 turns it off (default: %(default)s)")
     parser.add_argument("--read-timeout", type=float, default=defaults.read_timeout_s,
@@ -191,6 +193,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         max_preparing=args.max_preparing,
         port=args.port,
         batching=not args.no_batching,
+        playground=not args.no_playground,
         max_wait_ms=args.max_wait_ms,
         max_queue_pairs=args.max_queue_pairs,
         cache_entries=args.cache_entries,
