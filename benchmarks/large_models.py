@@ -66,8 +66,9 @@ def corpus() -> list[str]:
     return W.ag_news(1500)[0]
 
 
-def build_checkpoint(name: str, directory: Path, quick: bool) -> Path:
-    """A random-weight checkpoint of ``name``'s shape, with a trained tokenizer of the family's kind."""
+def build_checkpoint(name: str, directory: Path, quick: bool) -> int:
+    """A random-weight checkpoint of ``name``'s shape, with a trained tokenizer of the family's kind,
+    saved in ``directory``; returns its parameter count."""
     import torch
     import transformers
 
@@ -96,7 +97,8 @@ def build_checkpoint(name: str, directory: Path, quick: bool) -> Path:
         tok = RC.unigram_metaspace(corpus(), 8000, RC.ROBERTA_LAYOUT)
         config = transformers.XLMRobertaConfig(**shape, num_labels=3, pad_token_id=1, bos_token_id=0, eos_token_id=2, **labels)
         model, specials, inputs = transformers.XLMRobertaForSequenceClassification(config), RC.ROBERTA_SPECIALS, ["input_ids", "attention_mask"]
-    return RC.save_checkpoint(model.eval(), tok, specials, directory, inputs, 512)
+    RC.save_checkpoint(model.eval(), tok, specials, directory, inputs, 512)
+    return sum(p.numel() for p in model.parameters())
 
 
 def exported(name: str, quick: bool) -> dict[str, Any]:
@@ -108,7 +110,7 @@ def exported(name: str, quick: bool) -> dict[str, Any]:
     checkpoint, out, record = base / "hf", base / "zsc", base / "export.json"
     if not record.exists():
         started = time.perf_counter()
-        build_checkpoint(name, checkpoint, quick)
+        params = build_checkpoint(name, checkpoint, quick)
         built = time.perf_counter() - started
         started = time.perf_counter()
         optimize = EXPORT_OPTIMIZE.get(name, "O2")
@@ -116,7 +118,6 @@ def exported(name: str, quick: bool) -> dict[str, Any]:
         seconds = time.perf_counter() - started
         manifest = load_model_directory(out, verify=False).manifest
         sizes = {g.precision: sum((out / f).stat().st_size for f in graph_files(out, g.file)) / 1e6 for g in manifest.graphs()}
-        params = sum(p.numel() for p in __import__("transformers").AutoModelForSequenceClassification.from_pretrained(checkpoint).parameters())
         record.write_text(json.dumps({"export_s": seconds, "build_s": built, "size_mb": sizes, "parameters": params,
                                       "checkpoint_mb": sum(f.stat().st_size for f in checkpoint.glob("*.safetensors")) / 1e6,
                                       "preset": manifest.quantization_preset, "optimize": optimize, "parity": manifest.parity}))

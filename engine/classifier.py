@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict, overload
 
 import numpy as np
 
+from .batching import BatchBudget
 from .defaults import LONG_TEXT_MAX_TOKENS, PROVIDER_FEEDING, describe_window_defaults
 from .encoding import IdArray, PairEncoder, PairSet
 from .feeding import Feeding
@@ -276,20 +277,19 @@ class ZeroShotClassifier:
         hypotheses = hypotheses_for(call_labels, options.hypothesis_template)
         label_index = _positions(label_sets, call_labels)
         scorings = [options.resolved_scoring(len(labels)) for labels in label_sets]
+        narrowed = [options.narrows(len(labels)) for labels in label_sets]
         similarity = chosen = None
-        if any(mode != "nli" or options.narrows(len(labels)) for mode, labels in zip(scorings, label_sets)):
+        if any(narrowed) or any(mode != "nli" for mode in scorings):
             similarity = self._similarity(texts, call_labels, label_index)
-            if options.prefilter_top_k is not None and any(options.narrows(len(labels)) for labels in label_sets):
+            if any(narrowed):
                 # The K most similar labels per text, most similar first (a stable order for ties); a
                 # text with K labels or fewer keeps them all, in their order, as it would alone.
-                chosen = [np.argsort(-row, kind="stable")[: options.prefilter_top_k] if options.narrows(len(row)) else np.arange(len(row))
-                          for row in similarity]
+                chosen = [np.argsort(-row, kind="stable")[: options.prefilter_top_k] if narrows else np.arange(len(row))
+                          for row, narrows in zip(similarity, narrowed)]
         prepared = PreparedCall(texts, label_sets, options, scorings, single, PairSet([], []), chosen, similarity)
         # Each text's pairs: its windows (premises like any other) x the hypotheses of the labels NLI scores.
         columns = [label_index[i][prepared.scored_labels(i)] for i in range(len(texts))]
-        hypothesis_ids = self.encoder.encode_hypotheses(hypotheses)
-        longest = np.array([len(ids) for ids in hypothesis_ids])
-        premises = self._premises(texts, options, [int(longest[row].max()) for row in label_index])
+        premises = self._premises(texts, options, hypotheses, label_index)
         prepared.pairs = self.encoder.pairs_of(premises, hypotheses, call_labels, columns)
         if options.long_text != "truncate":
             prepared.windows = [len(w) for w in premises]
@@ -302,13 +302,15 @@ class ZeroShotClassifier:
         text_vectors, label_vectors = embedder.embed(texts), embedder.embed(call_labels)
         return [label_vectors[index] @ vector for vector, index in zip(text_vectors, label_index)]
 
-    def _premises(self, texts: list[str], options: CallOptions, longest_hypothesis: list[int]) -> list[list[IdArray]]:
+    def _premises(self, texts: list[str], options: CallOptions, hypotheses: list[str], label_index: list[np.ndarray]
+                  ) -> list[list[IdArray]]:
         """Each text as premises: itself, cut to the model's window (truncate), or its windows, as
-        large as ``options`` asks and its own longest hypothesis leaves room for."""
+        large as ``options`` asks and the longest hypothesis of its own labels leaves room for."""
         if options.long_text == "truncate":
             return [[ids] for ids in self.encoder.encode_texts(texts, self.encoder.max_length)]
+        lengths = np.array([len(ids) for ids in self.encoder.encode_hypotheses(hypotheses)])
         room = self.encoder.max_length - self.encoder.layout.num_special
-        sizes = [max(1, min(options.window_size() or room, room - longest)) for longest in longest_hypothesis]
+        sizes = [max(1, min(options.window_size() or room, room - int(lengths[own].max()))) for own in label_index]
         premises: list[list[IdArray]] = [[] for _ in texts]
         for size in set(sizes):
             members = [i for i, s in enumerate(sizes) if s == size]
@@ -317,7 +319,7 @@ class ZeroShotClassifier:
         return premises
 
     @property
-    def budget(self) -> Any:
+    def budget(self) -> BatchBudget:
         """The batch budget every onnxruntime run of this classifier keeps to."""
         return self.runner.budget
 

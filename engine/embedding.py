@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from tokenizers import Tokenizer
 
+from .batching import BatchBudget
 from .defaults import PROVIDER_FEEDING
 from .feeding import Feeding
 from .lru import LruCache
@@ -65,7 +65,7 @@ class TextEmbedder:
         return cls(model_dir, session, tokenizer, chosen)
 
     @property
-    def budget(self) -> Any:
+    def budget(self) -> BatchBudget:
         return self.runner.budget
 
     @property
