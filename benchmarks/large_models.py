@@ -108,12 +108,12 @@ def exported(name: str, quick: bool) -> dict[str, Any]:
 
     base = CACHE / (name + ("-quick" if quick else ""))
     checkpoint, out, record = base / "hf", base / "zsc", base / "export.json"
-    if not record.exists():
+    optimize = EXPORT_OPTIMIZE.get(name, "O2")
+    if not record.exists() or json.loads(record.read_text()).get("optimize") != optimize:  # an export made otherwise is redone
         started = time.perf_counter()
         params = build_checkpoint(name, checkpoint, quick)
         built = time.perf_counter() - started
         started = time.perf_counter()
-        optimize = EXPORT_OPTIMIZE.get(name, "O2")
         export_model(str(checkpoint), out, quantize="int8,int8-dynamic,none", optimize=optimize, force=True, progress=True)
         seconds = time.perf_counter() - started
         manifest = load_model_directory(out, verify=False).manifest
@@ -240,6 +240,8 @@ def main() -> None:
     parser.add_argument("--models", default=",".join(SHAPES), help="comma-separated, of: " + ", ".join(SHAPES))
     parser.add_argument("--texts", type=int, default=8, help="AG News texts (x 4 labels) for pairs/s")
     parser.add_argument("--calls", type=int, default=5, help="single-text calls for the p50")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the other models' entries of today's results file (rerun some models, report all)")
     args = parser.parse_args()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     from tqdm.auto import tqdm
@@ -253,6 +255,12 @@ def main() -> None:
     texts, calls = (2, 2) if args.quick else (args.texts, args.calls)
     results: dict[str, Any] = {"date": time.strftime("%Y-%m-%d"), "texts": texts, "calls": calls,
                                "machine": {"cpu_flags": flags_summary(), "threads": args.threads}, "models": {}}
+    base = R.results_base(args.out, "large", args.quick)
+    if args.merge and base.with_suffix(".json").exists():
+        earlier = json.loads(base.with_suffix(".json").read_text())
+        if earlier["machine"] != results["machine"]:
+            parser.error(f"--merge: {base}.json was measured on {earlier['machine']}, this run is on {results['machine']}")
+        results["models"] = {n: m for n, m in earlier["models"].items() if n not in names}
     with tqdm(total=len(names) * (1 + len(CONTENDERS)), desc="bench-large", unit="step") as bar:
         for name in names:
             bar.set_postfix_str(f"{name}: export")
@@ -264,8 +272,8 @@ def main() -> None:
                 entry["contenders"][contender] = run_contender(contender, model, args.threads, texts, calls)
                 bar.update()
             results["models"][name] = entry
-            base = R.results_base(args.out, "large", args.quick)  # after each model: a long run keeps what it measured
-            base.with_suffix(".json").write_text(json.dumps(results, indent=2))
+            base.with_suffix(".json").write_text(json.dumps(results, indent=2))  # after each model: a long run keeps what it measured
+    results["models"] = {n: results["models"][n] for n in SHAPES if n in results["models"]}  # in SHAPES order, merged or not
     R.write_results(base, results, markdown(results))
     plot(results, base.with_suffix(".png"))
 

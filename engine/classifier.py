@@ -14,7 +14,7 @@ each text's labels before pairs are planned), run them in batches (runner.py), a
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, overload
@@ -23,7 +23,7 @@ import numpy as np
 
 from .batching import BatchBudget
 from .defaults import LONG_TEXT_MAX_TOKENS, PROVIDER_FEEDING, describe_window_defaults
-from .encoding import IdArray, PairEncoder, PairSet
+from .encoding import PairEncoder, PairSet, TextWindows
 from .feeding import Feeding
 from .inputs import NO_LABEL_OR_SEQUENCE, InputError, hypotheses_for, normalise_label_sets, normalise_texts
 from .loading import default_embedder_path, default_model_path, local_model_path, warn_if_int8_saturates
@@ -31,7 +31,7 @@ from .model_dir import MANIFEST_NAME, GraphVariant, Manifest, ModelDirectory, lo
 from .options import CallOptions
 from .plan import PreparedCall
 from .runner import BatchRunner, Feeds
-from .scoring import call_results
+from .scoring import aggregate_similarity, call_results
 from .session import GraphSession, open_session
 
 if TYPE_CHECKING:
@@ -242,14 +242,16 @@ class ZeroShotClassifier:
         baseline from the text's labels (its cosine minus the mean of the other labels').
         ``prefilter_top_k=K`` runs NLI only on the K labels most similar to each text; the others
         follow with score 0.0, in order of similarity.
-        ``scoring="auto"`` (the default) is exact NLI, the pipeline, unless a prefilter narrows a
-        single-label call's labels: then the hybrid ranks the K (exact NLI on the K alone ranks
-        worse than the embedding that chose them). ``"nli"`` is always the pipeline.
+        ``scoring="auto"`` (the default) is exact NLI, the pipeline, unless a single-label call
+        narrows its labels with a prefilter (the hybrid ranks the K: exact NLI on the K alone ranks
+        worse than the embedding that chose them) or reads windows with ``long_text="max"`` (the
+        hybrid over windows, below). ``"nli"`` is always the pipeline.
         ``long_text="max"|"mean"``: instead of truncating a long text (the pipeline's behaviour),
         cut its first ``LONG_TEXT_MAX_TOKENS`` tokens into windows of ``window_tokens`` tokens at
         sentence ends (default per mode: ``DEFAULT_WINDOW_TOKENS``, both in ``zsc.engine.defaults``:
-        {windows}), score every window against every label, and take per label the logits of its
-        best window (max) or their mean before normalising.
+        {windows}) and score every window against every label. With NLI, per label the logits of
+        its best window (max) or their mean, then the usual normalisation; with the hybrid, each
+        window's NLI log-odds plus its cosine with the label over T, best window or mean per label.
         ``options``: a :class:`CallOptions` instead of the keyword arguments (not both).
         ``inputs`` may be any iterable of strings (list, tuple, numpy array, pandas Series,
         generator), as for the pipeline; several texts give a list of results.
@@ -265,9 +267,13 @@ class ZeroShotClassifier:
         return self.logits(self.encoder.zipped_pairs(list(premises), list(hypotheses)))
 
     def prepare(self, inputs: str | Iterable[str], candidate_labels: Labels, *args: Any, options: CallOptions | None = None,
-                **keywords: Any) -> PreparedCall:
+                admit: Callable[[int], None] | None = None, **keywords: Any) -> PreparedCall:
         """Validate and tokenise a call (every check of ``__call__``, whose arguments it takes),
-        without running the NLI model (the embedder runs here when the call needs it)."""
+        without running the NLI model (the embedder runs here when the call needs it).
+
+        ``admit``: called with the NLI pairs the call will cost once its windows are cut, before
+        the embedder runs; it raises to refuse the call (a server's size limit), so a request it
+        refuses never pays for embedding its windows."""
         texts, single = normalise_texts(inputs)
         label_sets = normalise_label_sets(candidate_labels, len(texts))
         if not texts:
@@ -276,47 +282,59 @@ class ZeroShotClassifier:
         call_labels = list(dict.fromkeys(label for labels in label_sets for label in labels))
         hypotheses = hypotheses_for(call_labels, options.hypothesis_template)
         label_index = _positions(label_sets, call_labels)
-        scorings = [options.resolved_scoring(len(labels)) for labels in label_sets]
+        scorings = [options.resolved_scoring(len(labels), embedder=self._embedder is not None) for labels in label_sets]
         narrowed = [options.narrows(len(labels)) for labels in label_sets]
-        similarity = chosen = None
+        windows = self._windows(texts, options, hypotheses, label_index)
+        if admit is not None:
+            scored = [0 if mode == "embedding" else min(len(labels), options.prefilter_top_k or len(labels))
+                      for mode, labels in zip(scorings, label_sets)]
+            window_counts = [len(w.ids) for w in windows] if windows is not None else [1] * len(texts)
+            admit(sum(count * windows_of_text for count, windows_of_text in zip(scored, window_counts)))
+        prepared = PreparedCall(texts, label_sets, options, scorings, single, PairSet([], []))
         if any(narrowed) or any(mode != "nli" for mode in scorings):
-            similarity = self._similarity(texts, call_labels, label_index)
+            if windows is None:
+                prepared.similarity = [rows[0] for rows in self._similarity([[text] for text in texts], call_labels, label_index)]
+            else:
+                prepared.window_similarity = self._similarity([w.texts() for w in windows], call_labels, label_index)
+                prepared.similarity = [aggregate_similarity(rows, options.long_text) for rows in prepared.window_similarity]
             if any(narrowed):
                 # The K most similar labels per text, most similar first (a stable order for ties); a
                 # text with K labels or fewer keeps them all, in their order, as it would alone.
-                chosen = [np.argsort(-row, kind="stable")[: options.prefilter_top_k] if narrows else np.arange(len(row))
-                          for row, narrows in zip(similarity, narrowed)]
-        prepared = PreparedCall(texts, label_sets, options, scorings, single, PairSet([], []), chosen, similarity)
+                prepared.chosen = [np.argsort(-row, kind="stable")[: options.prefilter_top_k] if narrows else np.arange(len(row))
+                                   for row, narrows in zip(prepared.similarity, narrowed)]
         # Each text's pairs: its windows (premises like any other) x the hypotheses of the labels NLI scores.
         columns = [label_index[i][prepared.scored_labels(i)] for i in range(len(texts))]
-        premises = self._premises(texts, options, hypotheses, label_index)
-        prepared.pairs = self.encoder.pairs_of(premises, hypotheses, call_labels, columns)
-        if options.long_text != "truncate":
+        if windows is None:
+            premises = [[ids] for ids in self.encoder.encode_texts(texts, self.encoder.max_length)]
+        else:
+            premises = [w.ids for w in windows]
             prepared.windows = [len(w) for w in premises]
+        prepared.pairs = self.encoder.pairs_of(premises, hypotheses, call_labels, columns)
         return prepared
 
-    def _similarity(self, texts: list[str], call_labels: list[str], label_index: list[np.ndarray]) -> list[np.ndarray]:
-        """Each text's cosine with each of its labels (one product per text, so a text's row never
-        depends on the other texts of the call)."""
+    def _similarity(self, passages: list[list[str]], call_labels: list[str], label_index: list[np.ndarray]) -> list[np.ndarray]:
+        """Each text's passages' (the text, or its windows) cosine with each of the text's labels,
+        (passages, labels). One product per text, so a text's rows never depend on the other texts."""
         embedder = self.embedder
-        text_vectors, label_vectors = embedder.embed(texts), embedder.embed(call_labels)
-        return [label_vectors[index] @ vector for vector, index in zip(text_vectors, label_index)]
+        label_vectors = embedder.embed(call_labels)
+        vectors = np.split(embedder.embed([p for own in passages for p in own]), np.cumsum([len(own) for own in passages])[:-1])
+        return [rows @ label_vectors[index].T for rows, index in zip(vectors, label_index)]
 
-    def _premises(self, texts: list[str], options: CallOptions, hypotheses: list[str], label_index: list[np.ndarray]
-                  ) -> list[list[IdArray]]:
-        """Each text as premises: itself, cut to the model's window (truncate), or its windows, as
-        large as ``options`` asks and the longest hypothesis of its own labels leaves room for."""
+    def _windows(self, texts: list[str], options: CallOptions, hypotheses: list[str], label_index: list[np.ndarray]
+                 ) -> list[TextWindows] | None:
+        """Each text's windows with long_text "max"/"mean" (None with "truncate"), as large as
+        ``options`` asks and the longest hypothesis of its own labels leaves room for."""
         if options.long_text == "truncate":
-            return [[ids] for ids in self.encoder.encode_texts(texts, self.encoder.max_length)]
+            return None
         lengths = np.array([len(ids) for ids in self.encoder.encode_hypotheses(hypotheses)])
         room = self.encoder.max_length - self.encoder.layout.num_special
         sizes = [max(1, min(options.window_size() or room, room - int(lengths[own].max()))) for own in label_index]
-        premises: list[list[IdArray]] = [[] for _ in texts]
+        windows: list[TextWindows | None] = [None] * len(texts)
         for size in set(sizes):
             members = [i for i, s in enumerate(sizes) if s == size]
-            for i, windows in zip(members, self.encoder.windows([texts[i] for i in members], size, LONG_TEXT_MAX_TOKENS)):
-                premises[i] = windows
-        return premises
+            for i, text_windows in zip(members, self.encoder.windows([texts[i] for i in members], size, LONG_TEXT_MAX_TOKENS)):
+                windows[i] = text_windows
+        return [w for w in windows if w is not None]
 
     @property
     def budget(self) -> BatchBudget:

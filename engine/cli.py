@@ -12,6 +12,7 @@ from typing import Any
 
 from . import __version__
 from .defaults import (
+    AUTO_SCORING_RULE,
     DEFAULT_LONG_TEXT,
     DEFAULT_SCORING,
     DEFAULT_TEMPLATE,
@@ -43,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--multi-label", action="store_true", help="score each label independently")
     classify.add_argument("--template", default=DEFAULT_TEMPLATE, help="hypothesis template with {} (default: %(default)r)")
     classify.add_argument("--scoring", choices=SCORING_MODES, default=DEFAULT_SCORING,
-                          help="auto: nli, or hybrid when --prefilter-top-k narrows the labels; nli: the pipeline's scores; hybrid: "
+                          help=f"auto: {AUTO_SCORING_RULE}; nli: the pipeline's scores; hybrid: "
                                "NLI x embedding similarity; embedding: similarity alone (the embedded model has its embedder) "
                                "(default: %(default)s)")
     classify.add_argument("--prefilter-top-k", type=int, metavar="K",

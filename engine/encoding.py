@@ -101,6 +101,19 @@ class EncodedBatch:
     token_type_ids: np.ndarray
 
 
+@dataclass(frozen=True)
+class TextWindows:
+    """One text's windows: their token ids (premises) and the characters of the text each covers
+    (what the embedder reads, so that every scoring mode sees the same windows)."""
+
+    text: str
+    ids: list[IdArray]
+    spans: list[tuple[int, int]]
+
+    def texts(self) -> list[str]:
+        return [self.text[a:b] for a, b in self.spans]
+
+
 class PairEncoder:
     """Encodes texts once and hypotheses once (cached), and assembles padded pair batches."""
 
@@ -176,30 +189,30 @@ class PairEncoder:
         chosen = [(window, int(j)) for windows, row in zip(premises, columns) for window in windows for j in row]
         return PairSet([window[: keeps[j]] for window, j in chosen], [hypothesis_ids[j] for _, j in chosen])
 
-    def windows(self, texts: list[str], size: int, max_tokens: int) -> list[list[IdArray]]:
+    def windows(self, texts: list[str], size: int, max_tokens: int) -> list[TextWindows]:
         """Each text's first ``max_tokens`` token ids cut into windows of at most ``size`` tokens,
-        at sentence ends where possible (a sentence longer than ``size`` is cut inside). A text that
-        fits is one window."""
+        at sentence ends where possible (a sentence longer than ``size`` is cut inside), with the
+        characters each window covers. A text that fits is one window."""
         ends = self._sentence_end_ids()
+        bounded = [bounded_text(self.tokenizer, text, max_tokens) for text in texts]
         out = []
-        for ids in self.encode_texts(texts, max_tokens):
+        for text, encoding in zip(texts, self.tokenizer.encode_batch(bounded, add_special_tokens=False)):
+            ids = np.asarray(encoding.ids[:max_tokens], dtype=np.int64)
+            offsets = encoding.offsets[:max_tokens]
             if len(ids) <= size:
-                out.append([ids])
+                out.append(TextWindows(text, [ids], [(0, len(text))]))
                 continue
             cuts = [i + 1 for i, token in enumerate(ids.tolist()) if token in ends]
-            sentences = [ids[a:b] for a, b in zip([0, *cuts], [*cuts, len(ids)]) if b > a]
-            windows: list[IdArray] = []
-            current: list[IdArray] = []
-            for sentence in sentences:
-                for start in range(0, len(sentence), size):  # a sentence longer than a window is cut
-                    piece = sentence[start : start + size]
-                    if current and sum(map(len, current)) + len(piece) > size:
-                        windows.append(np.concatenate(current))
-                        current = []
-                    current.append(piece)
-            if current:
-                windows.append(np.concatenate(current))
-            out.append(windows)
+            sentences = [(a, b) for a, b in zip([0, *cuts], [*cuts, len(ids)]) if b > a]
+            bounds: list[tuple[int, int]] = []  # token ranges, one per window
+            for first, stop in sentences:
+                for start in range(first, stop, size):  # a sentence longer than a window is cut
+                    end = min(start + size, stop)
+                    if bounds and end - bounds[-1][0] <= size:
+                        bounds[-1] = (bounds[-1][0], end)
+                    else:
+                        bounds.append((start, end))
+            out.append(TextWindows(text, [ids[a:b] for a, b in bounds], [(offsets[a][0], offsets[b - 1][1]) for a, b in bounds]))
         return out
 
     def _sentence_end_ids(self) -> frozenset[int]:

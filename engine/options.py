@@ -71,13 +71,18 @@ class CallOptions:
             return None
         return self.window_tokens or DEFAULT_WINDOW_TOKENS[self.long_text]
 
-    def resolved_scoring(self, label_count: int) -> str:
-        """The scoring a call with ``label_count`` labels runs: as asked, or for "auto" the hybrid
-        when a prefilter narrows the labels of a single-label call, else exact NLI (so "auto" is
-        the pipeline whenever the call uses only the pipeline's parameters)."""
+    def resolved_scoring(self, label_count: int, embedder: bool = True) -> str:
+        """The scoring a call with ``label_count`` labels runs: as asked, or for "auto" in a
+        single-label call the hybrid when a prefilter narrows the labels or when long_text "max"
+        looks for the passage that carries a label (and the classifier has an ``embedder``),
+        else exact NLI (so "auto" is the pipeline whenever the call uses only the pipeline's parameters)."""
         if self.scoring != "auto":
             return self.scoring
-        return "hybrid" if self.narrows(label_count) and not self.multi_label else "nli"
+        if self.multi_label:
+            return "nli"
+        if self.narrows(label_count) or (self.long_text == "max" and embedder):
+            return "hybrid"
+        return "nli"
 
     def narrows(self, label_count: int) -> bool:
         """Whether the prefilter drops some of ``label_count`` labels."""

@@ -24,8 +24,9 @@ class PreparedCall:
     unless ``long_text`` is "max"/"mean"; ``windows[i]`` of them) x the labels NLI scores: all of
     its labels, or with a prefilter ``chosen[i]`` (positions in ``labels[i]``, most similar first),
     or none with scoring "embedding". ``similarity[i]``: text i's cosine with each of its labels,
-    where the embedder ran. ``scorings[i]``: the mode text i runs (``options.scoring`` resolved
-    for its label count).
+    where the embedder ran (with windows: aggregated over them as the NLI logits are);
+    ``window_similarity[i]``: each window's, (windows, labels). ``scorings[i]``: the mode text i
+    runs (``options.scoring`` resolved for its label count).
     """
 
     texts: list[str]
@@ -37,6 +38,7 @@ class PreparedCall:
     chosen: list[np.ndarray] | None = None
     similarity: list[np.ndarray] | None = None
     windows: list[int] | None = None
+    window_similarity: list[np.ndarray] | None = None
 
     @property
     def multi_label(self) -> bool:

@@ -1,5 +1,6 @@
 """Pure numpy post-processing: transformers' two normalisation modes (stable) and its ranking
-order, the embedding and hybrid modes, window aggregation and the prefilter's ordering.
+order, the embedding and hybrid modes (over whole texts or their windows), window aggregation and
+the prefilter's ordering.
 
 ``call_results`` turns a prepared call's logits into each text's scores and label order; the
 functions under it work on arrays only.
@@ -99,6 +100,33 @@ def aggregate_windows(block: np.ndarray, long_text: str, entailment_id: int) -> 
     return block.mean(axis=0)
 
 
+def aggregate_similarity(window_similarity: np.ndarray, long_text: str) -> np.ndarray:
+    """One text's cosine per label from its windows' (windows, labels): the best window's ("max")
+    or the mean ("mean"), what the prefilter and the embedding mode read."""
+    return window_similarity.max(axis=0) if long_text == "max" else window_similarity.mean(axis=0)
+
+
+def windowed_hybrid_scores(block: np.ndarray, window_similarity: np.ndarray, scored: np.ndarray, long_text: str,
+                           multi_label: bool, entailment_id: int, contradiction_id: int) -> np.ndarray:
+    """The hybrid over a text's windows: each window's evidence for each label on its own, NLI
+    log-odds (entailment against contradiction) plus the window's cosine with the label over T,
+    then per label the best window ("max") or the mean ("mean"); a softmax over the labels
+    (single-label) or a sigmoid per label against the call's other labels (multi-label).
+
+    The log-odds judge every (window, label) pair alone: a window that entails no label does not
+    have to hand the labels' probability to one of them, as a softmax over the labels within each
+    window would (one on-topic sentence in ~650 words of unrelated text: ``make bench-long``).
+    ``block`` (windows, scored labels, classes); ``window_similarity`` (windows, all the text's labels).
+    """
+    log_odds = (block[..., entailment_id] - block[..., contradiction_id]).astype(np.float64)
+    if multi_label:
+        evidence = MULTI_LABEL_NLI_WEIGHT * log_odds + relative_similarity(window_similarity)[:, scored] / MULTI_LABEL_TEMPERATURE
+    else:
+        evidence = HYBRID_NLI_WEIGHT * log_odds + window_similarity[:, scored].astype(np.float64) / EMBEDDING_TEMPERATURE
+    combined = evidence.max(axis=0) if long_text == "max" else evidence.mean(axis=0)
+    return _sigmoid(combined) if multi_label else _softmax(combined, axis=-1)
+
+
 def prefiltered_order(part: np.ndarray, chosen: np.ndarray, similarity: np.ndarray) -> Ranked:
     """Scores and order over all of a text's labels when NLI scored only ``chosen``: the others
     score 0.0 and follow the scored ones, most similar first."""
@@ -133,8 +161,12 @@ def call_results(prepared: PreparedCall, logits: np.ndarray, entailment_id: int,
     for i, block in enumerate(prepared.pair_blocks(logits)):
         similarity = prepared.similarity[i] if prepared.similarity is not None else None
         scored = prepared.scored_labels(i)
-        part = text_scores(aggregate_windows(block, prepared.long_text, entailment_id), similarity, scored, prepared.scorings[i],
-                           prepared.multi_label, entailment_id, contradiction_id)
+        if prepared.window_similarity is not None and prepared.scorings[i] == "hybrid":
+            part = windowed_hybrid_scores(block, prepared.window_similarity[i], scored, prepared.long_text, prepared.multi_label,
+                                          entailment_id, contradiction_id)
+        else:
+            part = text_scores(aggregate_windows(block, prepared.long_text, entailment_id), similarity, scored, prepared.scorings[i],
+                               prepared.multi_label, entailment_id, contradiction_id)
         if prepared.chosen is not None and similarity is not None:
             results.append(prefiltered_order(part, prepared.chosen[i], similarity))
         else:

@@ -94,9 +94,12 @@ def test_hybrid_and_long_text_smoke(tmp_path):
     (result,) = tmp_path.glob("*-long-quick.json")
     workloads = json.loads(result.read_text())["workloads"]
     built = next(v for k, v in workloads.items() if k.startswith("needle in film"))
-    assert built["max (window 64)"]["nli_pairs_per_text"] > built["truncate"]["nli_pairs_per_text"] == 4
-    held = next(v for k, v in workloads.items() if k.startswith("needle in business"))
-    assert set(held["vote-max (window 64)"]["found_per_topic"]) == {"music", "medicine", "travel", "space", "law"}
+    default_max = "max, hybrid, 32 (default for max)"
+    assert built[default_max]["nli_pairs_per_text"] > built["max, nli, 128 (the old default)"]["nli_pairs_per_text"] > 4
+    assert built["truncate"]["nli_pairs_per_text"] == 4 and built["max, embedding, 32"]["nli_pairs_per_text"] == 0
+    kinds = [k for k in workloads if k.startswith("needle")]
+    assert len(kinds) == 6 and all(set(workloads[k][default_max]["found_per_topic"]) for k in kinds)
+    assert all(0 <= row["accuracy"] <= 1 for rows in workloads.values() for row in rows.values())
 
 
 def test_int8_sensitivity_smoke(tmp_path):

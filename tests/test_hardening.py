@@ -90,6 +90,29 @@ def test_a_request_over_the_pair_cap_is_refused_before_any_work(server, monkeypa
     assert post(server, "/models/default", body).status_code == 200
 
 
+def test_admission_sees_the_planned_pairs_before_the_embedder_runs(monkeypatch):
+    """The windowed hybrid embeds every window: a call refused by its size must not pay for that."""
+    from zsc.engine.embedding import TextEmbedder
+
+    clf = ZeroShotClassifier.default()
+    embedded: list[int] = []
+    original = TextEmbedder.embed
+    monkeypatch.setattr(TextEmbedder, "embed", lambda self, texts: embedded.append(len(texts)) or original(self, texts))
+    seen: list[int] = []
+
+    def refuse(pairs: int) -> None:
+        seen.append(pairs)
+        raise InputError(f"{pairs} pairs")
+
+    document = "A sentence of filler about nothing at all. " * 300
+    with pytest.raises(InputError, match="pairs"):
+        clf.prepare([document, "short"], LABELS, long_text="max", window_tokens=16, admit=refuse)
+    windows = clf.prepare([document, "short"], LABELS, long_text="max", window_tokens=16, scoring="nli").windows or []
+    assert seen == [sum(windows) * len(LABELS)] and windows[0] > 50 and embedded == []
+    prepared = clf.prepare([document], LABELS + ["x", "y", "z"], long_text="max", window_tokens=16, prefilter_top_k=2, admit=seen.append)
+    assert seen[-1] == len(prepared.pairs) == 2 * (prepared.windows or [0])[0] and embedded  # K per window; then embedded
+
+
 def test_windows_within_the_caps_still_run(server):
     text = "An unrelated sentence about the weather. " * 60 + "The team won the championship final."
     body = {"inputs": text, "parameters": {"candidate_labels": ["sports", "cooking"], "long_text": "max"}}

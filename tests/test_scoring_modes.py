@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 
 from zsc.engine import InputError, InputTypeError, ZeroShotClassifier
-from zsc.engine.defaults import EMBEDDING_TEMPERATURE, HYBRID_NLI_WEIGHT
+from zsc.engine.defaults import (
+    DEFAULT_WINDOW_TOKENS,
+    EMBEDDING_TEMPERATURE,
+    HYBRID_NLI_WEIGHT,
+    MULTI_LABEL_NLI_WEIGHT,
+    MULTI_LABEL_TEMPERATURE,
+)
 from zsc.engine.embedding import TextEmbedder
 from zsc.engine.loading import default_embedder_path, default_model_path
 
@@ -198,21 +204,72 @@ WINDOW_LABELS = ["sports", "cooking", "finance", "weather"]
 @pytest.mark.parametrize("mode", ["max", "mean"])
 def test_windows_equal_truncation_when_the_text_fits_one_window(clf, mode):
     short = TEXTS[:2]
-    assert clf(short, WINDOW_LABELS, long_text=mode) == clf(short, WINDOW_LABELS)
+    assert clf(short, WINDOW_LABELS, long_text=mode, scoring="nli") == clf(short, WINDOW_LABELS)
     prepared = clf.prepare(short, WINDOW_LABELS, long_text=mode)
     assert prepared.windows == [1, 1] and len(prepared.pairs) == 2 * len(WINDOW_LABELS)
+
+
+def test_auto_scores_mean_windows_by_nli_and_max_windows_by_the_hybrid(clf):
+    assert clf(TEXTS[:2], WINDOW_LABELS, long_text="mean") == clf(TEXTS[:2], WINDOW_LABELS)  # one window: the pipeline's scores
+    assert clf.prepare(TEXTS, WINDOW_LABELS, long_text="max").scorings == ["hybrid"] * len(TEXTS)
+    assert clf.prepare(TEXTS, WINDOW_LABELS, long_text="max", multi_label=True).scorings == ["nli"] * len(TEXTS)
+    without_embedder = ZeroShotClassifier.from_pretrained(default_model_path())
+    prepared = without_embedder.prepare(TEXTS, WINDOW_LABELS, long_text="max")
+    assert prepared.scorings == ["nli"] * len(TEXTS) and prepared.similarity is None  # "auto" never asks for a missing embedder
+
+
+def test_the_windowed_hybrid_combines_each_windows_log_odds_and_cosine(clf):
+    """Recomputed from the parts: each window's NLI logits (nli_logits on the window's text) and
+    cosines (the embedder on the same text), best window per label, softmax over the labels."""
+    document = long_document("In the final minute the striker scored the winning goal and the football team lifted the trophy.")
+    prepared = clf.prepare(document, WINDOW_LABELS, long_text="max")
+    (windows,) = clf.encoder.windows([document], DEFAULT_WINDOW_TOKENS["max"] or 0, 10**6)
+    assert prepared.windows == [len(windows.ids)] and prepared.window_similarity is not None
+    texts = windows.texts()
+    logits = clf.logits(prepared.pairs).reshape(len(texts), len(WINDOW_LABELS), -1).astype(np.float64)
+    cosine = clf.embedder.embed(texts) @ clf.embedder.embed(WINDOW_LABELS).T
+    np.testing.assert_allclose(prepared.window_similarity[0], cosine, atol=1e-6)
+    log_odds = logits[..., clf.entailment_id] - logits[..., clf.contradiction_id]
+    expected = softmax((HYBRID_NLI_WEIGHT * log_odds + cosine / EMBEDDING_TEMPERATURE).max(axis=0))
+    result = clf(document, WINDOW_LABELS, long_text="max")
+    assert [p["label"] for p in result] == [WINDOW_LABELS[i] for i in np.argsort(-expected)]
+    np.testing.assert_allclose([p["score"] for p in result], np.sort(expected)[::-1], rtol=1e-5)
+    assert result[0]["label"] == "sports"
+
+
+def test_the_multi_label_windowed_hybrid_scores_each_label_on_its_own(clf):
+    document = long_document("The central bank raised interest rates and stock markets fell sharply across the world.")
+    prepared = clf.prepare(document, WINDOW_LABELS, long_text="max", multi_label=True, scoring="hybrid")
+    logits = clf.logits(prepared.pairs).reshape(prepared.windows[0], len(WINDOW_LABELS), -1).astype(np.float64)
+    cosine = prepared.window_similarity[0]
+    others = (cosine.sum(axis=1, keepdims=True) - cosine) / (len(WINDOW_LABELS) - 1)
+    log_odds = logits[..., clf.entailment_id] - logits[..., clf.contradiction_id]
+    expected = 1 / (1 + np.exp(-(MULTI_LABEL_NLI_WEIGHT * log_odds + (cosine - others) / MULTI_LABEL_TEMPERATURE).max(axis=0)))
+    result = {p["label"]: p["score"] for p in clf.finish(prepared, clf.logits(prepared.pairs))}
+    np.testing.assert_allclose([result[label] for label in WINDOW_LABELS], expected, rtol=1e-6)
+
+
+def test_window_spans_are_the_text_the_window_ids_come_from(clf):
+    document = long_document("A heavy storm with strong winds and freezing rain is expected to hit the coast tonight.")
+    (windows,) = clf.encoder.windows([document], 32, 10**6)
+    assert len(windows.ids) > 20 and all(len(ids) <= 32 for ids in windows.ids)
+    for ids, text in zip(windows.ids, windows.texts()):
+        assert clf.encoder.tokenizer.encode(text, add_special_tokens=False).ids == ids.tolist()
+    assert windows.spans[0][0] == 0 and windows.spans[-1][1] == len(document)
+    assert all(a[1] <= b[0] for a, b in zip(windows.spans, windows.spans[1:]))  # in order, no overlap
 
 
 def test_max_over_windows_reads_the_end_of_a_long_document(clf):
     document = long_document("In the final minute the striker scored the winning goal and the football team lifted the trophy.")
     prepared = clf.prepare(document, WINDOW_LABELS, long_text="max")
     assert prepared.windows[0] >= 6 and len(prepared.pairs) == prepared.windows[0] * len(WINDOW_LABELS)  # windows are pairs
-    assert all(len(p) <= 128 for p in prepared.pairs.firsts)  # the default window for max
+    assert all(len(p) <= (DEFAULT_WINDOW_TOKENS["max"] or 0) for p in prepared.pairs.firsts)  # the default window for max
     assert clf(document, WINDOW_LABELS)[0]["label"] != "sports"  # truncation never reads the last sentence
     # A window of a few sentences isolates the last one (on this document; bench-long measures many).
-    assert clf(document, WINDOW_LABELS, long_text="max", window_tokens=32)[0]["label"] == "sports"
-    with_prefilter = clf(document, WINDOW_LABELS, long_text="max", prefilter_top_k=2, scoring="hybrid")
+    assert clf(document, WINDOW_LABELS, long_text="max", scoring="nli")[0]["label"] == "sports"
+    with_prefilter = clf(document, WINDOW_LABELS, long_text="max", prefilter_top_k=2)
     assert len(with_prefilter) == len(WINDOW_LABELS) and sum(p["score"] > 0 for p in with_prefilter) == 2
+    assert with_prefilter[0]["label"] == "sports"  # the prefilter reads the best window's cosine, not the text's start
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -84,7 +84,12 @@ def create_app(config: ServerConfig) -> FastAPI:
         start = time.perf_counter()
         try:
             # Tokenising and embedding are admitted like inference: a bounded pool, 503 when full.
-            prepared = await batcher.prepared(partial(classifier.prepare, parsed.inputs, parsed.candidate_labels, options=parsed.options))
+            # Windows are planned in before the embedder reads them: a request over the pair cap pays for neither.
+            def admit(pairs: int) -> None:
+                check_cost(pairs, 0, config.limits)
+
+            prepared = await batcher.prepared(partial(classifier.prepare, parsed.inputs, parsed.candidate_labels, options=parsed.options,
+                                                      admit=admit))
             check_cost(*classifier.cost(prepared), config.limits)
             logits = await unless_disconnected(request, batcher.logits(prepared.pairs))
             result = classifier.finish(prepared, logits, legacy=legacy)

@@ -11,7 +11,15 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from ..defaults import DEFAULT_LONG_TEXT, DEFAULT_SCORING, DEFAULT_TEMPLATE, LONG_TEXT_MODES, SCORING_MODES, describe_window_defaults
+from ..defaults import (
+    AUTO_SCORING_RULE,
+    DEFAULT_LONG_TEXT,
+    DEFAULT_SCORING,
+    DEFAULT_TEMPLATE,
+    LONG_TEXT_MODES,
+    SCORING_MODES,
+    describe_window_defaults,
+)
 
 _RANKED = {"type": "array", "items": {
     "type": "object", "required": ["label", "score"],
@@ -62,7 +70,7 @@ def openapi_contract() -> tuple[dict[str, Any], dict[Any, Any], list[dict[str, A
                     "hypothesis_template": {"type": "string", "default": DEFAULT_TEMPLATE},
                     "multi_label": {"type": "boolean", "default": False},
                     "scoring": {"type": "string", "enum": list(SCORING_MODES), "default": DEFAULT_SCORING,
-                                "description": "zsc extension: auto (nli, or hybrid when prefilter_top_k narrows the labels), nli (the pipeline), "
+                                "description": f"zsc extension: auto ({AUTO_SCORING_RULE}), nli (the pipeline), "
                                                "hybrid (NLI x embedding similarity) or embedding (similarity alone)"},
                     "prefilter_top_k": {"type": "integer", "minimum": 1,
                                         "description": "zsc extension: run NLI on the K labels most similar to each text only"},
