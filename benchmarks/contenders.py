@@ -54,6 +54,15 @@ def zsc_dynamic_int8_dir() -> Path:
     return cached_export("minilm-int8-dynamic-o2", quantize="int8-dynamic", optimize="O2", preset="avx2")
 
 
+def zsc_vnni_int8_dir() -> Path:
+    """The default's export (per-row int8, O2, the same 512 calibration pairs) with the
+    avx512_vnni preset: int8 weights for the u8 x s8 kernel, which only a VNNI CPU runs unsaturated."""
+    from zsc.export.cli import read_validation_pairs
+
+    pairs = read_validation_pairs(SHARED / "data" / "nli" / "mnli_dev_mismatched.jsonl", 512)
+    return cached_export("minilm-int8-vnni-o2", quantize="int8", optimize="O2", preset="avx512_vnni", validation_pairs=pairs)
+
+
 def zsc_fp32_dir() -> Path:
     """The shared model exported by zsc to fused fp32."""
     return cached_export("minilm-fp32-o2", quantize="none", optimize="O2")
@@ -104,8 +113,12 @@ def zsc(model_dir: Path, threads: int, precision: str) -> Contender:
 
 
 def all_contenders(threads: int, torch_batch: int = 32) -> list[Contender]:
+    """Every contender; on a VNNI CPU also the default's export with the avx512_vnni preset."""
+    from zsc.engine.cpu import cpu_flags
+
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     fp32 = zsc_fp32_dir()
+    vnni = [zsc(zsc_vnni_int8_dir(), threads, "int8 (avx512_vnni preset)")] if "avx512_vnni" in cpu_flags() else []
     return [
         torch_pipeline(threads, torch_batch),
         optimum_pipeline(fp32, threads, "fp32"),
@@ -113,4 +126,5 @@ def all_contenders(threads: int, torch_batch: int = 32) -> list[Contender]:
         zsc(fp32, threads, "fp32"),
         zsc(zsc_dynamic_int8_dir(), threads, "int8-dynamic"),
         zsc(DEFAULT_MODEL, threads, "int8"),
+        *vnni,
     ]

@@ -41,14 +41,14 @@ LONG_TEXT_MODES = ("truncate", "max", "mean")
 DEFAULT_LONG_TEXT = "truncate"
 # Window size per mode, in tokens (None would mean as long as the model allows beside the
 # hypothesis). Measured with `make bench-long` (embedded model): "max" at 32 with the hybrid found
-# one on-topic sentence in ~650 words of unrelated text in 0.90-0.95 of documents of three kinds
-# (NLI alone over 128-token windows, the previous default: 0.55-0.75); "mean" at 64 took imdb from
-# 0.650 (truncate) to 0.763 (the model's full room: 0.643).
+# one on-topic sentence in ~650 words of unrelated text in 0.775 of documents over five kinds of
+# filler (NLI alone over 128-token windows, the previous default: 0.611; it lost on one kind,
+# 0.625 against 0.750); "mean" at 64 took imdb from 0.660 (truncate) to 0.767.
 DEFAULT_WINDOW_TOKENS: dict[str, int | None] = {"max": 32, "mean": 64}
 
 
 def describe_window_defaults() -> str:
-    """"128 for max, 64 for mean": how --help, docstrings and the README quote the window defaults."""
+    """"32 for max, 64 for mean": how --help, docstrings and the README quote the window defaults."""
     return ", ".join(f"{size} for {mode}" for mode, size in DEFAULT_WINDOW_TOKENS.items())
 
 
