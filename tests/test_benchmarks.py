@@ -8,6 +8,8 @@ import sys
 
 from conftest import REPO
 
+from zsc.engine.cpu import cpu_flags
+
 
 def run_script(name: str, out) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(REPO / "benchmarks" / name), "--quick", "--out", str(out)],
@@ -26,8 +28,10 @@ def test_accuracy_then_speed_benchmark_smoke(tmp_path):
     assert speed.returncode == 0, speed.stderr[-3000:]
     (result,) = [p for p in tmp_path.glob("*-quick.json") if "accuracy" not in p.name]
     data = json.loads(result.read_text())
+    vnni = "avx512_vnni" in cpu_flags()  # then the avx512_vnni-preset export runs too
     for section in ("throughput_ag_news_4_labels", "throughput_50_labels", "long_input_5_labels"):
-        assert len(data[section]) == 6 and all(v["pairs_per_s"]["median"] > 0 for v in data[section].values())
+        assert len(data[section]) == 6 + vnni and all(v["pairs_per_s"]["median"] > 0 for v in data[section].values())
+        assert ("zsc int8 (avx512_vnni preset)" in data[section]) == vnni
     cold = data["cold_start"]
     assert {"zsc int8 (default)", "zsc int8-dynamic", "zsc fp32", "transformers torch"} == set(cold)  # per precision
     assert cold["zsc int8 (default)"]["peak_rss_mb"] < cold["transformers torch"]["peak_rss_mb"]
