@@ -286,10 +286,8 @@ class ZeroShotClassifier:
         narrowed = [options.narrows(len(labels)) for labels in label_sets]
         windows = self._windows(texts, options, hypotheses, label_index)
         if admit is not None:
-            scored = [0 if mode == "embedding" else min(len(labels), options.prefilter_top_k or len(labels))
-                      for mode, labels in zip(scorings, label_sets)]
             window_counts = [len(w.ids) for w in windows] if windows is not None else [1] * len(texts)
-            admit(sum(count * windows_of_text for count, windows_of_text in zip(scored, window_counts)))
+            admit(sum(options.nli_labels(len(labels)) * count for labels, count in zip(label_sets, window_counts)))
         prepared = PreparedCall(texts, label_sets, options, scorings, single, PairSet([], []))
         if any(narrowed) or any(mode != "nli" for mode in scorings):
             if windows is None:

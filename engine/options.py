@@ -84,6 +84,13 @@ class CallOptions:
             return "hybrid"
         return "nli"
 
+    def nli_labels(self, label_count: int) -> int:
+        """How many of a text's ``label_count`` labels NLI scores in each of its windows: none with
+        scoring "embedding", at most K with a prefilter, else all (known before any work)."""
+        if self.scoring == "embedding":
+            return 0
+        return min(label_count, self.prefilter_top_k or label_count)
+
     def narrows(self, label_count: int) -> bool:
         """Whether the prefilter drops some of ``label_count`` labels."""
         return self.prefilter_top_k is not None and self.prefilter_top_k < label_count

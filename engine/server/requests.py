@@ -43,10 +43,7 @@ class ZeroShotRequest:
 
     def least_pairs(self, label_counts: list[int]) -> int:
         """The fewest NLI pairs this request can cost (one window per text): known before any work."""
-        if self.options.scoring == "embedding":
-            return 0
-        top_k = self.options.prefilter_top_k
-        return sum(min(count, top_k or count) for count in label_counts)
+        return sum(self.options.nli_labels(count) for count in label_counts)
 
 
 def parse_request(body: bytes, limits: Limits) -> ZeroShotRequest:
