@@ -327,12 +327,11 @@ class ZeroShotClassifier:
         lengths = np.array([len(ids) for ids in self.encoder.encode_hypotheses(hypotheses)])
         room = self.encoder.max_length - self.encoder.layout.num_special
         sizes = [max(1, min(options.window_size() or room, room - int(lengths[own].max()))) for own in label_index]
-        windows: list[TextWindows | None] = [None] * len(texts)
+        windows: dict[int, TextWindows] = {}
         for size in set(sizes):
             members = [i for i, s in enumerate(sizes) if s == size]
-            for i, text_windows in zip(members, self.encoder.windows([texts[i] for i in members], size, LONG_TEXT_MAX_TOKENS)):
-                windows[i] = text_windows
-        return [w for w in windows if w is not None]
+            windows.update(zip(members, self.encoder.windows([texts[i] for i in members], size, LONG_TEXT_MAX_TOKENS)))
+        return [windows[i] for i in range(len(texts))]
 
     @property
     def budget(self) -> BatchBudget:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from tokenizers import Tokenizer
+from tokenizers import Encoding, Tokenizer
 
 from .inputs import InputError
 from .lru import LruCache
@@ -141,10 +141,14 @@ class PairEncoder:
     def encode_texts(self, texts: list[str], max_tokens: int | None = None) -> list[IdArray]:
         """Token ids per text; with ``max_tokens``, each text's first ``max_tokens`` tokens (or
         more), read from a prefix of it, so a huge text costs what its start costs."""
+        return [np.asarray(e.ids[:max_tokens], dtype=np.int64) for e in self._encodings(texts, max_tokens)]
+
+    def _encodings(self, texts: list[str], max_tokens: int | None) -> list[Encoding]:
+        """The tokenizer's encodings (ids and character offsets), each read from no more of its
+        text than ``max_tokens`` tokens need (the ids past them are the caller's to drop)."""
         if max_tokens is not None:
             texts = [bounded_text(self.tokenizer, text, max_tokens) for text in texts]
-        encodings = self.tokenizer.encode_batch(texts, add_special_tokens=False)
-        return [np.asarray(e.ids[:max_tokens] if max_tokens is not None else e.ids, dtype=np.int64) for e in encodings]
+        return self.tokenizer.encode_batch(texts, add_special_tokens=False)
 
     def encode_hypotheses(self, hypotheses: list[str]) -> list[IdArray]:
         """Token ids per hypothesis, from the LRU cache or the tokenizer.
@@ -194,9 +198,8 @@ class PairEncoder:
         at sentence ends where possible (a sentence longer than ``size`` is cut inside), with the
         characters each window covers. A text that fits is one window."""
         ends = self._sentence_end_ids()
-        bounded = [bounded_text(self.tokenizer, text, max_tokens) for text in texts]
         out = []
-        for text, encoding in zip(texts, self.tokenizer.encode_batch(bounded, add_special_tokens=False)):
+        for text, encoding in zip(texts, self._encodings(texts, max_tokens)):
             ids = np.asarray(encoding.ids[:max_tokens], dtype=np.int64)
             offsets = encoding.offsets[:max_tokens]
             if len(ids) <= size:
