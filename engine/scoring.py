@@ -80,8 +80,19 @@ def multi_label_hybrid_scores(logits: np.ndarray, entailment_id: int, contradict
     """Multi-label scores from both opinions, each label on its own: sigmoid of the NLI log-odds
     (entailment minus contradiction, as the pipeline's multi-label mode) times ``nli_weight`` plus
     the relative cosine over ``temperature``. ``logits`` (texts, labels, classes), ``relative`` (texts, labels)."""
-    log_odds = (logits[..., entailment_id] - logits[..., contradiction_id]).astype(np.float64)
-    return _sigmoid(nli_weight * log_odds + relative / temperature)
+    return _sigmoid(multi_label_evidence(logits, entailment_id, contradiction_id, relative, temperature, nli_weight))
+
+
+def _log_odds(logits: np.ndarray, entailment_id: int, contradiction_id: int) -> np.ndarray:
+    """Entailment minus contradiction logit per pair (any leading shape), in float64."""
+    return (logits[..., entailment_id] - logits[..., contradiction_id]).astype(np.float64)
+
+
+def multi_label_evidence(logits: np.ndarray, entailment_id: int, contradiction_id: int, relative: np.ndarray,
+                         temperature: float, nli_weight: float) -> np.ndarray:
+    """The multi-label hybrid before its sigmoid: ``nli_weight`` x NLI log-odds + relative cosine /
+    ``temperature``, per (text or window, label)."""
+    return nli_weight * _log_odds(logits, entailment_id, contradiction_id) + relative / temperature
 
 
 def multi_label_embedding_scores(relative: np.ndarray, temperature: float) -> np.ndarray:
@@ -118,11 +129,12 @@ def windowed_hybrid_scores(block: np.ndarray, window_similarity: np.ndarray, sco
     window would (one on-topic sentence in ~650 words of unrelated text: ``make bench-long``).
     ``block`` (windows, scored labels, classes); ``window_similarity`` (windows, all the text's labels).
     """
-    log_odds = (block[..., entailment_id] - block[..., contradiction_id]).astype(np.float64)
     if multi_label:
-        evidence = MULTI_LABEL_NLI_WEIGHT * log_odds + relative_similarity(window_similarity)[:, scored] / MULTI_LABEL_TEMPERATURE
+        evidence = multi_label_evidence(block, entailment_id, contradiction_id, relative_similarity(window_similarity)[:, scored],
+                                        MULTI_LABEL_TEMPERATURE, MULTI_LABEL_NLI_WEIGHT)
     else:
-        evidence = HYBRID_NLI_WEIGHT * log_odds + window_similarity[:, scored].astype(np.float64) / EMBEDDING_TEMPERATURE
+        evidence = (HYBRID_NLI_WEIGHT * _log_odds(block, entailment_id, contradiction_id)
+                    + window_similarity[:, scored].astype(np.float64) / EMBEDDING_TEMPERATURE)
     combined = evidence.max(axis=0) if long_text == "max" else evidence.mean(axis=0)
     return _sigmoid(combined) if multi_label else _softmax(combined, axis=-1)
 
