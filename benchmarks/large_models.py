@@ -49,7 +49,7 @@ SHAPES: dict[str, tuple[str, dict[str, Any]]] = {
 }
 # Exported with O2 unless said here. The 2026-12-01 run exported DeBERTa-v3-base with "none": O2's
 # fusion pass then sat 12 minutes in onnxruntime's symbolic shape inference. zsc now fuses
-# deberta-v2 without it (export/optimize.py: 72 s, no faster than "none"), so every shape takes O2.
+# deberta-v2 without it (export/optimize.py), so every shape takes O2.
 EXPORT_OPTIMIZE: dict[str, str] = {}
 # --quick: the same code path on shapes small enough to check the script in seconds.
 QUICK = {"bart": {"d_model": 64, "encoder_layers": 1, "decoder_layers": 1, "encoder_attention_heads": 2, "decoder_attention_heads": 2,
