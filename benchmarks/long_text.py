@@ -19,6 +19,9 @@ Workloads (all built from ../shared/data, no downloads):
      education/cars: written after the rule was chosen and run once to confirm it (it did not:
      see the README); then dair_emotion tweets (filtered, no punctuation) + a sentence on
      mathematics/history/architecture/photography/geology, a second confirmation.
+   - ANLI's Wikipedia paragraphs + a sentence on gardening/astronomy/banking/medicine/cooking, and
+     goemotions Reddit comments + a sentence on sports/technology/health/food/travel: both held out
+     in the third round (written before it looked at any figure, run once after its rule was chosen).
    Needles in the middle go at the next sentence end, so they never split a filler sentence.
 Every window size's logits are computed once through the public API (prepare -> logits ->
 finish); the scorings and aggregations of the same pairs reuse them. Accuracy, found per topic,
@@ -106,6 +109,27 @@ TWEETS = NeedleKind("needle in tweets (second confirmation)", {
 }, r"math\w*|theorem\w*|equation\w*|primes?|numbers?|histor\w*|ancient|empires?|medieval|battles?|architect\w*|buildings?|concrete|"
    r"columns?|roofs?|photo\w*|cameras?|lens\w*|pictures?|volcan\w*|lava|rocks?|earthquakes?|granite|geolog\w*")
 
+# Held out in the third round (2026-12-02): written, with their filler filters, before that round
+# looked at any per-window figure, and run once after its rule was chosen on the six kinds above.
+WIKI = NeedleKind("needle in Wikipedia paragraphs (held out, third round)", {
+    "gardening": "She planted tulip bulbs in the flower beds, watered the roses and pulled the weeds from the vegetable garden.",
+    "astronomy": "Through the telescope the astronomers observed a distant galaxy and measured the light of its brightest stars.",
+    "banking": "The customer opened a savings account at the bank and applied for a loan to buy a house.",
+    "medicine": "The surgeon operated on the patient's heart and the nurses monitored his blood pressure after the surgery.",
+    "cooking": "The chef chopped the vegetables, seasoned the soup with pepper and roasted the chicken in the oven.",
+}, r"garden\w*|plant\w*|flowers?|roses?|tulips?|astronom\w*|telescopes?|galax\w*|stars?|planets?|space|banks?|banking|loans?|"
+   r"accounts?|financ\w*|medic\w*|surg\w*|patients?|hospitals?|doctors?|nurses?|diseases?|heart|chefs?|cook\w*|food|soups?|"
+   r"kitchens?|restaurants?|recipes?")
+REDDIT = NeedleKind("needle in Reddit comments (held out, third round)", {
+    "sports": "The quarterback threw a touchdown pass in overtime and the home team won the championship game.",
+    "technology": "The new smartphone has a faster processor, more memory and a battery that lasts two days.",
+    "health": "Regular exercise, enough sleep and a balanced diet lower the risk of heart disease and diabetes.",
+    "food": "The restaurant serves fresh pasta, grilled fish and a chocolate cake for dessert.",
+    "travel": "We packed our suitcases, caught the train to Paris and stayed in a small hotel near the river.",
+}, r"sports?|games?|teams?|play\w*|fans?|win\w*|won|season|coach\w*|league|tech\w*|phones?|computers?|apps?|software|"
+   r"health\w*|doctors?|diet\w*|exercis\w*|sleep\w*|sick|food|eat\w*|restaurants?|cook\w*|pizza|dinner|lunch|travel\w*|"
+   r"trips?|hotels?|flights?|vacation\w*|holiday\w*|trains?")
+
 
 def jsonl(path) -> list[dict]:
     return [json.loads(line) for line in open(path, encoding="utf-8")]
@@ -127,6 +151,10 @@ def filler(kind: NeedleKind) -> list[str]:
         passages = list(dict.fromkeys(r["premise"] for r in jsonl(W.NLI_DATA / "mnli_dev_mismatched.jsonl")))
     elif kind is TWEETS:
         passages = [r["text"] for r in jsonl(W.ZSC_DATA / "dair_emotion/test.jsonl")]
+    elif kind is WIKI:
+        passages = list(dict.fromkeys(r["premise"] for r in jsonl(W.NLI_DATA / "anli_dev.jsonl")))
+    elif kind is REDDIT:
+        passages = [r["text"] for r in jsonl(W.ZSC_DATA / "goemotions_ekman/test.jsonl")]
     else:
         passages = [r["text"] for r in jsonl(W.ZSC_DATA / "ag_news/test.jsonl") if r["label"] == "Business"]
     if kind.avoid is None:
@@ -192,7 +220,7 @@ def main() -> None:
         f"imdb, {len(texts)} reviews": (texts, gold, ["negative", "positive"]),
         f"imdb, the {len(long_rows)} over 400 words": ([texts[i] for i in long_rows], [gold[i] for i in long_rows], ["negative", "positive"]),
     }
-    for kind in (FILM, BUSINESS, BUSINESS_CLEAN, CAPTIONS, CONFIRM, TWEETS):
+    for kind in (FILM, BUSINESS, BUSINESS_CLEAN, CAPTIONS, CONFIRM, TWEETS, WIKI, REDDIT):
         documents, topics = needle_documents(kind, args.per_topic * (2 if kind is FILM else 1), 2 if args.quick else None)
         workloads[f"{kind.name}, {len(documents)}"] = (documents, topics, list(kind.needles))
     results: dict = {"cpu_flags": flags_summary(), "settings": [s[0] for s in SETTINGS], "workloads": {}}
