@@ -267,13 +267,13 @@ class ZeroShotClassifier:
         return self.logits(self.encoder.zipped_pairs(list(premises), list(hypotheses)))
 
     def prepare(self, inputs: str | Iterable[str], candidate_labels: Labels, *args: Any, options: CallOptions | None = None,
-                admit: Callable[[int], None] | None = None, **keywords: Any) -> PreparedCall:
+                admit: Callable[[int, int], None] | None = None, **keywords: Any) -> PreparedCall:
         """Validate and tokenise a call (every check of ``__call__``, whose arguments it takes),
         without running the NLI model (the embedder runs here when the call needs it).
 
-        ``admit``: called with the NLI pairs the call will cost once its windows are cut, before
-        the embedder runs; it raises to refuse the call (a server's size limit), so a request it
-        refuses never pays for embedding its windows."""
+        ``admit``: called with the NLI pairs and the passages the embedder will read (texts or
+        their windows) once windows are cut, before the embedder runs; it raises to refuse the
+        call (a server's size limit), so a request it refuses never pays for embedding its windows."""
         texts, single = normalise_texts(inputs)
         label_sets = normalise_label_sets(candidate_labels, len(texts))
         if not texts:
@@ -285,11 +285,13 @@ class ZeroShotClassifier:
         scorings = [options.resolved_scoring(len(labels), embedder=self._embedder is not None) for labels in label_sets]
         narrowed = [options.narrows(len(labels)) for labels in label_sets]
         windows = self._windows(texts, options, hypotheses, label_index)
+        embeds = any(narrowed) or any(mode != "nli" for mode in scorings)  # then the embedder reads every text
         if admit is not None:
             window_counts = [len(w.ids) for w in windows] if windows is not None else [1] * len(texts)
-            admit(sum(options.nli_labels(len(labels)) * count for labels, count in zip(label_sets, window_counts)))
+            admit(sum(options.nli_labels(len(labels)) * count for labels, count in zip(label_sets, window_counts)),
+                  sum(window_counts) if embeds else 0)
         prepared = PreparedCall(texts, label_sets, options, scorings, single, PairSet([], []))
-        if any(narrowed) or any(mode != "nli" for mode in scorings):
+        if embeds:
             if windows is None:
                 prepared.similarity = [rows[0] for rows in self._similarity([[text] for text in texts], call_labels, label_index)]
             else:

@@ -61,6 +61,7 @@ def server(config):
     ("word " * 5000, {"long_text": "max", "window_tokens": 8}, "NLI pairs"),  # tiny windows
     ("中" * 20_000, {"long_text": "max", "window_tokens": 8}, "NLI pairs"),  # a short body, many tokens
     (["lorem ipsum dolor sit amet " * 60] * 40, {}, "tokens"),  # no windows: under max_pairs, over max_tokens
+    ("word " * 5000, {"long_text": "max", "window_tokens": 8, "scoring": "embedding"}, "embedder passes"),  # no pairs, many windows
 ])
 def test_windowed_and_long_requests_over_the_caps_are_400s_naming_the_count(server, inputs, parameters, count):
     labels = [f"label {i}" for i in range(12)]
@@ -100,7 +101,7 @@ def test_admission_sees_the_planned_pairs_before_the_embedder_runs(monkeypatch):
     monkeypatch.setattr(TextEmbedder, "embed", lambda self, texts: embedded.append(len(texts)) or original(self, texts))
     seen: list[int] = []
 
-    def refuse(pairs: int) -> None:
+    def refuse(pairs: int, passages: int) -> None:
         seen.append(pairs)
         raise InputError(f"{pairs} pairs")
 
@@ -109,8 +110,11 @@ def test_admission_sees_the_planned_pairs_before_the_embedder_runs(monkeypatch):
         clf.prepare([document, "short"], LABELS, long_text="max", window_tokens=16, admit=refuse)
     windows = clf.prepare([document, "short"], LABELS, long_text="max", window_tokens=16, scoring="nli").windows or []
     assert seen == [sum(windows) * len(LABELS)] and windows[0] > 50 and embedded == []
-    prepared = clf.prepare([document], LABELS + ["x", "y", "z"], long_text="max", window_tokens=16, prefilter_top_k=2, admit=seen.append)
-    assert seen[-1] == len(prepared.pairs) == 2 * (prepared.windows or [0])[0] and embedded  # K per window; then embedded
+    counted: list[tuple[int, int]] = []
+    prepared = clf.prepare([document], LABELS + ["x", "y", "z"], long_text="max", window_tokens=16, prefilter_top_k=2,
+                           admit=lambda pairs, passages: counted.append((pairs, passages)))
+    windows = (prepared.windows or [0])[0]
+    assert counted == [(len(prepared.pairs), windows)] and len(prepared.pairs) == 2 * windows and embedded  # K per window; then embedded
 
 
 def test_windows_within_the_caps_still_run(server):

@@ -85,8 +85,8 @@ def create_app(config: ServerConfig) -> FastAPI:
         try:
             # Tokenising and embedding are admitted like inference: a bounded pool, 503 when full.
             # Windows are planned in before the embedder reads them: a request over the pair cap pays for neither.
-            def admit(pairs: int) -> None:
-                check_cost(pairs, 0, config.limits)
+            def admit(pairs: int, passages: int) -> None:
+                check_cost(pairs, 0, config.limits, passages)
 
             prepared = await batcher.prepared(partial(classifier.prepare, parsed.inputs, parsed.candidate_labels, options=parsed.options,
                                                       admit=admit))

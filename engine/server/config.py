@@ -129,8 +129,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                         help="longest text, in characters (default: %(default)s)")
     parser.add_argument("--max-body-bytes", type=int, default=limits.max_body_bytes, help="largest request body (default: %(default)s)")
     parser.add_argument("--max-pairs", type=int, default=limits.max_pairs,
-                        help="most NLI pairs per request, counted after windows and the prefilter are planned; "
-                             "more is a 400 (default: %(default)s)")
+                        help="most NLI pairs per request, counted after windows and the prefilter are planned, and most "
+                             "passages (texts or windows) its embedder reads; more is a 400 (default: %(default)s)")
     parser.add_argument("--max-tokens", type=int, default=limits.max_tokens,
                         help="most tokens per request over all its pairs; more is a 400 (default: %(default)s)")
     parser.add_argument("--max-preparing", type=int, default=defaults.max_preparing,

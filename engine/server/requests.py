@@ -103,13 +103,18 @@ def _label_counts(labels: object, text_count: int) -> list[int]:
     return [len(item) for item in labels]
 
 
-def check_cost(pairs: int, tokens: int, limits: Limits) -> None:
+def check_cost(pairs: int, tokens: int, limits: Limits, passages: int = 0) -> None:
     """The one admission rule for a request's size: its NLI pairs (windows and prefilter planned
-    in) and their tokens, against the per-request limits. Checked on the least the request can
-    cost before any work, and on what it costs once tokenised, before it is queued."""
+    in) and their tokens, against the per-request limits, and the passages the embedder reads
+    (each one model pass, as a pair is: with scoring "embedding" a text's windows cost no pairs).
+    Checked on the least the request can cost before any work, once its windows are cut (before
+    the embedder runs), and on what it costs once tokenised, before it is queued."""
     if pairs > limits.max_pairs:
         raise RequestError(f"this request needs {pairs} NLI pairs (texts x windows x labels) > max_pairs {limits.max_pairs}; "
                            "send fewer texts or labels, fewer windows (a larger window_tokens), or a prefilter_top_k")
+    if passages > limits.max_pairs:
+        raise RequestError(f"this request needs {passages} embedder passes (its texts' windows) > max_pairs {limits.max_pairs}; "
+                           "send fewer or shorter texts, or a larger window_tokens")
     if tokens > limits.max_tokens:
         raise RequestError(f"this request needs {tokens} tokens over its {pairs} NLI pairs > max_tokens {limits.max_tokens}; "
                            "send fewer or shorter texts, or fewer labels")
