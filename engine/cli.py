@@ -68,8 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--resume", action="store_true",
                           help="continue an interrupted --input job after its last committed row (same input, model and options)")
     classify.add_argument("--chunk-size", type=int, default=256, help="texts per chunk when streaming a file (default: %(default)s)")
-    classify.add_argument("--max-row-bytes", type=int, default=MAX_ROW_BYTES,
-                          help="longest row (line) of --input read; a longer one stops the job with file:line (default: %(default)s)")
+    classify.add_argument("--max-row-bytes", type=int, default=None,
+                          help="longest row (line) of --input read; a longer one stops the job with file:line "
+                               f"(--engine local; default: {MAX_ROW_BYTES})")
     scale = classify.add_argument_group("Ray (--engine ray; needs zsc[ray])")
     scale.add_argument("--engine", choices=["local", "ray"], default="local",
                        help="local: this process; ray: Ray Data actors on a Ray cluster, --input a file, folder or glob of "
@@ -150,6 +151,8 @@ def _check_classify_flags(args: argparse.Namespace) -> None:
             raise ValueError("--engine ray needs --input (files, a folder or a glob) and --output (a new folder)")
         if args.resume:
             raise ValueError("--resume applies to --engine local; a Ray job reruns as a whole")
+        if args.max_row_bytes is not None:
+            raise ValueError("--max-row-bytes applies to --engine local; Ray Data's own readers read the rows")
     else:
         for flag, value in (("--address", args.address), ("--actors", args.actors)):
             if value is not None:
@@ -170,7 +173,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
         from .jobs.files import RowFields
 
         job = FileJob.of(args.labels, options, RowFields(args.text_field or "text", args.labels_field), args.chunk_size,
-                         args.max_row_bytes)
+                         args.max_row_bytes or MAX_ROW_BYTES)
         output = None if args.output is None or str(args.output) == "-" else args.output
         count = classify_file(_load_classifier(args), args.input, output, job, args.resume)
         print(f"classified {count} texts" + (f" into {output}" if output else ""), file=sys.stderr)

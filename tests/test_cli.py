@@ -166,6 +166,8 @@ def test_output_to_a_device_or_stdout_writes_through(tmp_path, tiny_exported):
     (["classify", "text", "--labels", "a", "--output", "o.jsonl"], "--output applies to --input files only"),
     (["classify", "text", "--labels", "a", "--text-field", "body"], "--text-field applies to --input files only"),
     (["classify", "--input", "x.txt", "--labels", "a", "--json"], "--json applies to texts given as arguments"),
+    (["classify", "--input", "x.txt", "--labels", "a", "--output", "out", "--engine", "ray", "--max-row-bytes", "9"],
+     "--max-row-bytes applies to --engine local"),  # refused before Ray is imported: never silently ignored
 ])
 def test_contradictory_flags_are_refused(args, message):
     result = run(*args)
