@@ -48,6 +48,7 @@ SETTINGS = [
     ("max, nli, 32", "max", 32, "nli"),
     ("mean, nli, 64 (default for mean)", "mean", 64, "nli"),
     ("max, hybrid, 32 (default for max)", "max", 32, "hybrid"),
+    ("max, hybrid, 32, raw cosine (the previous rule)", "max", 32, "hybrid"),
     ("max, hybrid, 128", "max", 128, "hybrid"),
     ("max, embedding, 32", "max", 32, "embedding"),
 ]
@@ -91,15 +92,23 @@ CAPTIONS = NeedleKind("needle in image captions", {
 }, r"politic\w*|senat\w*|vot\w*|bills?|president\w*|election\w*|govern\w*|chemi\w*|acids?|laborator\w*|lab|reactions?|scien\w*|"
    r"computers?|software|program\w*|servers?|laptops?|internet|priests?|pray\w*|church\w*|cathedral\w*|hymns?|relig\w*|choir\w*|"
    r"farm\w*|harvest\w*|wheat|grain\w*|crops?|tractors?")
+CONFIRM_AVOID = (r"fashion\w*|designer\w*|dress\w*|cloth\w*|runway|jackets?|soldier\w*|militar\w*|army|armies|wars?|tanks?|"
+                 r"generals?|troops?|lions?|zebras?|elephants?|giraffes?|animals?|wildlife|students?|schools?|teachers?|exams?|"
+                 r"educat\w*|universit\w*|class\w*|cars?|driv\w*|vehicles?|automo\w*")
 CONFIRM = NeedleKind("needle in MNLI prose (confirmation, run once)", {
     "fashion": "The designer showed the new collection of dresses and jackets on the runway at the fashion week.",
     "military": "The soldiers and tanks advanced toward the border after the general ordered the army to attack.",
     "wildlife": "The lions hunted a zebra near the river while elephants and giraffes grazed on the savanna.",
     "education": "The students passed their exams and the teachers praised the school's new reading program.",
     "cars": "The driver tested the new electric car, which accelerates quickly and has a range of 500 kilometres.",
-}, r"fashion\w*|designer\w*|dress\w*|cloth\w*|runway|jackets?|soldier\w*|militar\w*|army|armies|wars?|tanks?|generals?|troops?|"
-   r"lions?|zebras?|elephants?|giraffes?|animals?|wildlife|students?|schools?|teachers?|exams?|educat\w*|universit\w*|class\w*|"
-   r"cars?|driv\w*|vehicles?|automo\w*")
+}, CONFIRM_AVOID)
+# The MNLI kind's failures (military in 0/8) came from filler on a competing topic: a report on the
+# apparel industry and a tutoring programme passed the first filter. Kept as run; this kind drops
+# those passages too, with synonyms per topic added after that reading (a post-hoc fix, said so).
+CONFIRM_CLEAN = NeedleKind("needle in MNLI prose, clean filler (filter widened after the first run)", CONFIRM.needles,
+                           CONFIRM_AVOID + r"|apparel|textiles?|garments?|retail\w*|wear\w*|shirts?|jeans|sew\w*|fabrics?|"
+                           r"tutor\w*|college\w*|instruct\w*|teach\w*|learn\w*|majors?|courses?|academ\w*|weapons?|defen[cs]e|"
+                           r"navy|war\w*|birds?|fish\w*|forests?|hunt\w*|species|zoos?|roads?|traffic|highways?|trucks?|motor\w*")
 TWEETS = NeedleKind("needle in tweets (second confirmation)", {
     "mathematics": "The mathematician proved the theorem by solving the equation for every prime number.",
     "history": "In 1492 the ancient empire collapsed and historians still study the battles of that medieval era.",
@@ -147,7 +156,7 @@ def filler(kind: NeedleKind) -> list[str]:
         passages = [r["text"] for r in jsonl(W.ZSC_DATA / "imdb/test.jsonl")]
     elif kind is CAPTIONS:
         passages = list(dict.fromkeys(r["premise"] for r in jsonl(W.NLI_DATA / "snli_test.jsonl")))
-    elif kind is CONFIRM:
+    elif kind in (CONFIRM, CONFIRM_CLEAN):
         passages = list(dict.fromkeys(r["premise"] for r in jsonl(W.NLI_DATA / "mnli_dev_mismatched.jsonl")))
     elif kind is TWEETS:
         passages = [r["text"] for r in jsonl(W.ZSC_DATA / "dair_emotion/test.jsonl")]
@@ -182,6 +191,19 @@ def needle_documents(kind: NeedleKind, per_topic: int, topics: int | None = None
     return texts, gold
 
 
+PREVIOUS_RULE = SETTINGS[5][0]
+
+
+def previous_rule_found(clf, prepared, logits: np.ndarray, labels: list[str], gold: list[str]) -> list[bool]:
+    """The windowed hybrid as it was before the third round (log-odds + raw cosine / 0.05, best
+    window per label), recomputed from the same logits and window cosines for the side-by-side."""
+    found = []
+    for block, cosine, g in zip(prepared.pair_blocks(logits), prepared.window_similarity, gold):
+        evidence = block[..., clf.entailment_id] - block[..., clf.contradiction_id] + cosine / 0.05
+        found.append(labels[int(evidence.max(axis=0).argmax())] == g)
+    return found
+
+
 def evaluate(clf, texts: list[str], gold: list[str], labels: list[str]) -> dict[str, dict]:
     """Each setting's accuracy and pairs per text; the logits of each window size are computed once."""
     logits: dict[tuple[str, int | None], np.ndarray] = {}
@@ -197,7 +219,10 @@ def evaluate(clf, texts: list[str], gold: list[str], labels: list[str]) -> dict[
             if key not in logits:
                 logits[key] = clf.logits(prepared.pairs)
             computed, pairs = logits[key], len(prepared.pairs) / len(texts)
-        found = [result[0]["label"] == g for result, g in zip(clf.finish(prepared, computed), gold)]
+        if name == PREVIOUS_RULE:
+            found = previous_rule_found(clf, prepared, computed, labels, gold)
+        else:
+            found = [result[0]["label"] == g for result, g in zip(clf.finish(prepared, computed), gold)]
         rows[name] = {"accuracy": float(np.mean(found)), "nli_pairs_per_text": pairs, "found": found,
                       "found_per_topic": {t: int(sum(f for f, y in zip(found, gold) if y == t)) for t in dict.fromkeys(gold)}}
     return rows
@@ -220,7 +245,7 @@ def main() -> None:
         f"imdb, {len(texts)} reviews": (texts, gold, ["negative", "positive"]),
         f"imdb, the {len(long_rows)} over 400 words": ([texts[i] for i in long_rows], [gold[i] for i in long_rows], ["negative", "positive"]),
     }
-    for kind in (FILM, BUSINESS, BUSINESS_CLEAN, CAPTIONS, CONFIRM, TWEETS, WIKI, REDDIT):
+    for kind in (FILM, BUSINESS, BUSINESS_CLEAN, CAPTIONS, CONFIRM, CONFIRM_CLEAN, TWEETS, WIKI, REDDIT):
         documents, topics = needle_documents(kind, args.per_topic * (2 if kind is FILM else 1), 2 if args.quick else None)
         workloads[f"{kind.name}, {len(documents)}"] = (documents, topics, list(kind.needles))
     results: dict = {"cpu_flags": flags_summary(), "settings": [s[0] for s in SETTINGS], "workloads": {}}

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .defaults import EMBEDDING_TEMPERATURE, HYBRID_NLI_WEIGHT, MULTI_LABEL_NLI_WEIGHT, MULTI_LABEL_TEMPERATURE
+from .defaults import (
+    EMBEDDING_TEMPERATURE,
+    HYBRID_NLI_WEIGHT,
+    MULTI_LABEL_NLI_WEIGHT,
+    MULTI_LABEL_TEMPERATURE,
+    WINDOW_TEMPERATURE,
+)
 from .plan import PreparedCall
 
 Ranked = tuple[np.ndarray, np.ndarray]  # one text's scores (its labels) and its labels' order, best first
@@ -80,7 +86,7 @@ def multi_label_hybrid_scores(logits: np.ndarray, entailment_id: int, contradict
     """Multi-label scores from both opinions, each label on its own: sigmoid of the NLI log-odds
     (entailment minus contradiction, as the pipeline's multi-label mode) times ``nli_weight`` plus
     the relative cosine over ``temperature``. ``logits`` (texts, labels, classes), ``relative`` (texts, labels)."""
-    return _sigmoid(multi_label_evidence(logits, entailment_id, contradiction_id, relative, temperature, nli_weight))
+    return _sigmoid(hybrid_evidence(logits, entailment_id, contradiction_id, relative, temperature, nli_weight))
 
 
 def _log_odds(logits: np.ndarray, entailment_id: int, contradiction_id: int) -> np.ndarray:
@@ -88,10 +94,10 @@ def _log_odds(logits: np.ndarray, entailment_id: int, contradiction_id: int) -> 
     return (logits[..., entailment_id] - logits[..., contradiction_id]).astype(np.float64)
 
 
-def multi_label_evidence(logits: np.ndarray, entailment_id: int, contradiction_id: int, relative: np.ndarray,
+def hybrid_evidence(logits: np.ndarray, entailment_id: int, contradiction_id: int, relative: np.ndarray,
                          temperature: float, nli_weight: float) -> np.ndarray:
-    """The multi-label hybrid before its sigmoid: ``nli_weight`` x NLI log-odds + relative cosine /
-    ``temperature``, per (text or window, label)."""
+    """Each label's evidence on its own: ``nli_weight`` x NLI log-odds + relative cosine /
+    ``temperature``, per (text or window, label); the multi-label hybrid's before its sigmoid."""
     return nli_weight * _log_odds(logits, entailment_id, contradiction_id) + relative / temperature
 
 
@@ -120,21 +126,20 @@ def aggregate_similarity(window_similarity: np.ndarray, long_text: str) -> np.nd
 def windowed_hybrid_scores(block: np.ndarray, window_similarity: np.ndarray, scored: np.ndarray, long_text: str,
                            multi_label: bool, entailment_id: int, contradiction_id: int) -> np.ndarray:
     """The hybrid over a text's windows: each window's evidence for each label on its own, NLI
-    log-odds (entailment against contradiction) plus the window's cosine with the label over T,
-    then per label the best window ("max") or the mean ("mean"); a softmax over the labels
-    (single-label) or a sigmoid per label against the call's other labels (multi-label).
+    log-odds (entailment against contradiction) plus the window's cosine with the label relative to
+    its cosine with the call's other labels, over T; then per label the best window ("max") or the
+    mean ("mean"); a softmax over the labels (single-label) or a sigmoid per label (multi-label).
 
     The log-odds judge every (window, label) pair alone: a window that entails no label does not
     have to hand the labels' probability to one of them, as a softmax over the labels within each
-    window would (one on-topic sentence in ~650 words of unrelated text: ``make bench-long``).
+    window would, and the relative cosine discounts a window a little like every label (one
+    on-topic sentence in ~650 words of unrelated text: ``make bench-long``).
     ``block`` (windows, scored labels, classes); ``window_similarity`` (windows, all the text's labels).
     """
-    if multi_label:
-        evidence = multi_label_evidence(block, entailment_id, contradiction_id, relative_similarity(window_similarity)[:, scored],
-                                        MULTI_LABEL_TEMPERATURE, MULTI_LABEL_NLI_WEIGHT)
-    else:
-        evidence = (HYBRID_NLI_WEIGHT * _log_odds(block, entailment_id, contradiction_id)
-                    + window_similarity[:, scored].astype(np.float64) / EMBEDDING_TEMPERATURE)
+    temperature = MULTI_LABEL_TEMPERATURE if multi_label else WINDOW_TEMPERATURE
+    weight = MULTI_LABEL_NLI_WEIGHT if multi_label else HYBRID_NLI_WEIGHT
+    evidence = hybrid_evidence(block, entailment_id, contradiction_id, relative_similarity(window_similarity)[:, scored],
+                               temperature, weight)
     combined = evidence.max(axis=0) if long_text == "max" else evidence.mean(axis=0)
     return _sigmoid(combined) if multi_label else _softmax(combined, axis=-1)
 

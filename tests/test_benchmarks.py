@@ -8,7 +8,7 @@ import sys
 
 from conftest import REPO
 
-from zsc.engine.cpu import cpu_flags
+from zsc.engine.cpu import has_int8_dot_products
 
 
 def run_script(name: str, out) -> subprocess.CompletedProcess:
@@ -28,10 +28,10 @@ def test_accuracy_then_speed_benchmark_smoke(tmp_path):
     assert speed.returncode == 0, speed.stderr[-3000:]
     (result,) = [p for p in tmp_path.glob("*-quick.json") if "accuracy" not in p.name]
     data = json.loads(result.read_text())
-    vnni = "avx512_vnni" in cpu_flags()  # then the avx512_vnni-preset export runs too
+    vnni = has_int8_dot_products()  # then the default runs its twin, and its portable graph runs too
     for section in ("throughput_ag_news_4_labels", "throughput_50_labels", "long_input_5_labels"):
         assert len(data[section]) == 6 + vnni and all(v["pairs_per_s"]["median"] > 0 for v in data[section].values())
-        assert ("zsc int8 (avx512_vnni preset)" in data[section]) == vnni
+        assert ("zsc int8, portable graph (what AVX2 alone runs)" in data[section]) == vnni
     cold = data["cold_start"]
     assert {"zsc int8 (default)", "zsc int8-dynamic", "zsc fp32", "transformers torch"} == set(cold)  # per precision
     assert cold["zsc int8 (default)"]["peak_rss_mb"] < cold["transformers torch"]["peak_rss_mb"]
@@ -102,7 +102,9 @@ def test_hybrid_and_long_text_smoke(tmp_path):
     assert built[default_max]["nli_pairs_per_text"] > built["max, nli, 128 (the old default)"]["nli_pairs_per_text"] > 4
     assert built["truncate"]["nli_pairs_per_text"] == 4 and built["max, embedding, 32"]["nli_pairs_per_text"] == 0
     kinds = [k for k in workloads if k.startswith("needle")]
-    assert len(kinds) == 6 and all(set(workloads[k][default_max]["found_per_topic"]) for k in kinds)
+    assert len(kinds) == 9 and all(set(workloads[k][default_max]["found_per_topic"]) for k in kinds)
+    previous = "max, hybrid, 32, raw cosine (the previous rule)"  # recomputed from the same pairs
+    assert all(workloads[k][previous]["nli_pairs_per_text"] == workloads[k][default_max]["nli_pairs_per_text"] for k in kinds)
     assert all(0 <= row["accuracy"] <= 1 for rows in workloads.values() for row in rows.values())
 
 

@@ -13,6 +13,7 @@ from zsc.engine.defaults import (
     HYBRID_NLI_WEIGHT,
     MULTI_LABEL_NLI_WEIGHT,
     MULTI_LABEL_TEMPERATURE,
+    WINDOW_TEMPERATURE,
 )
 from zsc.engine.embedding import TextEmbedder
 from zsc.engine.loading import default_embedder_path, default_model_path
@@ -220,7 +221,8 @@ def test_auto_scores_mean_windows_by_nli_and_max_windows_by_the_hybrid(clf):
 
 def test_the_windowed_hybrid_combines_each_windows_log_odds_and_cosine(clf):
     """Recomputed from the parts: each window's NLI logits (nli_logits on the window's text) and
-    cosines (the embedder on the same text), best window per label, softmax over the labels."""
+    cosines (the embedder on the same text) less the window's mean cosine with the other labels,
+    best window per label, softmax over the labels."""
     document = long_document("In the final minute the striker scored the winning goal and the football team lifted the trophy.")
     prepared = clf.prepare(document, WINDOW_LABELS, long_text="max")
     (windows,) = clf.encoder.windows([document], DEFAULT_WINDOW_TOKENS["max"] or 0, 10**6)
@@ -229,8 +231,9 @@ def test_the_windowed_hybrid_combines_each_windows_log_odds_and_cosine(clf):
     logits = clf.logits(prepared.pairs).reshape(len(texts), len(WINDOW_LABELS), -1).astype(np.float64)
     cosine = clf.embedder.embed(texts) @ clf.embedder.embed(WINDOW_LABELS).T
     np.testing.assert_allclose(prepared.window_similarity[0], cosine, atol=1e-6)
+    others = (cosine.sum(axis=1, keepdims=True) - cosine) / (len(WINDOW_LABELS) - 1)  # the window's baseline
     log_odds = logits[..., clf.entailment_id] - logits[..., clf.contradiction_id]
-    expected = softmax((HYBRID_NLI_WEIGHT * log_odds + cosine / EMBEDDING_TEMPERATURE).max(axis=0))
+    expected = softmax((HYBRID_NLI_WEIGHT * log_odds + (cosine - others) / WINDOW_TEMPERATURE).max(axis=0))
     result = clf(document, WINDOW_LABELS, long_text="max")
     assert [p["label"] for p in result] == [WINDOW_LABELS[i] for i in np.argsort(-expected)]
     np.testing.assert_allclose([p["score"] for p in result], np.sort(expected)[::-1], rtol=1e-5)
