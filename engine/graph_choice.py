@@ -9,7 +9,7 @@ opens a session, so every rule here is testable with a made-up provider list.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .model_dir import PRECISIONS, GraphVariant
 
@@ -40,6 +40,12 @@ class GraphChoice:
     compute: str  # "cpu" or "cuda"
     reason: str
     slow: bool = False  # a combination "auto" would not pick: logged as a warning
+    through_view: bool = False  # run the int8 graph's sign-flipped twin (graph.view)
+
+    @property
+    def file(self) -> str:
+        """The graph file onnxruntime loads."""
+        return self.graph.view.file if self.through_view and self.graph.view is not None else self.graph.file
 
     @property
     def providers(self) -> list[str]:
@@ -54,8 +60,19 @@ def check_choices(provider: str, precision: str) -> None:
         raise ValueError(f"precision must be one of {PRECISION_CHOICES}, got {precision!r}")
 
 
-def choose_graph(graphs: Sequence[GraphVariant], provider: str, precision: str, available: Sequence[str]) -> GraphChoice:
-    """The graph and provider to run, from what was asked and what onnxruntime offers (``available``)."""
+def choose_graph(graphs: Sequence[GraphVariant], provider: str, precision: str, available: Sequence[str],
+                 dot_products: bool = False) -> GraphChoice:
+    """The graph and provider to run, from what was asked and what onnxruntime offers (``available``);
+    an int8 graph on a CPU with 8-bit dot products (``dot_products``) runs through its twin where
+    the directory has one: the same scores from the faster kernel."""
+    choice = _choose(graphs, provider, precision, available)
+    if choice.compute == "cpu" and choice.graph.view is not None and dot_products:
+        return replace(choice, through_view=True, reason=f"{choice.reason}; through {choice.graph.view.file}, its int8-weight twin "
+                       "for this CPU's 8-bit dot products (the same integers, so the same scores)")
+    return choice
+
+
+def _choose(graphs: Sequence[GraphVariant], provider: str, precision: str, available: Sequence[str]) -> GraphChoice:
     check_choices(provider, precision)
     cuda_available = PROVIDERS["cuda"] in available
     if provider == "cuda" and not cuda_available:

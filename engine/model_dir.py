@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +32,42 @@ _POSITION_OFFSET_MODELS = {"roberta", "xlm-roberta", "camembert", "longformer", 
 
 
 @dataclass(frozen=True)
+class SignFlippedView:
+    """A per-row int8 graph's twin for CPUs with 8-bit dot products (VNNI, arm64).
+
+    The portable graph stores its quantised weights as uint8 with zero point 128, which every
+    x86 CPU multiplies without int16 saturation; there, onnxruntime's u8 x s8 kernel is faster.
+    The twin declares the same bytes int8 with zero point 0: flipping each byte's sign bit turns
+    q + 128 into q, so the integers, and the scores, are the same. Its flipped tensors point at a
+    file that does not exist: the runtime supplies them at load (read from ``weights``, flipped),
+    and loading the twin without zsc fails instead of reading uint8 bytes as int8."""
+
+    file: str
+    weights: str
+    tensors: tuple[tuple[str, int, tuple[int, ...]], ...]  # (initializer, byte offset in weights, shape)
+
+    @classmethod
+    def from_entry(cls, entry: dict[str, Any]) -> SignFlippedView:
+        try:
+            tensors = tuple((str(name), int(offset), tuple(int(d) for d in shape)) for name, (offset, shape) in entry["tensors"].items())
+            view = cls(str(entry["file"]), str(entry["weights"]), tensors)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"{MANIFEST_NAME}: int8_view needs file, weights and tensors {{name: [offset, shape]}} ({exc})") from exc
+        if not tensors or any(offset < 0 or any(d < 0 for d in shape) for _, offset, shape in tensors):
+            raise ValueError(f"{MANIFEST_NAME}: int8_view lists no tensors, or a negative offset or dimension")
+        return view
+
+
+@dataclass(frozen=True)
 class GraphVariant:
     """One graph of a model directory: the file, what it computes in, and how its weights are stored
-    ("int8" for an fp16 graph built from the int8 graph's 8-bit weights; None: as its precision)."""
+    ("int8" for an fp16 graph built from the int8 graph's 8-bit weights; None: as its precision);
+    ``view``: the int8 graph's twin for CPUs with 8-bit dot products, where the directory has one."""
 
     precision: str
     file: str
     weights: str | None = None
+    view: SignFlippedView | None = None
 
     def describe(self) -> str:
         return f"{self.precision} ({self.file}{', 8-bit weights' if self.weights == 'int8' else ''})"
@@ -71,6 +100,9 @@ class Manifest:
     # Further graphs of the same model for other providers (e.g. fp16 for CUDA beside the int8
     # model_file); each {"precision", "file", "weights"?}. The runtime picks one per provider.
     variants: list[dict[str, Any]] = field(default_factory=list)
+    # The per-row int8 graph's twin for CPUs with 8-bit dot products (see SignFlippedView):
+    # {"of": that graph's file, "file", "weights", "tensors": {name: [offset, shape]}}; {} if none.
+    int8_view: dict[str, Any] = field(default_factory=dict)
     # What each export transformation (optimize, first_token_only, int8) did to this graph, or
     # why it was skipped for this architecture: provenance, not read by the runtime.
     transformations: dict[str, Any] = field(default_factory=dict)
@@ -82,7 +114,14 @@ class Manifest:
     def graphs(self) -> list[GraphVariant]:
         """Every graph of the directory, the main one (``model_file``) first."""
         main = GraphVariant(self.precision, self.model_file)
-        return [main] + [GraphVariant(str(v["precision"]), str(v["file"]), v.get("weights")) for v in self.variants]
+        graphs = [main] + [GraphVariant(str(v["precision"]), str(v["file"]), v.get("weights")) for v in self.variants]
+        if not self.int8_view:
+            return graphs
+        view = SignFlippedView.from_entry(self.int8_view)
+        viewed = [g for g in graphs if g.file == self.int8_view.get("of") and g.precision == "int8"]
+        if len(viewed) != 1:
+            raise ValueError(f"{MANIFEST_NAME}: int8_view is of {self.int8_view.get('of')!r}, which is not this directory's int8 graph")
+        return [replace(g, view=view) if g is viewed[0] else g for g in graphs]
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -100,7 +139,8 @@ class Manifest:
         for graph in graphs:
             if graph.precision not in PRECISIONS:
                 raise ValueError(f"{MANIFEST_NAME}: precision {graph.precision!r} of {graph.file} is not one of {PRECISIONS}")
-        for name, values in (("precision", [g.precision for g in graphs]), ("file", [g.file for g in graphs])):
+        graph_files = [g.file for g in graphs] + [g.view.file for g in graphs if g.view is not None]
+        for name, values in (("precision", [g.precision for g in graphs]), ("file", graph_files)):
             if len(set(values)) != len(values):
                 raise ValueError(f"{MANIFEST_NAME}: two graphs share a {name} ({values}); each graph needs its own")
         if self.task == "embedding":

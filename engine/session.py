@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from .cpu import has_int8_dot_products
 from .graph_choice import PROVIDERS, GraphChoice, choose_graph
-from .model_dir import GraphVariant
+from .model_dir import GraphVariant, SignFlippedView
 
 logger = logging.getLogger("zsc")
 
@@ -63,17 +64,36 @@ def open_session(directory: Path, graphs: Sequence[GraphVariant], provider: str 
     Under provider "auto", a CUDA that onnxruntime lists but cannot start (no CUDA libraries on
     the path) falls back to choosing again for the CPU, with a warning; asked-for "cuda" fails.
     """
-    choice = choose_graph(graphs, provider, precision, ort.get_available_providers())
+    choice = choose_graph(graphs, provider, precision, ort.get_available_providers(), has_int8_dot_products())
     try:
-        info = create_session(directory / choice.graph.file, choice, threads, num_labels, output_rank)
+        info = create_session(directory / choice.file, choice, threads, num_labels, output_rank)
     except CudaInitFailed as exc:
         if provider == "cuda":
             raise ValueError(f"{exc}; use provider='cpu' or 'auto'") from exc
         logger.warning("%s; choosing a graph for the CPU instead", exc)
-        choice = choose_graph(graphs, provider, precision, [PROVIDERS["cpu"]])
-        info = create_session(directory / choice.graph.file, choice, threads, num_labels, output_rank)
-    (logger.warning if choice.slow else logger.info)("zsc runs %s on %s: %s", choice.graph.file, choice.compute, choice.reason)
+        choice = choose_graph(graphs, provider, precision, [PROVIDERS["cpu"]], has_int8_dot_products())
+        info = create_session(directory / choice.file, choice, threads, num_labels, output_rank)
+    (logger.warning if choice.slow else logger.info)("zsc runs %s on %s: %s", choice.file, choice.compute, choice.reason)
     return info
+
+
+def sign_flipped_weights(directory: Path, view: SignFlippedView) -> tuple[list[str], list[ort.OrtValue]]:
+    """The twin's int8 weights: the portable graph's uint8 bytes with the sign bit flipped (q + 128
+    -> q). onnxruntime copies them into the session, so the arrays need not outlive this call."""
+    path = directory / view.weights
+    try:
+        stored = np.memmap(path, dtype=np.uint8, mode="r")
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read {path}, the 8-bit weights of {view.file}: {exc}") from exc
+    names, values = [], []
+    for name, offset, shape in view.tensors:
+        size = int(np.prod(shape))
+        if offset + size > len(stored):
+            raise ValueError(f"{view.file}: tensor {name} lies past the end of {path} (the model directory is damaged)")
+        flipped = (stored[offset:offset + size] ^ np.uint8(0x80)).view(np.int8).reshape(shape)
+        names.append(name)
+        values.append(ort.OrtValue.ortvalue_from_numpy(flipped))
+    return names, values
 
 
 def default_threads() -> int:
@@ -99,10 +119,16 @@ def create_session(model_path: Path, choice: GraphChoice, threads: int | None = 
     """An onnxruntime session for a zsc graph: NLI logits (batch, labels), or token states
     (batch, tokens, hidden) for an embedder (``output_rank=3``)."""
     options = session_options(choice, threads)
+    flipped: tuple[list[str], list[ort.OrtValue]] = ([], [])
+    if choice.through_view and choice.graph.view is not None:
+        # The options hold bare pointers to these values until the session has copied them: keep them alive till then.
+        flipped = sign_flipped_weights(model_path.parent, choice.graph.view)
+        options.add_external_initializers(*flipped)
     try:
         session = ort.InferenceSession(str(model_path), sess_options=options, providers=choice.providers)
     except Exception as exc:  # onnxruntime raises its own exception types for bad graphs
         raise ValueError(f"onnxruntime cannot load {model_path}: {exc}") from exc
+    del flipped
     if choice.compute == "cuda" and session.get_providers()[0] != PROVIDERS["cuda"]:
         raise CudaInitFailed("onnxruntime's CUDA execution provider failed to initialise (see its log: CUDA or cuDNN "
                              "libraries missing from the library path?)")

@@ -11,10 +11,13 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from zsc.engine import __version__
 from zsc.engine.model_dir import TOKENIZER_FILE, Manifest
 
 from .directory import checked_output, finalise_manifest, new_staging, replace_directory
+from .int8_view import twin_difference, write_int8_view
 from .per_row import MIN_GATHER_ELEMENTS
 from .presets import (
     FP32_TOLERANCE,
@@ -142,18 +145,28 @@ def export_model(
         if "fp16-w8" in paths:
             shared = share_weights(paths["int8"], [paths["fp16-w8"]], WEIGHTS_FILE)
             logger.info("fp16-w8 shares %.1f MB of 8-bit weights with the int8 graph", shared / 1e6)
-        manifest = replace(manifest, transformations=transformations, **(manifest_fields or {}))
+        int8_view = {}
+        if "int8" in paths and quant_preset is not None and quant_preset.per_row_weights == "uint8":
+            if "fp16-w8" not in paths:
+                share_weights(paths["int8"], [], WEIGHTS_FILE)  # the twin reads the weights from their file
+            int8_view = write_int8_view(staging, paths["int8"].name)
+        manifest = replace(manifest, transformations=transformations, int8_view=int8_view, **(manifest_fields or {}))
         steps.update()
 
-        parity = {"fp32": fp32_report.as_dict()}
+        parity: dict[str, dict[str, Any]] = {"fp32": fp32_report.as_dict()}
+        logits_of = {}
         for choice, path in paths.items():
             precision = PRECISION_OF[choice]
             checked = replace(manifest, precision=precision)
             if precision != "fp32":
-                parity[precision] = compare(reference, onnx_logits(path, staging / TOKENIZER_FILE, checked, pairs)).as_dict()
+                logits_of[precision] = onnx_logits(path, staging / TOKENIZER_FILE, checked, pairs)
+                parity[precision] = compare(reference, logits_of[precision]).as_dict()
             parity[precision]["batch_invariance_max_abs_logit_diff"] = batch_invariance(path, staging / TOKENIZER_FILE, checked, pairs)
         shutil.rmtree(work)
         manifest = finalise_manifest(staging, manifest, parity)
+        if manifest.int8_view:
+            parity["int8"]["dot_product_twin"] = twin_difference(partial(_runtime_logits, staging, pairs), logits_of["int8"])
+            manifest = finalise_manifest(staging, manifest, parity)
         replace_directory(staging, out)
         steps.update()
     except BaseException:
@@ -163,6 +176,14 @@ def export_model(
         steps.close()
     logger.info("exported %s to %s (%s)", source, out, json.dumps(manifest.parity))
     return manifest
+
+
+def _runtime_logits(directory: Path, pairs: list[tuple[str, str]]) -> tuple[np.ndarray, str]:
+    """The int8 logits of ``pairs`` from a finished directory as the runtime loads it, and why it chose that graph."""
+    from zsc.engine import ZeroShotClassifier
+
+    classifier = ZeroShotClassifier.from_pretrained(directory, provider="cpu", precision="int8", verify=False)
+    return classifier.nli_logits([p for p, _ in pairs], [h for _, h in pairs]), classifier.session.reason
 
 
 def _write_graph(choice: str, graph: Path, out_path: Path, preset, smoothing: dict | None) -> dict[str, int] | None:

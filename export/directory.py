@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from zsc.engine.model_dir import MANIFEST_NAME, Manifest, sha256_file, write_manifest
 
@@ -48,7 +49,7 @@ def new_staging(out: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
 
 
-def finalise_manifest(staging: Path, manifest: Manifest, parity: dict[str, dict[str, float | int]]) -> Manifest:
+def finalise_manifest(staging: Path, manifest: Manifest, parity: dict[str, dict[str, Any]]) -> Manifest:
     import onnx
 
     graph = onnx.load(str(staging / manifest.model_file), load_external_data=False)

@@ -14,7 +14,9 @@ import json
 import logging
 import shutil
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -23,6 +25,7 @@ from zsc.engine.model_dir import TOKENIZER_FILE, Manifest, derive_max_length
 
 from .api import require_export_stack
 from .directory import checked_output, finalise_manifest, new_staging, replace_directory
+from .int8_view import twin_difference, write_int8_view
 from .presets import (
     FP32_TOLERANCE,
     OPTIMIZE_CHOICES,
@@ -80,6 +83,14 @@ def _embed(directory: Path, texts: list[str], one_at_a_time: bool = False, preci
     if one_at_a_time:
         return np.concatenate([embedder.embed([t]) for t in texts])
     return embedder.embed(texts)
+
+
+def _runtime_embeddings(directory: Path, texts: list[str]) -> tuple[np.ndarray, str]:
+    """The int8 embeddings of ``texts`` from a finished directory as the runtime loads it, and why it chose that graph."""
+    from zsc.engine import TextEmbedder
+
+    embedder = TextEmbedder.from_pretrained(directory, provider="cpu", verify=False, precision="int8")
+    return embedder.embed(texts), embedder.session.reason
 
 
 def _agreement(candidate: np.ndarray, fp32: np.ndarray) -> dict[str, float | int]:
@@ -145,7 +156,7 @@ def export_embedder(
         worst = float(np.abs(fp32 - reference).max())
         if worst > tolerance:
             raise ValueError(f"exported fp32 embedder differs from torch by {worst:.3g} (> {tolerance:g}); the export is wrong")
-        parity: dict[str, dict[str, float | int]] = {"fp32": {"texts": len(texts), "max_abs_diff_vs_torch": worst}}
+        parity: dict[str, dict[str, Any]] = {"fp32": {"texts": len(texts), "max_abs_diff_vs_torch": worst}}
         together = fp32  # the final graph's embeddings of all texts in one call
         if quant_preset is not None:
             quantize_int8_per_row(graph, staging / manifest.model_file, quant_preset)
@@ -162,8 +173,15 @@ def export_embedder(
                 "batch_invariance_max_abs_diff": float(np.abs(_embed(staging, texts, True, "fp16") - half).max())}
         alone = _embed(staging, texts, one_at_a_time=True)
         parity[manifest.precision]["batch_invariance_max_abs_diff"] = float(np.abs(alone - together).max())
+        if quant_preset is not None and quant_preset.per_row_weights == "uint8":
+            if "fp16-w8" not in choices:
+                share_weights(staging / manifest.model_file, [], WEIGHTS_FILE)  # the twin reads the weights from their file
+            manifest = replace(manifest, int8_view=write_int8_view(staging, manifest.model_file))
         shutil.rmtree(work)
         manifest = finalise_manifest(staging, manifest, parity)
+        if manifest.int8_view:
+            parity["int8"]["dot_product_twin"] = twin_difference(partial(_runtime_embeddings, staging, texts), together)
+            manifest = finalise_manifest(staging, manifest, parity)
         replace_directory(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

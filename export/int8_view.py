@@ -1,0 +1,81 @@
+"""The per-row int8 graph's twin for CPUs with 8-bit dot products (VNNI, arm64).
+
+The portable int8 graph stores its weights as uint8 with zero point 128 (``per_row``), which
+AVX2 without VNNI multiplies without int16 saturation. Where the CPU has 8-bit dot products,
+onnxruntime's u8 x s8 kernel is the fast one, so the directory also gets a small twin graph that
+declares the same weight bytes int8 with zero point 0 (``zsc.engine.model_dir.SignFlippedView``);
+the runtime flips their sign bit at load (q + 128 -> q). The twin shares the weights file: it
+adds a graph's structure (tens of kB), not a second copy of the weights.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+logger = logging.getLogger("zsc.export")
+
+TWIN_FILE = "model_int8_dot.onnx"
+# Where the twin's flipped tensors say they live: never written, so that loading the twin
+# without zsc (which supplies them) fails instead of reading uint8 bytes as int8.
+FLIPPED_LOCATION = "weights.sign-flipped.bin"
+INTEGER_MATMUL = "MatMulIntegerToFloat"
+_WEIGHT_INPUTS, _ACTIVATION_INPUTS = (1, 5), (0, 4)  # (B, its zero point), (A, its zero point)
+
+
+def write_int8_view(directory: Path, graph_file: str) -> dict[str, Any]:
+    """Write the twin of ``directory / graph_file`` and return its manifest entry (``int8_view``),
+    or {} where there is nothing to flip: int8 weights already (the avx512_vnni or arm64 preset),
+    or weights kept inside the graph rather than in a weights file."""
+    import onnx
+    from onnx import TensorProto, numpy_helper
+
+    model = onnx.load(str(directory / graph_file), load_external_data=False)
+    initializers = {t.name: t for t in model.graph.initializer}
+    multiplies = [node for node in model.graph.node if node.op_type == INTEGER_MATMUL]
+    unsigned = {node.input[i] for node in multiplies for i in _WEIGHT_INPUTS
+                if i < len(node.input) and node.input[i] in initializers and initializers[node.input[i]].data_type == TensorProto.UINT8}
+    activations = {node.input[i] for node in multiplies for i in _ACTIVATION_INPUTS if i < len(node.input)}
+    if not unsigned or unsigned & activations:
+        return {}
+    tensors: dict[str, list[Any]] = {}
+    locations = set()
+    for tensor in model.graph.initializer:
+        if tensor.name not in unsigned:
+            continue
+        external = {entry.key: entry for entry in tensor.external_data}
+        if not external:  # a small zero point kept inline: store it as int8 directly
+            values = numpy_helper.to_array(tensor).astype(np.int16) - 128
+            tensor.CopyFrom(numpy_helper.from_array(values.astype(np.int8), tensor.name))
+            continue
+        locations.add(external["location"].value)
+        tensors[tensor.name] = [int(external["offset"].value) if "offset" in external else 0, [int(d) for d in tensor.dims]]
+        tensor.data_type = TensorProto.INT8
+        external["location"].value = FLIPPED_LOCATION
+    if len(locations) != 1:
+        logger.info("no int8 twin for %s: its 8-bit weights are not in one weights file", graph_file)
+        return {}
+    onnx.save(model, str(directory / TWIN_FILE))
+    return {"of": graph_file, "file": TWIN_FILE, "weights": locations.pop(), "tensors": tensors}
+
+
+def twin_difference(run_twin: Callable[[], tuple[np.ndarray, str]], portable: np.ndarray) -> dict[str, Any]:
+    """The parity record of a finished directory's twin: the largest difference of its outputs
+    (``run_twin``: the runtime's outputs from the directory, and why it chose that graph) from the
+    portable graph's (``portable``), measured where this CPU runs the twin. The integers are the
+    same, so any difference means the twin is wrong, and the export fails."""
+    from zsc.engine.cpu import has_int8_dot_products
+
+    if not has_int8_dot_products():
+        return {"twin": TWIN_FILE, "checked": False, "why": "this CPU has no 8-bit dot products, so it never runs the twin"}
+    outputs, reason = run_twin()
+    if TWIN_FILE not in reason:
+        raise ValueError(f"the runtime did not choose {TWIN_FILE} on a CPU with 8-bit dot products ({reason})")
+    worst = float(np.abs(outputs - portable).max())
+    if worst > 1e-4:
+        raise ValueError(f"{TWIN_FILE} differs from the portable int8 graph by {worst:.3g}; it must compute the same integers")
+    return {"twin": TWIN_FILE, "checked": True, "inputs": len(portable), "max_abs_diff_vs_int8": worst}
