@@ -79,7 +79,7 @@ def open_session(directory: Path, graphs: Sequence[GraphVariant], provider: str 
 
 def sign_flipped_weights(directory: Path, view: SignFlippedView) -> tuple[list[str], list[ort.OrtValue]]:
     """The twin's int8 weights: the portable graph's uint8 bytes with the sign bit flipped (q + 128
-    -> q). onnxruntime copies them into the session, so the arrays need not outlive this call."""
+    -> q). onnxruntime copies them into the session it creates: they must live until then, not after."""
     path = directory / view.weights
     try:
         stored = np.memmap(path, dtype=np.uint8, mode="r")
