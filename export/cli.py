@@ -27,9 +27,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "(e.g. int8,fp16), the first as model.onnx; the runtime picks one per provider (default: %(default)s)")
     export.add_argument("--optimize", choices=OPTIMIZE_CHOICES, default="O2", help="onnxruntime fusions (default: %(default)s)")
     export.add_argument("--preset", default="auto",
-                        help="int8 preset: auto (from this CPU), avx512_vnni, avx2 or arm64; avx2 graphs run correctly "
-                             "on every CPU, and per-row int8 ones come with a twin that CPUs with 8-bit dot products (VNNI, "
-                             "arm64) run at their speed with the same scores (default: %(default)s)")
+                        help="int8 preset: auto (portable: avx2 on x86, arm64 on ARM), avx512_vnni, avx2 or arm64; avx2 "
+                             "graphs run correctly on every x86 CPU, and per-row int8 ones come with a twin that CPUs with "
+                             "VNNI run at their speed with the same scores; avx512_vnni graphs run on VNNI CPUs only "
+                             "(default: %(default)s)")
     export.add_argument("--all-tokens", action="store_true",
                         help="keep the last layer running on every token (by default only the pooled first token, when that is exact)")
     export.add_argument("--opset", type=int, help="ONNX opset (default: optimum's choice)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from zsc.engine.cpu import cpu_flags, has_int8_dot_products, is_arm64
+from zsc.engine.cpu import cpu_flags, is_arm64
 
 logger = logging.getLogger("zsc")
 
@@ -87,11 +87,13 @@ QUANT_PRESETS = {
 
 
 def detect_preset() -> str:
-    """Pick the preset from this CPU's instruction set."""
+    """The portable preset of this CPU's architecture ("auto"): a model directory exported on one
+    machine is often run on another. On x86 that is avx2, whose uint8 weights every x86 CPU
+    multiplies correctly and whose per-row int8 graph comes with a twin that CPUs with VNNI run
+    at their full speed (export/int8_view.py); avx512_vnni (int8 weights, VNNI hosts only) is for
+    asking by name."""
     if is_arm64():
         return "arm64"
-    if has_int8_dot_products():
-        return "avx512_vnni"
     if "avx2" not in cpu_flags():
         logger.warning("CPU reports no AVX2; using the avx2 int8 preset anyway")
     return "avx2"

@@ -90,6 +90,17 @@ def test_the_twin_gives_the_portable_graphs_scores_exactly(exported, tmp_path):
     assert twin(PREMISES, labels) == portable(PREMISES, labels)
 
 
+def test_the_default_preset_is_portable_and_brings_the_twin(tiny_hf, tmp_path):
+    """--preset auto: the architecture's portable preset, whatever this CPU's extensions (on x86,
+    avx2 with its twin), so a directory exported on a VNNI machine runs correctly on any x86 CPU."""
+    from zsc.engine.cpu import is_arm64
+    from zsc.export import export_model
+
+    manifest = export_model(str(tiny_hf("bert")), tmp_path / "m", quantize="int8", optimize="O2", progress=False)
+    assert manifest.quantization_preset == ("arm64" if is_arm64() else "avx2")
+    assert bool(manifest.int8_view) is not is_arm64()
+
+
 def test_a_vnni_preset_export_has_no_twin(tiny_hf, tmp_path):
     """int8 weights already: nothing to flip, no twin, no entry."""
     from zsc.export import export_model
