@@ -25,7 +25,11 @@ def test_manifest_describes_the_export(arch, tiny_exported):
     assert manifest["precision"] == "int8" and manifest["quantization_preset"] in {"avx2", "avx512_vnni", "arm64"}
     assert manifest["model_type"] == arch
     assert manifest["input_names"] == list(SUPPORTED_ARCHITECTURES[arch])
-    assert set(manifest["files"]) == {"model.onnx", "tokenizer.json", "config.json"}
+    # The portable (avx2) preset brings the int8 twin, which reads the weights from their file.
+    twin = {"weights.bin", "model_int8_dot.onnx"} if manifest["quantization_preset"] == "avx2" else set()
+    assert set(manifest["files"]) == {"model.onnx", "tokenizer.json", "config.json"} | twin
+    if twin and manifest["parity"]["int8"]["dot_product_twin"]["checked"]:  # the twin on every architecture: the same logits
+        assert manifest["parity"]["int8"]["dot_product_twin"]["max_abs_diff_vs_int8"] == 0.0
     assert manifest["parity"]["fp32"]["max_abs_logit_diff"] <= 1e-4
     assert 0.0 <= manifest["parity"]["int8"]["top1_agreement"] <= 1.0
     assert manifest["parity"]["int8"]["batch_invariance_max_abs_logit_diff"] == 0.0  # per-row int8

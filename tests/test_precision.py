@@ -16,6 +16,7 @@ import onnxruntime
 import pytest
 
 from zsc.engine import ZeroShotClassifier
+from zsc.engine.cpu import has_int8_dot_products
 from zsc.engine.graph_choice import choose_graph
 from zsc.engine.model_dir import MANIFEST_NAME, GraphVariant
 
@@ -122,7 +123,7 @@ def test_gpu_host_without_cuda_libraries_falls_back_to_the_cpu_graph(two_graphs,
         pytest.skip("CUDA really works here")
     assert (classifier.precision, classifier.compute_type) == ("int8", "cpu")
     assert "CUDA execution provider failed to initialise" in caplog.text
-    assert "zsc runs model.onnx on cpu" in caplog.text
+    assert f"zsc runs {'model_int8_dot.onnx' if has_int8_dot_products() else 'model.onnx'} on cpu" in caplog.text
     with pytest.raises(ValueError, match="failed to initialise.*use provider='cpu'"):
         ZeroShotClassifier.from_pretrained(two_graphs, provider="cuda")
 
