@@ -251,7 +251,8 @@ class ZeroShotClassifier:
         sentence ends (default per mode: ``DEFAULT_WINDOW_TOKENS``, both in ``zsc.engine.defaults``:
         {windows}) and score every window against every label. With NLI, per label the logits of
         its best window (max) or their mean, then the usual normalisation; with the hybrid, each
-        window's NLI log-odds plus its cosine with the label over T, best window or mean per label.
+        window's NLI log-odds plus its cosine with the label less its mean cosine with the other
+        labels, over T, best window or mean per label.
         ``options``: a :class:`CallOptions` instead of the keyword arguments (not both).
         ``inputs`` may be any iterable of strings (list, tuple, numpy array, pandas Series,
         generator), as for the pipeline; several texts give a list of results.

@@ -95,7 +95,7 @@ def _log_odds(logits: np.ndarray, entailment_id: int, contradiction_id: int) -> 
 
 
 def hybrid_evidence(logits: np.ndarray, entailment_id: int, contradiction_id: int, relative: np.ndarray,
-                         temperature: float, nli_weight: float) -> np.ndarray:
+                    temperature: float, nli_weight: float) -> np.ndarray:
     """Each label's evidence on its own: ``nli_weight`` x NLI log-odds + relative cosine /
     ``temperature``, per (text or window, label); the multi-label hybrid's before its sigmoid."""
     return nli_weight * _log_odds(logits, entailment_id, contradiction_id) + relative / temperature

@@ -17,7 +17,7 @@ from zsc.engine import __version__
 from zsc.engine.model_dir import TOKENIZER_FILE, Manifest
 
 from .directory import checked_output, finalise_manifest, new_staging, replace_directory
-from .int8_view import twin_difference, write_int8_view
+from .int8_view import twin_difference, twin_for
 from .per_row import MIN_GATHER_ELEMENTS
 from .presets import (
     FP32_TOLERANCE,
@@ -145,11 +145,7 @@ def export_model(
         if "fp16-w8" in paths:
             shared = share_weights(paths["int8"], [paths["fp16-w8"]], WEIGHTS_FILE)
             logger.info("fp16-w8 shares %.1f MB of 8-bit weights with the int8 graph", shared / 1e6)
-        int8_view = {}
-        if "int8" in paths and quant_preset is not None and quant_preset.per_row_weights == "uint8":
-            if "fp16-w8" not in paths:
-                share_weights(paths["int8"], [], WEIGHTS_FILE)  # the twin reads the weights from their file
-            int8_view = write_int8_view(staging, paths["int8"].name)
+        int8_view = twin_for(staging, paths["int8"].name, quant_preset, "fp16-w8" in paths) if "int8" in paths else {}
         manifest = replace(manifest, transformations=transformations, int8_view=int8_view, **(manifest_fields or {}))
         steps.update()
 

@@ -25,7 +25,7 @@ from zsc.engine.model_dir import TOKENIZER_FILE, Manifest, derive_max_length
 
 from .api import require_export_stack
 from .directory import checked_output, finalise_manifest, new_staging, replace_directory
-from .int8_view import twin_difference, write_int8_view
+from .int8_view import twin_difference, twin_for
 from .presets import (
     FP32_TOLERANCE,
     OPTIMIZE_CHOICES,
@@ -173,10 +173,7 @@ def export_embedder(
                 "batch_invariance_max_abs_diff": float(np.abs(_embed(staging, texts, True, "fp16") - half).max())}
         alone = _embed(staging, texts, one_at_a_time=True)
         parity[manifest.precision]["batch_invariance_max_abs_diff"] = float(np.abs(alone - together).max())
-        if quant_preset is not None and quant_preset.per_row_weights == "uint8":
-            if "fp16-w8" not in choices:
-                share_weights(staging / manifest.model_file, [], WEIGHTS_FILE)  # the twin reads the weights from their file
-            manifest = replace(manifest, int8_view=write_int8_view(staging, manifest.model_file))
+        manifest = replace(manifest, int8_view=twin_for(staging, manifest.model_file, quant_preset, "fp16-w8" in choices))
         shutil.rmtree(work)
         manifest = finalise_manifest(staging, manifest, parity)
         if manifest.int8_view:

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from .presets import WEIGHTS_FILE, QuantPreset
+
 logger = logging.getLogger("zsc.export")
 
 TWIN_FILE = "model_int8_dot.onnx"
@@ -25,6 +27,20 @@ TWIN_FILE = "model_int8_dot.onnx"
 FLIPPED_LOCATION = "weights.sign-flipped.bin"
 INTEGER_MATMUL = "MatMulIntegerToFloat"
 _WEIGHT_INPUTS, _ACTIVATION_INPUTS = (1, 5), (0, 4)  # (B, its zero point), (A, its zero point)
+
+
+def twin_for(directory: Path, graph_file: str, preset: QuantPreset | None, weights_in_file: bool) -> dict[str, Any]:
+    """The export step both exports share: the twin of the per-row int8 graph ``graph_file`` and
+    its manifest entry, where ``preset`` stores uint8 weights ({} otherwise). The twin reads the
+    weights from their file: unless an fp16-w8 graph already moved them there
+    (``weights_in_file``), they are moved out of the graph first."""
+    if preset is None or preset.per_row_weights != "uint8":
+        return {}
+    if not weights_in_file:
+        from .quantize import share_weights
+
+        share_weights(directory / graph_file, [], WEIGHTS_FILE)
+    return write_int8_view(directory, graph_file)
 
 
 def write_int8_view(directory: Path, graph_file: str) -> dict[str, Any]:
