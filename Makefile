@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install run lint browser test screenshot test-fast bench bench-accuracy bench-export bench-int8 bench-memory bench-server bench-soak bench-scale bench-hybrid bench-long bench-tune bench-multilabel bench-large default-model wheel clean
+.PHONY: install run lint browser test screenshot test-fast bench bench-accuracy bench-export bench-int8 bench-memory bench-server bench-soak bench-scale bench-hybrid bench-long bench-tune bench-multilabel bench-large bench-avx2 default-model wheel clean
 
 STAMP := $(VENV)/.installed
 # The embedded default: the shared MiniLM NLI model in per-row int8, plus an fp16 graph for CUDA
@@ -87,6 +87,13 @@ bench-export: $(STAMP)
 # Where int8's top-1 disagreement with fp32 comes from: weights alone vs dynamic int8.
 bench-int8: $(STAMP)
 	$(PY) benchmarks/int8_sensitivity.py
+
+# The int8 variants, where their time goes, and the speed half of make bench, with onnxruntime's AVX2
+# kernels on a CPU with VNNI (an AVX2-only CPU's kernels, this CPU's clock; benchmarks/avx2_kernels.py).
+bench-avx2: $(STAMP)
+	$(PY) benchmarks/avx2_kernels.py int8_sensitivity.py --no-nbits
+	$(PY) benchmarks/avx2_kernels.py op_profile.py
+	$(PY) benchmarks/avx2_kernels.py run.py
 
 # Peak RSS of a fresh process per workload, zsc against the torch pipeline.
 bench-memory: $(STAMP)

@@ -25,12 +25,9 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import statistics
 import subprocess
 import sys
-import tempfile
-from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -155,36 +152,17 @@ def optimum_contenders(models: list[Path], hf_model: Path | None) -> dict[str, t
 
 def cuda_profile(threads: int, text: str, calls: int = 20) -> dict[str, Any]:
     """onnxruntime's profile of ``calls`` single-text calls of the default on CUDA: where a small call goes."""
-    from zsc.engine import ZeroShotClassifier, default_model_path
-    from zsc.engine.session import GraphSession
+    from zsc.engine import default_model_path
 
-    classifier = ZeroShotClassifier.from_pretrained(default_model_path(), threads=threads)
+    classifier = M.profiled_classifier(default_model_path(), "auto", threads)
     if classifier.compute_type != "cuda":
         return {"skipped": "the default does not run on CUDA here"}
-    import onnxruntime as ort
-
-    options = classifier.session.inference.get_session_options()
-    options.enable_profiling = True
-    options.profile_file_prefix = os.path.join(tempfile.mkdtemp(), "zsc")
-    graph = classifier.model_dir.path / next(g.file for g in classifier.model_dir.manifest.graphs() if g.precision == classifier.precision)
-    session = ort.InferenceSession(str(graph), options, providers=classifier.session.inference.get_providers())
-    profiled = GraphSession(session, classifier.session.input_names, classifier.session.output_name, "cuda",
-                            classifier.precision, classifier.session.reason)
-    classifier.session = classifier.runner.session = profiled
-    for _ in range(calls + 5):
+    warm_up = 5
+    for _ in range(calls + warm_up):
         classifier(text, LABELS)
-    events = json.loads(Path(session.end_profiling()).read_text())
-    placed: Counter[str] = Counter()
-    by_type: defaultdict[str, float] = defaultdict(float)
-    runs = [e["dur"] for e in events if e.get("name") == "model_run"]
-    for event in events:
-        args = event.get("args", {})
-        if event.get("cat") == "Node" and "provider" in args:
-            placed[args["provider"]] += 1
-            by_type[f"{args.get('op_name', '?')} on {args['provider']}"] += event["dur"] / 1000
-    return {"model_run_ms_p50": float(np.median(runs[5:])) / 1000 if len(runs) > 5 else None,
-            "node_runs_per_provider": dict(placed),
-            "slowest_node_types_ms": dict(sorted(by_type.items(), key=lambda kv: -kv[1])[:10])}
+    profile = M.op_profile(classifier, skip_runs=warm_up)
+    return {"model_run_ms_p50": profile["model_run_ms_p50"], "node_runs_per_provider": profile["node_runs_per_provider"],
+            "slowest_node_types_ms": dict(list(profile["node_ms_by_type"].items())[:10])}
 
 
 def host_cost_ms(threads: int, text: str, calls: int) -> dict[str, float]:

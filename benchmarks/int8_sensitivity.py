@@ -9,6 +9,8 @@ accuracy on every single-label shared set, batch invariance (each text alone aga
 in one batch: the largest score change), pairs/s against fp32 (interleaved rounds, median),
 and model size. The variants:
 - int8 (per-row activations + SmoothQuant, zsc's default) and the same without SmoothQuant;
+- the default with 7-bit weights or 7-bit activations, int8 weights: the two ways to use AVX2's
+  fast u8 x s8 kernel without saturating it (the default's uint8 weights take the u8 x u8 one);
 - int8-dynamic (onnxruntime's quantize_dynamic, the previous default), batched as usual and
   called one text at a time (the cheap way to determinism, which leaves its error as it is);
 - MatMulNBits 8-bit, block 32 and 128, accuracy_level 4 (int8 compute), on the fused graph;
@@ -52,11 +54,17 @@ def _with_graph(fp32_dir: Path, name: str, write: Callable[[Path, Path], Any], p
     return out
 
 
-def per_row(fp32_dir: Path, smooth: bool) -> Path:
+def per_row(fp32_dir: Path, smooth: bool, grid: Any = None) -> Path:
+    """The per-row graph as export builds it; ``grid`` (per_row.Grid) narrows weights or
+    activations to 7 bits, with int8 weights, for AVX2's u8 x s8 kernel."""
     from zsc.engine.model_dir import Manifest
     from zsc.export.calibrate import smoothing_factors
-    from zsc.export.per_row import quantize_per_row
+    from zsc.export.per_row import EIGHT_BIT, quantize_per_row
     from zsc.export.presets import resolve_preset
+
+    grid = grid or EIGHT_BIT
+    weight_type = resolve_preset("auto").per_row_weights if grid == EIGHT_BIT else "int8"
+    suffix = "" if grid == EIGHT_BIT else f"-w{grid.weight_bits}a{grid.activation_bits}"
 
     def write(src: Path, dst: Path) -> None:
         factors = None
@@ -64,9 +72,9 @@ def per_row(fp32_dir: Path, smooth: bool) -> Path:
             manifest = Manifest.from_json(json.loads((fp32_dir / "zsc.json").read_text()))
             nli = read_jsonl(W.NLI_DATA / "mnli_dev_mismatched.jsonl", 512)
             factors = smoothing_factors(src, fp32_dir / "tokenizer.json", manifest, [(r["premise"], r["hypothesis"]) for r in nli])
-        quantize_per_row(src, dst, resolve_preset("auto").per_row_weights, smoothing=factors)
+        quantize_per_row(src, dst, weight_type, smoothing=factors, grid=grid)
 
-    return _with_graph(fp32_dir, "int8-per-row" + ("-smooth" if smooth else ""), write, "int8")
+    return _with_graph(fp32_dir, "int8-per-row" + ("-smooth" if smooth else "") + suffix, write, "int8")
 
 
 def dynamic(fp32_dir: Path) -> Path:
@@ -159,12 +167,15 @@ def main() -> None:
     if args.quick:
         args.texts, args.rows_per_set, args.speed_texts, args.rounds = 6, 4, 4, 1
     from zsc.engine.cpu import flags_summary
+    from zsc.export.per_row import Grid
 
     fp32_dir = C.zsc_fp32_dir()
     builders: dict[str, Callable[[], Path]] = {
         "fp32 (O2, first-token pruned)": lambda: fp32_dir,
         "int8 per-row + SmoothQuant (default)": lambda: per_row(fp32_dir, smooth=True),
         "int8 per-row, no SmoothQuant": lambda: per_row(fp32_dir, smooth=False),
+        "int8 per-row + SmoothQuant, 7-bit weights (u8 x s8)": lambda: per_row(fp32_dir, smooth=True, grid=Grid(weight_bits=7)),
+        "int8 per-row + SmoothQuant, 7-bit activations (u8 x s8)": lambda: per_row(fp32_dir, smooth=True, grid=Grid(activation_bits=7)),
         "int8-dynamic (previous default)": lambda: dynamic(fp32_dir),
         "weights only 8-bit, fp32 activations": lambda: weights_only(fp32_dir),
     }
@@ -200,7 +211,7 @@ def main() -> None:
     flags = flags_summary()
     set_names = " | ".join(SINGLE_LABEL_SETS)
     lines = [
-        f"### 8-bit variants against fp32: {len(texts)} AG News texts x {len(labels)} labels; CPU flags: {flags}; {args.threads} threads",
+        f"### 8-bit variants against fp32: {len(texts)} AG News texts x {len(labels)} labels; CPU flags: {flags}; kernels: {R.kernels()}; {args.threads} threads",
         "",
         f"| variant | top-1 agreement | max \\|Δscore\\| | mean \\|Δscore\\| | batch invariance (max \\|Δscore\\|) | pairs/s | speed vs fp32 | MB | {set_names} |",
         "|---|---|---|---|---|---|---|---|" + "---|" * len(SINGLE_LABEL_SETS),
@@ -213,7 +224,7 @@ def main() -> None:
         )
     lines += ["", f"Accuracy: {args.rows_per_set} rows per set ({max(args.rows_per_set // 3, 4)} for banking77, 77 labels); "
               f"speed: {len(speed_texts)} texts x {len(labels)} labels, median of {args.rounds} interleaved rounds."]
-    data = {"cpu_flags": flags, "threads": args.threads, "texts": len(texts), "labels": labels, "variants": rows}
+    data = {"cpu_flags": flags, "kernels": R.kernels(), "threads": args.threads, "texts": len(texts), "labels": labels, "variants": rows}
     R.write_results(R.results_base(args.out, "int8", args.quick), data, "\n".join(lines) + "\n")
 
 

@@ -110,3 +110,48 @@ def distribution_size_mb(roots: list[str]) -> float:
                 continue
             stack.append(Requirement(requirement).name)
     return total / 1e6
+
+
+def profiled_classifier(model_dir: Path, provider: str, threads: int) -> Any:
+    """A ZeroShotClassifier whose onnxruntime session records onnxruntime's profile (the graph
+    and provider chosen as usual, the int8 twin included); ``op_profile`` reads it at the end."""
+    import tempfile
+    from unittest import mock
+
+    from zsc.engine import ZeroShotClassifier
+    from zsc.engine import session as engine_session
+
+    plain = engine_session.session_options
+
+    def with_profiling(*args: Any, **kwargs: Any) -> Any:
+        options = plain(*args, **kwargs)
+        options.enable_profiling = True
+        options.profile_file_prefix = str(Path(tempfile.mkdtemp()) / "zsc")
+        return options
+
+    with mock.patch.object(engine_session, "session_options", with_profiling):
+        return ZeroShotClassifier.from_pretrained(model_dir, provider=provider, threads=threads)
+
+
+def op_profile(classifier: Any, skip_runs: int = 0) -> dict[str, Any]:
+    """End ``classifier``'s profile: node time per op type (ms, and share of all node time),
+    per provider, and the runs' p50 ms; the first ``skip_runs`` runs (warm-up) are left out."""
+    import json
+    from collections import Counter, defaultdict
+
+    events = json.loads(Path(classifier.session.inference.end_profiling()).read_text())
+    runs = [e for e in events if e.get("name") == "model_run"]
+    start = runs[skip_runs]["ts"] if len(runs) > skip_runs else 0
+    placed: Counter[str] = Counter()
+    by_type: defaultdict[str, float] = defaultdict(float)
+    for event in events:
+        args = event.get("args", {})
+        if event.get("cat") == "Node" and "provider" in args and event["ts"] >= start:
+            placed[args["provider"]] += 1
+            by_type[f"{args.get('op_name', '?')} on {args['provider']}"] += event["dur"] / 1000
+    total = sum(by_type.values()) or 1.0
+    kept = [e["dur"] / 1000 for e in runs[skip_runs:]]
+    return {"model_run_ms_p50": float(np.median(kept)) if kept else None, "runs": len(kept),
+            "node_runs_per_provider": dict(placed),
+            "node_ms_by_type": {k: v for k, v in sorted(by_type.items(), key=lambda kv: -kv[1])},
+            "node_share_by_type": {k: v / total for k, v in sorted(by_type.items(), key=lambda kv: -kv[1])}}

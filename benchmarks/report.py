@@ -28,7 +28,7 @@ def _throughput_table(title: str, section: dict[str, Any]) -> list[str]:
 
 def markdown(results: dict[str, Any]) -> str:
     lines = [
-        f"# zsc benchmark — {results['date']} on {results['host']} (CPU flags: {results['machine'].get('cpu_flags', 'not recorded')})",
+        f"# zsc benchmark — {results['date']} on {results['host']} (CPU flags: {results['machine'].get('cpu_flags', 'not recorded')}; kernels: {results['machine'].get('kernels', 'native')})",
         "",
         f"Model: {results['model']} for every contender; {results['machine']['threads']} threads pinned for torch and onnxruntime; "
         f"contenders interleaved over {results['settings']['rounds']} rounds; median and spread reported."

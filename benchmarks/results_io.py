@@ -5,11 +5,19 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import socket
 from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).parent / "results"
+# Set by avx2_kernels.py: which kernels onnxruntime runs when they are not this CPU's own.
+KERNELS_ENV = "ZSC_BENCH_KERNELS"
+
+
+def kernels() -> str:
+    """What a result records beside the CPU flags: "native", or the kernels avx2_kernels.py forced."""
+    return os.environ.get(KERNELS_ENV, "native")
 
 
 def parser(doc: str | None) -> argparse.ArgumentParser:
@@ -24,7 +32,8 @@ def parser(doc: str | None) -> argparse.ArgumentParser:
 def results_base(out: Path, kind: str = "", quick: bool = False) -> Path:
     """<out>/<date>-<host>[-kind][-quick], without a suffix; the folder is created."""
     out.mkdir(parents=True, exist_ok=True)
-    parts = [datetime.date.today().isoformat(), socket.gethostname().split(".")[0], kind, "quick" if quick else ""]
+    forced = "avx2-kernels" if kernels() != "native" else ""
+    parts = [datetime.date.today().isoformat(), socket.gethostname().split(".")[0], kind, forced, "quick" if quick else ""]
     return out / "-".join(p for p in parts if p)
 
 

@@ -133,7 +133,7 @@ def main() -> None:
     results: dict = {
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
         "host": host,
-        "machine": {"cpu": platform.processor() or platform.machine(), "cpu_flags": flags_summary(), "threads": args.threads,
+        "machine": {"cpu": platform.processor() or platform.machine(), "cpu_flags": flags_summary(), "kernels": R.kernels(), "threads": args.threads,
                     "python": platform.python_version()},
         "model": str(C.MINILM.name),
         "quick": args.quick,

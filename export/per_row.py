@@ -38,14 +38,49 @@ logger = logging.getLogger("zsc.export")
 # Tables smaller than this (position and token-type embeddings) are not worth quantising.
 MIN_GATHER_ELEMENTS = 1 << 20
 _SCALE_FLOOR = 1e-12  # an all-zero row gets this scale and quantises to the zero point
-_ACT_LEVELS = 127.0
-_ZERO_POINT = 128
+_WEIGHT_OFFSET = 128  # uint8 weights store q + 128
 QUANTIZE_OPSET = 21
 # Names of the nodes that rebuild float weights in a weights-only graph (they must stay fp32 so
 # that onnxruntime's CPU-run constant folding can fold them, see quantize.derive_fp16_from_int8).
 DEQUANTISED_PREFIX = "dequantised"
 # Attention attributes that MultiHeadAttention reproduces; anything else keeps the fused op.
 _SPLITTABLE_ATTENTION_ATTRS = {"num_heads", "mask_filter_value", "scale"}
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The integer ranges of the scheme: 8 bits for weights and activations (the default).
+
+    Seven bits on one side keep every u8 x s8 byte pair below int16's limit (2 * 255 * 63 and
+    2 * 127 * 127 are under 32767), so AVX2's fast u8 x s8 kernel cannot saturate: the
+    candidates ``benchmarks/int8_sensitivity.py`` measures against the full 8-bit grid.
+    """
+
+    weight_bits: int = 8
+    activation_bits: int = 8
+
+    def __post_init__(self) -> None:
+        if self.weight_bits not in (7, 8) or self.activation_bits not in (7, 8):
+            raise ValueError(f"per-row int8 takes 7 or 8 bits for weights and activations, got {self}")
+
+    @property
+    def weight_levels(self) -> int:
+        return 2 ** (self.weight_bits - 1) - 1  # 127: symmetric, -127..127
+
+    @property
+    def symmetric_levels(self) -> float:
+        return 2.0 ** (self.activation_bits - 1) - 1  # a symmetric row spans zero point +- 127
+
+    @property
+    def activation_zero(self) -> int:
+        return 2 ** (self.activation_bits - 1)  # 128
+
+    @property
+    def asymmetric_levels(self) -> float:
+        return 2.0 ** self.activation_bits - 1  # an asymmetric row maps [min, max] onto 0..255
+
+
+EIGHT_BIT = Grid()
 
 
 @dataclass(frozen=True)
@@ -73,7 +108,8 @@ class _Rewrite:
 
 
 def quantize_per_row(graph_path: Path, out_path: Path, weight_type: str, keep_fp32: Collection[str] = (),
-                     smoothing: dict[str, np.ndarray] | None = None, weights_only: bool = False) -> dict[str, int]:
+                     smoothing: dict[str, np.ndarray] | None = None, weights_only: bool = False,
+                     grid: Grid = EIGHT_BIT) -> dict[str, int]:
     """Rewrite ``graph_path`` (fp32, optionally fused) into per-row 8-bit at ``out_path``.
 
     ``weight_type`` is ``"uint8"`` (AVX2) or ``"int8"`` (VNNI, arm64); nodes named in ``keep_fp32``
@@ -84,7 +120,7 @@ def quantize_per_row(graph_path: Path, out_path: Path, weight_type: str, keep_fp
     if weight_type not in ("uint8", "int8"):
         raise ValueError(f"weight_type must be 'uint8' or 'int8', got {weight_type!r}")
     model = _at_opset(onnx.load(str(graph_path)), QUANTIZE_OPSET)
-    counts = rewrite_model(model, weight_type, keep_fp32, smoothing or {}, weights_only)
+    counts = rewrite_model(model, weight_type, keep_fp32, smoothing or {}, weights_only, grid)
     _ensure_opsets(model)
     onnx.save(model, str(out_path))
     logger.info("per-row int8: %s", counts)
@@ -92,7 +128,7 @@ def quantize_per_row(graph_path: Path, out_path: Path, weight_type: str, keep_fp
 
 
 def rewrite_model(model: Any, weight_type: str, keep_fp32: Collection[str] = (), smoothing: dict[str, np.ndarray] | None = None,
-                  weights_only: bool = False) -> dict[str, int]:
+                  weights_only: bool = False, grid: Grid = EIGHT_BIT) -> dict[str, int]:
     """Rewrite ``model`` in place. ``weights_only`` keeps float activations: each quantised weight
     is dequantised in the graph (DequantizeLinear on the same 8-bit initializers, by name and
     value, as the per-row graph stores), which onnxruntime folds into a float constant at load.
@@ -118,7 +154,7 @@ def rewrite_model(model: Any, weight_type: str, keep_fp32: Collection[str] = (),
             array = numpy_helper.to_array(weights[name]).astype(np.float32)
             if activation in smoothing:
                 array = array * smoothing[activation][:, None]
-            quantised[key] = _add_weight(rewrite, key.replace("@", "_s_").replace("/", "_"), array, weight_type)
+            quantised[key] = _add_weight(rewrite, key.replace("@", "_s_").replace("/", "_"), array, weight_type, grid.weight_levels)
             replaced_weights.add(name)
         return quantised[key]
 
@@ -155,11 +191,11 @@ def rewrite_model(model: Any, weight_type: str, keep_fp32: Collection[str] = (),
             counts["matmul"] += 1
         elif node.op_type == "MatMul" and _is_2d_weight(node.input[1], weights):
             new_nodes.extend(_per_row_matmul(rewrite, smoothed(node.input[0]), quantised_weight(node.input[1], node.input[0]),
-                                             node.output[0], asymmetric=node.input[0] in one_sided))
+                                             node.output[0], grid, asymmetric=node.input[0] in one_sided))
             counts["matmul"] += 1
         elif node.op_type == "Attention" and node.domain == "com.microsoft" and _splittable(node, weights):
             qkv = rewrite.name("qkv")
-            new_nodes.extend(_per_row_matmul(rewrite, smoothed(node.input[0]), quantised_weight(node.input[1], node.input[0]), qkv))
+            new_nodes.extend(_per_row_matmul(rewrite, smoothed(node.input[0]), quantised_weight(node.input[1], node.input[0]), qkv, grid))
             new_nodes.extend(_multi_head_attention(rewrite, node, qkv))
             replaced_weights.add(node.input[1])
             counts["attention_split"] += 1
@@ -241,16 +277,16 @@ def _constant(rewrite: _Rewrite, key: str, array: np.ndarray) -> str:
     return rewrite.constants[key]
 
 
-def _add_weight(rewrite: _Rewrite, name: str, weight: np.ndarray, weight_type: str) -> QuantWeight:
-    """Symmetric per-output-channel 8-bit weights; uint8 storage shifts them by 128."""
+def _add_weight(rewrite: _Rewrite, name: str, weight: np.ndarray, weight_type: str, levels: int) -> QuantWeight:
+    """Symmetric per-output-channel weights within +-levels; uint8 storage shifts them by 128."""
     from onnx import numpy_helper
 
-    scale = np.maximum(np.abs(weight).max(axis=0), _SCALE_FLOOR) / 127.0
-    q = np.clip(np.round(weight / scale), -127, 127).astype(np.int16)
+    scale = np.maximum(np.abs(weight).max(axis=0), _SCALE_FLOOR) / levels
+    q = np.clip(np.round(weight / scale), -levels, levels).astype(np.int16)
     columns = weight.shape[1]
     column_sums = (q.astype(np.float64).sum(axis=0) * scale).astype(np.float32)
     if weight_type == "uint8":
-        stored, zero = (q + _ZERO_POINT).astype(np.uint8), np.full(columns, _ZERO_POINT, np.uint8)
+        stored, zero = (q + _WEIGHT_OFFSET).astype(np.uint8), np.full(columns, _WEIGHT_OFFSET, np.uint8)
     else:
         stored, zero = q.astype(np.int8), np.zeros(columns, np.int8)
     names = QuantWeight(f"{name}_zsc_q", f"{name}_zsc_scale", f"{name}_zsc_zero", f"{name}_zsc_colsum", weight.shape[0])
@@ -263,10 +299,10 @@ def _add_weight(rewrite: _Rewrite, name: str, weight: np.ndarray, weight_type: s
     return names
 
 
-def _per_row_matmul(rewrite: _Rewrite, x: str, weight: QuantWeight, y: str, asymmetric: bool = False) -> list[Any]:
+def _per_row_matmul(rewrite: _Rewrite, x: str, weight: QuantWeight, y: str, grid: Grid, asymmetric: bool = False) -> list[Any]:
     """y = x (..., K) @ W (K, N), with one activation scale per row of x (a block of K values).
 
-    Symmetric rows (zero point 128) suit centred activations such as layer-norm outputs.
+    With the 8-bit grid, symmetric rows (zero point 128) suit centred activations such as layer-norm outputs.
     ``asymmetric`` rows map [min, max] onto all 256 levels with a zero point per row, for
     one-sided activations (GELU outputs, at least -0.17), where a symmetric grid would leave
     half its levels unused. MatMulIntegerToFloat takes only a scalar activation zero point, so
@@ -283,7 +319,7 @@ def _per_row_matmul(rewrite: _Rewrite, x: str, weight: QuantWeight, y: str, asym
         high, low, high0, low0, span, raw, neg_low, zero_raw, zero_f = (
             n(p) for p in ("high", "low", "high0", "low0", "span", "raw_scale", "neg_low", "zero_raw", "zero_f"))
         zero_scalar = _constant(rewrite, "f32_zero", np.array(0.0, np.float32))
-        inv_range = _constant(rewrite, "inv_u8_levels", np.array(1.0 / 255.0, np.float32))
+        inv_range = _constant(rewrite, "inv_u8_levels", np.array(1.0 / grid.asymmetric_levels, np.float32))
         u8_zero = _constant(rewrite, "u8_zero", np.array(0, np.uint8))
         shifted, correction = n("shifted"), n("correction")
         return [
@@ -305,8 +341,8 @@ def _per_row_matmul(rewrite: _Rewrite, x: str, weight: QuantWeight, y: str, asym
             helper.make_node("Sub", [prod, correction], [shifted]),
             helper.make_node("Mul", [shifted, scale], [y]),
         ]
-    inv_levels = _constant(rewrite, "inv_levels", np.array(1.0 / _ACT_LEVELS, np.float32))
-    zero = _constant(rewrite, "act_zero", np.array(_ZERO_POINT, np.uint8))
+    inv_levels = _constant(rewrite, "inv_levels", np.array(1.0 / grid.symmetric_levels, np.float32))
+    zero = _constant(rewrite, "act_zero", np.array(grid.activation_zero, np.uint8))
     absx, peak, raw, zshape = n("abs"), n("peak"), n("raw_scale"), n("zshape")
     return [
         helper.make_node("Abs", [x], [absx]),

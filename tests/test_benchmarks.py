@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import platform
 import subprocess
 import sys
 
+import pytest
 from conftest import REPO
 
 from zsc.engine.cpu import has_int8_dot_products
@@ -114,7 +116,7 @@ def test_int8_sensitivity_smoke(tmp_path):
     (result,) = tmp_path.glob("*-int8-quick.json")
     data = json.loads(result.read_text())
     variants = data["variants"]
-    assert len(variants) == 8 and data["cpu_flags"]
+    assert len(variants) == 10 and data["cpu_flags"] and data["kernels"] == "native"
     reference = variants.pop("fp32 (O2, first-token pruned)")
     assert reference["mean_abs_score_diff"] == 0 and reference["speed_vs_fp32"] == 1
     # Every variant really perturbs the fp32 graph (a copy that changed nothing would show 0).
@@ -123,6 +125,32 @@ def test_int8_sensitivity_smoke(tmp_path):
     # Per-row int8 is batch-invariant by construction; dynamic int8 is not (6 texts show it).
     assert variants["int8 per-row + SmoothQuant (default)"]["batch_invariance_max_abs_diff"] <= 1e-6
     assert variants["int8-dynamic (previous default)"]["batch_invariance_max_abs_diff"] > 1e-6
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="the switch is onnxruntime's x86 kernel selection")
+def test_avx2_kernel_switch_is_proved_by_its_probe():
+    """On a VNNI CPU the tool's probe must come back saturated (AVX2's kernel) and zsc must see no
+    VNNI; on a CPU without VNNI the tool refuses, since the benchmark runs AVX2's kernels anyway."""
+    probe = subprocess.run([sys.executable, str(REPO / "benchmarks" / "avx2_kernels.py"), "--probe"],
+                           capture_output=True, text=True, timeout=300, cwd=REPO / "benchmarks")
+    if not has_int8_dot_products():
+        assert probe.returncode != 0 and "no VNNI" in probe.stderr
+        return
+    assert probe.returncode == 0, probe.stderr[-3000:]
+    assert "saturated (1048544) with the switch" in probe.stdout and "zsc there sees no 8-bit dot products" in probe.stdout
+
+
+def test_op_profile_smoke(tmp_path):
+    profile = run_script("op_profile.py", tmp_path)
+    assert profile.returncode == 0, profile.stderr[-3000:]
+    (result,) = tmp_path.glob("*-ops-quick.json")
+    variants = json.loads(result.read_text())["variants"]
+    assert len(variants) == 3
+    fp32, default, seven_bit = variants.values()
+    assert any(op.startswith("MatMul on") for op in fp32["ms_per_call_by_type"])
+    # The int8 graphs run their GEMMs as MatMulIntegerToFloat; their shares add up to the whole.
+    assert all(any(op.startswith("MatMulIntegerToFloat") for op in v["ms_per_call_by_type"]) for v in (default, seven_bit))
+    assert all(abs(sum(v["node_share_by_type"].values()) - 1) < 1e-6 and v["runs"] >= 1 for v in variants.values())
 
 
 def test_memory_smoke(tmp_path):
