@@ -15,6 +15,8 @@ and model size. The variants:
   called one text at a time (the cheap way to determinism, which leaves its error as it is);
 - MatMulNBits 8-bit, block 32 and 128, accuracy_level 4 (int8 compute), on the fused graph;
 - weights alone rounded to 8 bits (activations fp32): the floor any 8-bit-weight scheme starts from.
+Besides the AG News speed, each variant's speed on near-512-token inputs and its p50 latency for
+one short text (run.py's other two workloads).
 Writes benchmarks/results/<date>-<host>-int8.{json,md} with the CPU flags.
 """
 
@@ -162,10 +164,12 @@ def main() -> None:
     parser.add_argument("--rows-per-set", type=int, default=300)
     parser.add_argument("--speed-texts", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--long-texts", type=int, default=8, help="texts near max length (x 5 labels), for speed")
+    parser.add_argument("--latency-calls", type=int, default=60, help="one short text x 3 labels, per variant")
     parser.add_argument("--no-nbits", action="store_true", help="skip MatMulNBits (needs onnx_ir)")
     args = parser.parse_args()
     if args.quick:
-        args.texts, args.rows_per_set, args.speed_texts, args.rounds = 6, 4, 4, 1
+        args.texts, args.rows_per_set, args.speed_texts, args.rounds, args.long_texts, args.latency_calls = 6, 4, 4, 1, 1, 2
     from zsc.engine.cpu import flags_summary
     from zsc.export.per_row import Grid
 
@@ -208,22 +212,36 @@ def main() -> None:
     for name, values in times.items():
         rows[name]["pairs_per_s"] = pairs / statistics.median(values)
         rows[name]["speed_vs_fp32"] = fp32_median / statistics.median(values)
+    # run.py's other two workloads, for the variants themselves (one text per call is latency's own).
+    long_inputs, long_labels = W.long_texts(args.long_texts), labels + ["Health"]
+    with tqdm(total=args.rounds * len(classifiers) * 2, desc="long inputs, latency") as bar:
+        long_times = M.interleaved({n: functools.partial(c, long_inputs, long_labels) for n, c in classifiers.items()}, args.rounds, bar)
+        short = {n: functools.partial(c, W.LATENCY_TEXT, W.LATENCY_LABELS) for n, c in classifiers.items()}
+        latencies = M.block_latency(short, args.latency_calls, args.rounds, bar)
+    fp32_long = statistics.median(long_times["fp32 (O2, first-token pruned)"])
+    for name, values in long_times.items():
+        rows[name]["long_input_speed_vs_fp32"] = fp32_long / statistics.median(values)
+        rows[name]["one_text_p50_ms"] = latencies[name]["p50_ms"]
     flags = flags_summary()
     set_names = " | ".join(SINGLE_LABEL_SETS)
     lines = [
         f"### 8-bit variants against fp32: {len(texts)} AG News texts x {len(labels)} labels; CPU flags: {flags}; kernels: {R.kernels()}; {args.threads} threads",
         "",
-        f"| variant | top-1 agreement | max \\|Δscore\\| | mean \\|Δscore\\| | batch invariance (max \\|Δscore\\|) | pairs/s | speed vs fp32 | MB | {set_names} |",
-        "|---|---|---|---|---|---|---|---|" + "---|" * len(SINGLE_LABEL_SETS),
+        f"| variant | top-1 agreement | max \\|Δscore\\| | mean \\|Δscore\\| | batch invariance (max \\|Δscore\\|) | pairs/s | speed vs fp32 | near-512 speed vs fp32 | one text p50 ms | MB | {set_names} |",
+        "|---|---|---|---|---|---|---|---|---|---|" + "---|" * len(SINGLE_LABEL_SETS),
     ]
     for name, r in rows.items():
         accuracy = " | ".join(f"{r['accuracy'][s]:.3f}" for s in SINGLE_LABEL_SETS)
+        long_speed = f"{r['long_input_speed_vs_fp32']:.2f}x" if "long_input_speed_vs_fp32" in r else "–"
+        p50 = f"{r['one_text_p50_ms']:.1f}" if "one_text_p50_ms" in r else "–"
         lines.append(
             f"| {name} | {r['top1_agreement']:.3f} | {r['max_abs_score_diff']:.3f} | {r['mean_abs_score_diff']:.4f} | "
-            f"{r['batch_invariance_max_abs_diff']:.2g} | {r['pairs_per_s']:.0f} | {r['speed_vs_fp32']:.2f}x | {r['model_mb']:.1f} | {accuracy} |"
+            f"{r['batch_invariance_max_abs_diff']:.2g} | {r['pairs_per_s']:.0f} | {r['speed_vs_fp32']:.2f}x | {long_speed} | {p50} | {r['model_mb']:.1f} | {accuracy} |"
         )
     lines += ["", f"Accuracy: {args.rows_per_set} rows per set ({max(args.rows_per_set // 3, 4)} for banking77, 77 labels); "
-              f"speed: {len(speed_texts)} texts x {len(labels)} labels, median of {args.rounds} interleaved rounds."]
+              f"speed: {len(speed_texts)} texts x {len(labels)} labels, median of {args.rounds} interleaved rounds; near-512: "
+              f"{len(long_inputs)} texts near the maximum length x {len(long_labels)} labels, same rounds; one text: "
+              f"{args.latency_calls} calls of one short text x 3 labels per variant, in blocks."]
     data = {"cpu_flags": flags, "kernels": R.kernels(), "threads": args.threads, "texts": len(texts), "labels": labels, "variants": rows}
     R.write_results(R.results_base(args.out, "int8", args.quick), data, "\n".join(lines) + "\n")
 

@@ -72,21 +72,9 @@ def throughput(contenders: list[C.Contender], texts: list[str], labels: list[str
 
 
 def latency(contenders: list[C.Contender], calls: int, rounds: int, bar) -> dict:
-    """Per-call latency, each contender timed in its own block (after a warm-up), blocks alternating.
-
-    Alternating call by call would time each contender against the previous one's still-spinning
-    thread pool (measured: ~3x slower for every contender on 2 cores), not its own latency.
-    """
-    samples: dict[str, list[float]] = {c.name: [] for c in contenders}
-    per_block = max(1, calls // rounds)
-    for _ in range(rounds):
-        for c in contenders:
-            for _ in range(3):
-                c.classify([W.LATENCY_TEXT], W.LATENCY_LABELS)
-            for _ in range(per_block):
-                samples[c.name].append(M.timed(functools.partial(c.classify, [W.LATENCY_TEXT], W.LATENCY_LABELS)))
-            bar.update()
-    return {name: M.percentiles(values) for name, values in samples.items()}
+    """One short text x 3 labels per call, each contender in its own blocks (measure.block_latency)."""
+    runs = {c.name: functools.partial(c.classify, [W.LATENCY_TEXT], W.LATENCY_LABELS) for c in contenders}
+    return M.block_latency(runs, calls, rounds, bar)
 
 
 def cold_start_stacks(threads: int) -> dict[str, str]:

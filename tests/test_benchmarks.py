@@ -122,6 +122,9 @@ def test_int8_sensitivity_smoke(tmp_path):
     # Every variant really perturbs the fp32 graph (a copy that changed nothing would show 0).
     assert all(v["mean_abs_score_diff"] > 0 and 0 <= v["top1_agreement"] <= 1 for v in variants.values())
     assert all(len(v["accuracy"]) == 6 and v["pairs_per_s"] > 0 for v in variants.values())
+    # Every variant but the one-text-per-call view of int8-dynamic is timed on long inputs and alone.
+    timed_alone = [v for name, v in variants.items() if name != "int8-dynamic, one text per call"]
+    assert all(v["long_input_speed_vs_fp32"] > 0 and v["one_text_p50_ms"] > 0 for v in timed_alone) and len(timed_alone) == 8
     # Per-row int8 is batch-invariant by construction; dynamic int8 is not (6 texts show it).
     assert variants["int8 per-row + SmoothQuant (default)"]["batch_invariance_max_abs_diff"] <= 1e-6
     assert variants["int8-dynamic (previous default)"]["batch_invariance_max_abs_diff"] > 1e-6
