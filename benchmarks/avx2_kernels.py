@@ -141,7 +141,7 @@ def checked_environment() -> dict[str, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--probe", action="store_true", help="check the switch and stop")
-    parser.add_argument("script", nargs="?", help="a script in benchmarks/, e.g. run.py")
+    parser.add_argument("script", nargs="?", help="a script in benchmarks/, e.g. run.py, or a path to any script")
     parser.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
     options = parser.parse_args()
     env = checked_environment()
@@ -151,7 +151,7 @@ def main() -> None:
         return
     if not options.script:
         parser.error("name a benchmark script, or pass --probe")
-    script = HERE / options.script
+    script = HERE / options.script  # a script in benchmarks/, or any path
     if not script.is_file():
         parser.error(f"no benchmark script {script}")
     raise SystemExit(subprocess.run([sys.executable, str(script), *options.args], env=env, cwd=HERE).returncode)

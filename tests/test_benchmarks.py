@@ -9,6 +9,7 @@ import sys
 
 import pytest
 from conftest import REPO
+from ranking import assert_same_ranking
 
 from zsc.engine.cpu import has_int8_dot_products
 
@@ -141,6 +142,34 @@ def test_avx2_kernel_switch_is_proved_by_its_probe():
         return
     assert probe.returncode == 0, probe.stderr[-3000:]
     assert "saturated (1048544) with the switch" in probe.stdout and "zsc there sees no 8-bit dot products" in probe.stdout
+
+
+SCORE_WITH_THE_DEFAULT = """
+import json
+from zsc.engine import ZeroShotClassifier
+classifier = ZeroShotClassifier.default()
+texts = ["The match went to extra time before the home side scored.", "Shares fell sharply after the quarterly report.",
+         "The new phone has a faster chip and a brighter screen.", "Heavy rain is expected across the region tomorrow.",
+         "The senate passed the budget after a long debate.", "A small bakery opened on the corner of our street."]
+ranked = classifier(texts, ["sports", "business", "technology", "weather", "politics"])
+print(json.dumps({"reason": classifier.session.reason, "ranked": ranked}))
+"""
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64") or not has_int8_dot_products(),
+                    reason="needs a VNNI CPU: there the default runs its twin, and AVX2's kernels can be switched on")
+def test_the_default_answers_the_same_with_avx2_kernels(tmp_path):
+    """The portable graph an AVX2-only CPU runs gives the twin's answers (the same integers;
+    only the fp32 kernels around them round differently)."""
+    script = tmp_path / "score.py"
+    script.write_text(SCORE_WITH_THE_DEFAULT)
+    native = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True, timeout=300)
+    avx2 = subprocess.run([sys.executable, str(REPO / "benchmarks" / "avx2_kernels.py"), str(script)],
+                          capture_output=True, text=True, check=True, timeout=300, cwd=REPO / "benchmarks")
+    twin, portable = json.loads(native.stdout), json.loads(avx2.stdout.splitlines()[-1])
+    assert "twin" in twin["reason"] and "twin" not in portable["reason"]
+    for ours, reference in zip(portable["ranked"], twin["ranked"], strict=True):
+        assert_same_ranking(ours, [r["label"] for r in reference], [r["score"] for r in reference], tolerance=2e-3)
 
 
 def test_op_profile_smoke(tmp_path):
