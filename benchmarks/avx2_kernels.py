@@ -39,6 +39,8 @@ CACHE = HERE / ".cache"
 # (XCR0's AVX-512 state bits). Turning the je into jmp always skips the branch.
 _AVX512_BRANCH = re.compile(rb"\x41\xf7\xc2\x00\x00\x01\x00(\x74).\x4c\x89\xc0\x48\xf7\xd0\xa8\xe0", re.S)
 _JMP_SHORT = 0xEB
+# Int8 extensions MLAS selects outside that branch: with them the switch would not reach AVX2.
+UNSWITCHED_FLAGS = frozenset({"avx_vnni", "amx_int8"})
 # Hidden from zsc so that it chooses as on an AVX2-only CPU.
 _WIDE_FLAG_PREFIXES = ("avx512", "avx_vnni", "amx")
 _SITECUSTOMIZE = f'''"""Written by benchmarks/avx2_kernels.py: zsc sees this CPU's flags without AVX-512 and VNNI."""
@@ -125,6 +127,12 @@ def zsc_sees_dot_products(env: dict[str, str]) -> bool:
 def checked_environment() -> dict[str, str]:
     """The environment that runs AVX2 kernels, after the probe has shown that it does and that
     zsc there chooses as on a CPU without 8-bit dot products."""
+    from zsc.engine.cpu import cpu_flags
+
+    beyond = sorted(cpu_flags() & UNSWITCHED_FLAGS)
+    if beyond:
+        raise SystemExit(f"avx2_kernels: this CPU has {', '.join(beyond)}, whose int8 kernels onnxruntime chooses outside "
+                         "the AVX-512 branch this tool switches off; it cannot give AVX2's kernels here")
     native = probe()
     if native != EXACT:
         raise SystemExit(f"avx2_kernels: this CPU's own u8 x s8 kernel already saturates ({native}) as AVX2's does: it has "

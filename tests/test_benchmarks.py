@@ -11,7 +11,7 @@ import pytest
 from conftest import REPO
 from ranking import assert_same_ranking
 
-from zsc.engine.cpu import has_int8_dot_products
+from zsc.engine.cpu import cpu_flags, has_int8_dot_products
 
 
 def run_script(name: str, out) -> subprocess.CompletedProcess:
@@ -131,7 +131,12 @@ def test_int8_sensitivity_smoke(tmp_path):
     assert variants["int8-dynamic (previous default)"]["batch_invariance_max_abs_diff"] > 1e-6
 
 
-@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="the switch is onnxruntime's x86 kernel selection")
+# The switch turns off onnxruntime's AVX-512 branch: it needs an x86 CPU without AVX-VNNI or AMX,
+# whose int8 kernels are chosen elsewhere (the tool refuses those CPUs, saying so).
+SWITCHABLE = platform.machine() in ("x86_64", "AMD64") and not cpu_flags() & {"avx_vnni", "amx_int8"}
+
+
+@pytest.mark.skipif(not SWITCHABLE, reason="needs an x86 CPU without AVX-VNNI or AMX")
 def test_avx2_kernel_switch_is_proved_by_its_probe():
     """On a VNNI CPU the tool's probe must come back saturated (AVX2's kernel) and zsc must see no
     VNNI; on a CPU without VNNI the tool refuses, since the benchmark runs AVX2's kernels anyway."""
@@ -156,8 +161,8 @@ print(json.dumps({"reason": classifier.session.reason, "ranked": ranked}))
 """
 
 
-@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64") or not has_int8_dot_products(),
-                    reason="needs a VNNI CPU: there the default runs its twin, and AVX2's kernels can be switched on")
+@pytest.mark.skipif(not SWITCHABLE or not has_int8_dot_products(),
+                    reason="needs an AVX-512 VNNI CPU: there the default runs its twin, and AVX2's kernels can be switched on")
 def test_the_default_answers_the_same_with_avx2_kernels(tmp_path):
     """The portable graph an AVX2-only CPU runs gives the twin's answers (the same integers;
     only the fp32 kernels around them round differently)."""
