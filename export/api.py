@@ -16,8 +16,8 @@ import numpy as np
 from zsc.engine import __version__
 from zsc.engine.model_dir import TOKENIZER_FILE, Manifest
 
-from .directory import checked_output, finalise_manifest, new_staging, replace_directory
-from .int8_view import twin_difference, twin_for
+from .directory import checked_output, new_staging, replace_directory
+from .int8_view import finalise_checking_twin, twin_difference, twin_for
 from .per_row import MIN_GATHER_ELEMENTS
 from .presets import (
     FP32_TOLERANCE,
@@ -159,10 +159,8 @@ def export_model(
                 parity[precision] = compare(reference, logits_of[precision]).as_dict()
             parity[precision]["batch_invariance_max_abs_logit_diff"] = batch_invariance(path, staging / TOKENIZER_FILE, checked, pairs)
         shutil.rmtree(work)
-        manifest = finalise_manifest(staging, manifest, parity)
-        if manifest.int8_view:
-            parity["int8"]["dot_product_twin"] = twin_difference(partial(_runtime_logits, staging, pairs), logits_of["int8"])
-            manifest = finalise_manifest(staging, manifest, parity)
+        manifest = finalise_checking_twin(staging, manifest, parity,
+                                          lambda: twin_difference(partial(_runtime_logits, staging, pairs), logits_of["int8"]))
         replace_directory(staging, out)
         steps.update()
     except BaseException:

@@ -25,7 +25,7 @@ from zsc.engine.model_dir import TOKENIZER_FILE, Manifest, derive_max_length
 
 from .api import require_export_stack
 from .directory import checked_output, finalise_manifest, new_staging, replace_directory
-from .int8_view import twin_difference, twin_for
+from .int8_view import finalise_checking_twin, twin_difference, twin_for
 from .presets import (
     FP32_TOLERANCE,
     OPTIMIZE_CHOICES,
@@ -175,10 +175,8 @@ def export_embedder(
         parity[manifest.precision]["batch_invariance_max_abs_diff"] = float(np.abs(alone - together).max())
         manifest = replace(manifest, int8_view=twin_for(staging, manifest.model_file, quant_preset, "fp16-w8" in choices))
         shutil.rmtree(work)
-        manifest = finalise_manifest(staging, manifest, parity)
-        if manifest.int8_view:
-            parity["int8"]["dot_product_twin"] = twin_difference(partial(_runtime_embeddings, staging, texts), together)
-            manifest = finalise_manifest(staging, manifest, parity)
+        manifest = finalise_checking_twin(staging, manifest, parity,
+                                          lambda: twin_difference(partial(_runtime_embeddings, staging, texts), together))
         replace_directory(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from zsc.engine.model_dir import MANIFEST_NAME, Manifest, write_manifest
+
+from .directory import finalise_manifest
+from .per_row import UINT8_WEIGHT_OFFSET
 from .presets import WEIGHTS_FILE, QuantPreset
 
 logger = logging.getLogger("zsc.export")
@@ -65,7 +70,7 @@ def write_int8_view(directory: Path, graph_file: str) -> dict[str, Any]:
             continue
         external = {entry.key: entry for entry in tensor.external_data}
         if not external:  # a small zero point kept inline: store it as int8 directly
-            values = numpy_helper.to_array(tensor).astype(np.int16) - 128
+            values = numpy_helper.to_array(tensor).astype(np.int16) - UINT8_WEIGHT_OFFSET
             tensor.CopyFrom(numpy_helper.from_array(values.astype(np.int8), tensor.name))
             continue
         locations.add(external["location"].value)
@@ -77,6 +82,21 @@ def write_int8_view(directory: Path, graph_file: str) -> dict[str, Any]:
         return {}
     onnx.save(model, str(directory / TWIN_FILE))
     return {"of": graph_file, "file": TWIN_FILE, "weights": locations.pop(), "tensors": tensors}
+
+
+def finalise_checking_twin(staging: Path, manifest: Manifest, parity: dict[str, dict[str, Any]],
+                           check_twin: Callable[[], dict[str, Any]]) -> Manifest:
+    """The last export step both exports share: ``finalise_manifest``, then, where the directory
+    has a twin, its check as the runtime loads the finished directory (``check_twin``, a call of
+    ``twin_difference``) added to the int8 parity record. The check changes no file, so the
+    manifest is written again without hashing the files again."""
+    final = finalise_manifest(staging, manifest, parity)
+    if not final.int8_view:
+        return final
+    parity["int8"]["dot_product_twin"] = check_twin()
+    final = replace(final, parity=parity)
+    write_manifest(staging / MANIFEST_NAME, final.to_json())
+    return final
 
 
 def twin_difference(run_twin: Callable[[], tuple[np.ndarray, str]], portable: np.ndarray) -> dict[str, Any]:

@@ -38,7 +38,7 @@ logger = logging.getLogger("zsc.export")
 # Tables smaller than this (position and token-type embeddings) are not worth quantising.
 MIN_GATHER_ELEMENTS = 1 << 20
 _SCALE_FLOOR = 1e-12  # an all-zero row gets this scale and quantises to the zero point
-_WEIGHT_OFFSET = 128  # uint8 weights store q + 128
+UINT8_WEIGHT_OFFSET = 128  # uint8 weights store q + 128 (the int8 twin subtracts it back)
 QUANTIZE_OPSET = 21
 # Names of the nodes that rebuild float weights in a weights-only graph (they must stay fp32 so
 # that onnxruntime's CPU-run constant folding can fold them, see quantize.derive_fp16_from_int8).
@@ -286,7 +286,7 @@ def _add_weight(rewrite: _Rewrite, name: str, weight: np.ndarray, weight_type: s
     columns = weight.shape[1]
     column_sums = (q.astype(np.float64).sum(axis=0) * scale).astype(np.float32)
     if weight_type == "uint8":
-        stored, zero = (q + _WEIGHT_OFFSET).astype(np.uint8), np.full(columns, _WEIGHT_OFFSET, np.uint8)
+        stored, zero = (q + UINT8_WEIGHT_OFFSET).astype(np.uint8), np.full(columns, UINT8_WEIGHT_OFFSET, np.uint8)
     else:
         stored, zero = q.astype(np.int8), np.zeros(columns, np.int8)
     names = QuantWeight(f"{name}_zsc_q", f"{name}_zsc_scale", f"{name}_zsc_zero", f"{name}_zsc_colsum", weight.shape[0])

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import onnx
@@ -11,7 +11,8 @@ import pytest
 from onnx import numpy_helper
 
 from zsc.engine import ZeroShotClassifier
-from zsc.engine.model_dir import MANIFEST_NAME, sha256_file, write_manifest
+from zsc.engine.model_dir import load_model_directory
+from zsc.export.directory import finalise_manifest
 from zsc.export.per_row import EIGHT_BIT, Grid, quantize_per_row
 
 TEXTS = ["the match went to extra time", "shares fell after the report", "a new phone was launched"]
@@ -55,10 +56,8 @@ def test_seven_bit_grids_stay_close_to_fp32(fp32_dir, tmp_path):
         model_dir = tmp_path / f"w{grid.weight_bits}a{grid.activation_bits}"
         shutil.copytree(fp32_dir, model_dir)
         quantize_per_row(fp32_dir / "model.onnx", model_dir / "model.onnx", "int8", grid=grid)
-        manifest = json.loads((model_dir / MANIFEST_NAME).read_text())
-        manifest["files"]["model.onnx"] = sha256_file(model_dir / "model.onnx")
-        manifest["precision"] = "int8"
-        write_manifest(model_dir / MANIFEST_NAME, manifest)
+        manifest = load_model_directory(fp32_dir, verify=False).manifest
+        finalise_manifest(model_dir, replace(manifest, precision="int8"), manifest.parity)
         quantised = scores(model_dir)
         assert 0 < np.abs(quantised - reference).max() < 0.1
 
