@@ -12,7 +12,11 @@ same clients, for the share of 503s. Phase 3 (--hostile-requests, cache on): the
 that round two of the hardening bounds, mixed with valid requests: windowed requests past the
 per-request caps (long texts in 64-token windows, "中" in 8-token windows), 64-text embedding
 requests (work before the queue), and unique labels padded with 200 KB of spaces (cache keys);
-goal: no 5xx but 503, RSS bounded. Writes results/<date>-<host>-soak.{json,md}.
+goal: no 5xx but 503, RSS bounded. Phase 4 (--fair-seconds per scenario): fairness under valid
+heavy load: two clients each sending max-size requests (64 texts x 64 labels x ~450 words) in a
+loop, then six sending cheap 64 x 64 requests, while a light probe (1 text, 2 labels) is sent
+every 0.25 s; reports the probe's statuses and p50/p99 (goal: every probe 200, p99 <= 2 s on
+2 cores). Writes results/<date>-<host>-soak.{json,md}.
 """
 
 from __future__ import annotations
@@ -132,14 +136,15 @@ async def phase(args, requests: list[tuple[str, bytes]], probe: bytes, queue_pai
 
     port = free_port()
     # The per-request cap must fit the queue; the probe bypasses the cache so it is always computed.
-    options = ["--max-queue-pairs", str(queue_pairs), "--max-pairs", str(queue_pairs)] if queue_pairs else []
+    # The per-request cap follows the queue (--max-pairs defaults to what a smaller queue admits).
+    options = ["--max-queue-pairs", str(queue_pairs)] if queue_pairs else []
     options += ["--cache-entries", "1024"] if cache else []
     server = start_server(port, args.threads, *options)
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=args.clients + 8)) as client:
             await wait_ready(client, base)
-            alone = as_scores((await client.post(base + "/models/default", content=probe, headers={"x-use-cache": "false"})).content)
+            alone = as_scores((await client.post(base + "/models/default", content=probe, headers={"content-type": "application/json", "x-use-cache": "false"})).content)
             # Ten slices; RSS after each, so a plateau can be told from a leak.
             slices = [requests[i * len(requests) // 10 : (i + 1) * len(requests) // 10] for i in range(10)]
             parts, trajectory = [], []
@@ -175,6 +180,78 @@ async def phase(args, requests: list[tuple[str, bytes]], probe: bytes, queue_pai
     }
 
 
+HEAVY_TEXT = ("The committee reviewed the quarterly figures for markets, sport, science and world affairs, and each member "
+              "read a long statement into the record before the vote was taken. ") * 16  # ~450 words
+
+
+def heavy_bodies() -> dict[str, tuple[int, bytes]]:
+    """Phase 4's heavy clients: (clients, body) per scenario, each body valid under the default limits."""
+    labels = [f"topic number {i}" for i in range(64)]
+    return {
+        "two clients, max-size requests (64 x 64 x ~450 words)": (2, json.dumps(
+            {"inputs": [f"{i}. {HEAVY_TEXT}" for i in range(64)], "parameters": {"candidate_labels": labels}}).encode()),
+        "six clients, cheap 64 x 64 requests": (6, json.dumps(
+            {"inputs": [f"short text {i}" for i in range(64)], "parameters": {"candidate_labels": labels}}).encode()),
+    }
+
+
+async def fairness_phase(args, clients: int, heavy: bytes, probe: bytes, seconds: float, label: str) -> dict:
+    """Heavy clients in a loop; a light probe every 0.25 s for ``seconds`` once they are under way."""
+    import httpx
+
+    port = free_port()
+    server = start_server(port, args.threads)
+    base = f"http://127.0.0.1:{port}"
+    heavy_statuses: Counter[int] = Counter()
+    probe_statuses: Counter[int] = Counter()
+    latencies: list[float] = []
+    headers = {"content-type": "application/json", "x-use-cache": "false"}
+    try:
+        async with httpx.AsyncClient(timeout=900, limits=httpx.Limits(max_connections=clients + 4)) as client:
+            await wait_ready(client, base)
+
+            async def heavy_client() -> None:
+                while True:
+                    response = await client.post(base + "/models/default", content=heavy, headers=headers)
+                    heavy_statuses[response.status_code] += 1
+                    if response.status_code == 503:
+                        await asyncio.sleep(0.05)
+
+            workers = [asyncio.ensure_future(heavy_client()) for _ in range(clients)]
+            await asyncio.sleep(3)  # the heavy requests fill the queue
+            with tqdm(total=int(seconds / 0.25), desc=label, unit="probe") as bar:
+                deadline = time.perf_counter() + seconds
+                while time.perf_counter() < deadline:
+                    started = time.perf_counter()
+                    response = await client.post(base + "/models/default", content=probe, headers=headers)
+                    latencies.append(time.perf_counter() - started)
+                    probe_statuses[response.status_code] += 1
+                    bar.update()
+                    await asyncio.sleep(max(0.0, 0.25 - (time.perf_counter() - started)))
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    served = latencies or [0.0]
+    return {"heavy_clients": clients, "probes": len(latencies), "probe_statuses": dict(probe_statuses),
+            "probe_p50_ms": float(np.percentile(served, 50)) * 1000, "probe_p99_ms": float(np.percentile(served, 99)) * 1000,
+            "probe_max_ms": max(served) * 1000, "heavy_statuses": dict(heavy_statuses)}
+
+
+def fairness_report(results: dict) -> list[str]:
+    rows = ["", "Phase 4, fairness: a light probe (1 text x 2 labels) every 0.25 s while valid heavy clients saturate the server:", "",
+            "| heavy load | probes | probe statuses | probe p50 ms | probe p99 ms | probe max ms | heavy statuses (finished while probing) |",
+            "|---|---|---|---|---|---|---|"]
+    for name, r in results.get("fairness", {}).items():
+        probe_codes = ", ".join(f"{c}: {n}" for c, n in sorted(r["probe_statuses"].items()))
+        heavy_codes = ", ".join(f"{c}: {n}" for c, n in sorted(r["heavy_statuses"].items())) or "none finished"
+        rows.append(f"| {name} | {r['probes']} | {probe_codes} | {r['probe_p50_ms']:.0f} | {r['probe_p99_ms']:.0f} | "
+                    f"{r['probe_max_ms']:.0f} | {heavy_codes} |")
+    return rows
+
+
 def report(results: dict, args) -> str:
     rows = ["| phase | requests | req/s | statuses | 5xx other than 503 | 503 share | valid p50 ms | valid p99 ms | RSS after warm-up MB | RSS end MB | growth after warm-up | growth over 2nd half | peak RSS MB | probe: max score diff alone vs under load (n) |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -186,12 +263,15 @@ def report(results: dict, args) -> str:
     trajectories = ["", "RSS (MB) after each tenth of the requests:", ""] + [
         f"- {name}: {', '.join(f'{m:.0f}' for m in r['rss_trajectory_mb'])}" for name, r in results["phases"].items()]
     kinds = ["", "Status codes by request kind (phases 1 and 3):", "", "| phase | kind | statuses |", "|---|---|---|"]
-    for name in ("1: mixed, default queue bound", "3: hostile costs, cache on"):
+    for name in [n for n in ("1: mixed, default queue bound", "3: hostile costs, cache on") if n in results["phases"]]:
         for kind, counts in sorted(results["phases"][name]["by_kind"].items()):
             kinds.append(f"| {name[0]} | {kind} | {', '.join(f'{c}: {n}' for c, n in sorted(counts.items()))} |")
     head = (f"### Soak: {args.clients} clients on loopback, embedded int8 model, 1 AG News text x 4 labels per valid request, "
             f"cache off, {args.threads} threads (CPU flags: {results['cpu_flags']})")
-    return "\n".join([head, "", *rows, *trajectories, *kinds]) + "\n"
+    if not results["phases"]:
+        head = f"### Soak, phase 4 (fairness) alone: embedded int8 model, {args.threads} threads (CPU flags: {results['cpu_flags']})"
+    phases = [*rows, *trajectories, *kinds] if results["phases"] else []
+    return "\n".join([head, "", *phases, *fairness_report(results)]) + "\n"
 
 
 def main() -> None:
@@ -202,9 +282,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--small-queue", type=int, default=16, help="phase 2's --max-queue-pairs")
     parser.add_argument("--probe-every", type=int, default=50, help="every Nth valid request is the probe")
+    parser.add_argument("--fair-seconds", type=float, default=60, help="phase 4: seconds of probing per heavy scenario")
+    parser.add_argument("--phases", default="1,2,3,4", help="which phases to run (comma-separated)")
     args = parser.parse_args()
     if args.quick:
         args.requests, args.small_queue_requests, args.hostile_requests, args.clients, args.probe_every = 60, 30, 30, 8, 5
+        args.fair_seconds = 3
     from zsc.engine.cpu import flags_summary
 
     texts, labels = W.ag_news(2000)
@@ -212,14 +295,22 @@ def main() -> None:
     mixed = list(request_stream(args.requests, texts[:-1], labels, probe, True, args.probe_every))
     valid = list(request_stream(args.small_queue_requests, texts[:-1], labels, probe, False, args.probe_every))
     hostile = list(hostile_stream(args.hostile_requests, texts[:-1], labels, probe, args.probe_every))
-    results = {"cpu_flags": flags_summary(), "phases": {
-        "1: mixed, default queue bound": asyncio.run(phase(args, mixed, probe, None, "phase 1")),
-        f"2: valid only, queue bound {args.small_queue} pairs": asyncio.run(phase(args, valid, probe, args.small_queue, "phase 2")),
-        "3: hostile costs, cache on": asyncio.run(phase(args, hostile, probe, None, "phase 3", cache=True)),
-    }}
+    chosen = set(args.phases.split(","))
+    phases = {
+        "1: mixed, default queue bound": lambda: phase(args, mixed, probe, None, "phase 1"),
+        f"2: valid only, queue bound {args.small_queue} pairs": lambda: phase(args, valid, probe, args.small_queue, "phase 2"),
+        "3: hostile costs, cache on": lambda: phase(args, hostile, probe, None, "phase 3", cache=True),
+    }
+    results: dict = {"cpu_flags": flags_summary(), "phases": {name: asyncio.run(run()) for name, run in phases.items() if name[0] in chosen}}
+    if "4" in chosen:
+        light = json.dumps({"inputs": texts[-1], "parameters": {"candidate_labels": labels[:2]}}).encode()
+        results["fairness"] = {name: asyncio.run(fairness_phase(args, clients, body, light, args.fair_seconds, f"phase 4: {clients} heavy"))
+                               for name, (clients, body) in heavy_bodies().items()}
     R.write_results(R.results_base(args.out, "soak", args.quick), results, report(results, args))
     if any(p["bad_5xx"] for p in results["phases"].values()):
         sys.exit("the server answered with a 5xx other than 503")
+    if any(set(r["probe_statuses"]) != {200} for r in results.get("fairness", {}).values()):
+        sys.exit("a light probe was refused while heavy clients ran")
 
 
 if __name__ == "__main__":

@@ -272,9 +272,10 @@ class ZeroShotClassifier:
         """Validate and tokenise a call (every check of ``__call__``, whose arguments it takes),
         without running the NLI model (the embedder runs here when the call needs it).
 
-        ``admit``: called with the NLI pairs and the passages the embedder will read (texts or
-        their windows) once windows are cut, before the embedder runs; it raises to refuse the
-        call (a server's size limit), so a request it refuses never pays for embedding its windows."""
+        ``admit``: called with the NLI pairs and the passes the embedder will make (texts or their
+        windows, and the call's distinct labels) once windows are cut, before the embedder runs;
+        it raises to refuse the call (a server's size limit), so a request it refuses never pays
+        for embedding its windows or its labels."""
         texts, single = normalise_texts(inputs)
         label_sets = normalise_label_sets(candidate_labels, len(texts))
         if not texts:
@@ -290,7 +291,7 @@ class ZeroShotClassifier:
         if admit is not None:
             window_counts = [len(w.ids) for w in windows] if windows is not None else [1] * len(texts)
             admit(sum(options.nli_labels(len(labels)) * count for labels, count in zip(label_sets, window_counts)),
-                  sum(window_counts) if embeds else 0)
+                  sum(window_counts) + len(call_labels) if embeds else 0)
         prepared = PreparedCall(texts, label_sets, options, scorings, single, PairSet([], []))
         if embeds:
             if windows is None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -228,10 +230,22 @@ def _register_plugin_commands(sub: argparse._SubParsersAction) -> None:
         entry.load()(sub)
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised where the program is, so that cleanup runs as for Ctrl-C: an export or tune
+    removes its staging folder, a file job keeps its committed rows and their record."""
+
+
+def _raise_terminated(signum: int, _: object) -> None:
+    raise Terminated(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="zsc: %(message)s")
+    # `zsc serve` keeps uvicorn's own handling: a graceful shutdown, then the signal re-raised.
+    in_main_thread = threading.current_thread() is threading.main_thread() and args.handler is not cmd_serve
+    previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main_thread else None
     try:
         return int(args.handler(args))
     except (ValueError, FileNotFoundError, FileExistsError) as exc:
@@ -242,6 +256,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
+    except Terminated:
+        print("zsc: terminated; partial work was cleaned up", file=sys.stderr)
+        return 128 + signal.SIGTERM
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def describe_os_error(exc: OSError) -> str:

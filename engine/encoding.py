@@ -125,6 +125,9 @@ class PairEncoder:
         self.layout = derive_pair_layout(tokenizer)
         if max_length <= self.layout.num_special:
             raise ValueError(f"max_length {max_length} leaves no room for the {self.layout.num_special} special tokens")
+        vocabulary = tokenizer.get_vocab_size(with_added_tokens=True)
+        if not 0 <= pad_token_id < vocabulary:
+            raise ValueError(f"pad_token_id {pad_token_id} is not a token of the tokenizer (its vocabulary has {vocabulary})")
         self.max_length = max_length
         self.pad_token_id = pad_token_id
         self._hypotheses: LruCache[str, IdArray] = LruCache(hypothesis_cache_size)  # a server tokenises from several threads

@@ -41,9 +41,24 @@ def _invalid_unicode(value: str) -> str | None:
     return None
 
 
+# Letters and symbols that render as nothing: the braille blank and the Hangul fillers.
+_BLANK_GLYPHS = frozenset("\u2800\u115f\u1160\u3164\uffa0")
+
+
+def _visible(ch: str) -> bool:
+    """A character a reader sees: a letter, number, punctuation or symbol that draws something.
+    Whitespace, controls and format characters (zero-width ones) are not, nor are marks alone
+    (combining accents, variation selectors): they only change the character before them."""
+    return unicodedata.category(ch)[0] in "LNPS" and ch not in _BLANK_GLYPHS
+
+
 def _says_nothing(value: str) -> str | None:
-    if not any(not ch.isspace() and unicodedata.category(ch)[0] != "C" for ch in value):
-        return "is an empty string" if not value else "is only whitespace or control characters"
+    if not any(_visible(ch) for ch in value):
+        if not value:
+            return "is an empty string"
+        if all(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in value):
+            return "is only whitespace or control characters"
+        return "has no visible character (only whitespace, controls, combining marks, variation selectors or blank symbols)"
     return None
 
 

@@ -27,6 +27,26 @@ TOKENIZER_FILE = "tokenizer.json"
 CONFIG_FILE = "config.json"
 # Sentinel used by tokenizers for "no limit"; larger values mean the tokenizer set none.
 _UNBOUNDED_LENGTH = 1_000_000
+# The longest sequence a manifest may declare: far past any NLI or embedding model's positions;
+# a larger max_length can only be a mistake, and would let one text fill memory.
+MAX_SEQUENCE_LENGTH = 1 << 17
+_TOKEN_ID_LIMIT = 1 << 31  # token ids are int32 in every vocabulary tokenizers writes
+_SHA256_HEX = frozenset("0123456789abcdef")
+
+
+def plain_file_name(name: object, what: str) -> str:
+    """``name`` if it names a file directly inside the model directory: a non-empty string with no
+    folder part, not "." or "..", so no manifest can point a loader outside its directory."""
+    if not isinstance(name, str) or not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name \
+            or Path(name).is_absolute():
+        raise ValueError(f"{MANIFEST_NAME}: {what} must be a file name inside the model directory, got {name!r}")
+    return name
+
+
+def _whole_number(value: object, what: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value < high:
+        raise ValueError(f"{MANIFEST_NAME}: {what} must be a whole number from {low} to {high - 1}, got {value!r}")
+    return value
 # Models whose position ids start after the padding index (RoBERTa family).
 _POSITION_OFFSET_MODELS = {"roberta", "xlm-roberta", "camembert", "longformer", "mpnet"}
 
@@ -128,14 +148,38 @@ class Manifest:
         data["id2label"] = {str(k): v for k, v in self.id2label.items()}
         return data
 
+    def referenced_files(self) -> list[str]:
+        """Every file the runtime reads from the directory: each graph, the twin's graph and its
+        weights, the tokenizer (each checked to be a plain name inside the directory)."""
+        names = []
+        for graph in self.graphs():
+            names.append(plain_file_name(graph.file, f"the file of the {graph.precision} graph"))
+            if graph.view is not None:
+                names += [plain_file_name(graph.view.file, "int8_view.file"), plain_file_name(graph.view.weights, "int8_view.weights")]
+        return list(dict.fromkeys(names + [TOKENIZER_FILE]))
+
     def check(self) -> None:
-        """Values the runtime indexes with must be in range: a bad id is an error at load, not at the first call."""
+        """Values the runtime indexes with must be in range and of their type, and every file named
+        must be inside the directory: a bad manifest is an error at load, not at the first call."""
         if self.task not in TASKS:
             raise ValueError(f"{MANIFEST_NAME}: task {self.task!r} is not one of {TASKS}")
+        _whole_number(self.max_length, "max_length", 2, MAX_SEQUENCE_LENGTH + 1)
+        _whole_number(self.pad_token_id, "pad_token_id", 0, _TOKEN_ID_LIMIT)
+        if not isinstance(self.files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in self.files.items()):
+            raise ValueError(f"{MANIFEST_NAME}: files must be an object {{file name: sha256}}, got {type(self.files).__name__}")
+        for name, digest in self.files.items():
+            plain_file_name(name, "each name in files")
+            if len(digest) != 64 or not set(digest) <= _SHA256_HEX:
+                raise ValueError(f"{MANIFEST_NAME}: files[{name!r}] must be a sha256 (64 hex digits)")
+        if not isinstance(self.variants, list) or not all(isinstance(v, dict) for v in self.variants):
+            raise ValueError(f"{MANIFEST_NAME}: variants must be a list of objects")
+        if not isinstance(self.int8_view, dict) or not isinstance(self.model_file, str):
+            raise ValueError(f"{MANIFEST_NAME}: int8_view must be an object and model_file a string")
         try:
             graphs = self.graphs()
         except (KeyError, TypeError) as exc:
             raise ValueError(f"{MANIFEST_NAME}: each of variants needs a precision and a file ({exc})") from exc
+        self.referenced_files()
         for graph in graphs:
             if graph.precision not in PRECISIONS:
                 raise ValueError(f"{MANIFEST_NAME}: precision {graph.precision!r} of {graph.file} is not one of {PRECISIONS}")
@@ -149,7 +193,7 @@ class Manifest:
             return
         for name in ("entailment_id", "contradiction_id"):
             value = getattr(self, name)
-            if value not in self.id2label:
+            if isinstance(value, bool) or not isinstance(value, int) or value not in self.id2label:
                 raise ValueError(f"{MANIFEST_NAME}: {name} {value} is not one of the model's outputs {sorted(self.id2label)}")
         if self.max_length < 8:
             raise ValueError(f"{MANIFEST_NAME}: max_length {self.max_length} is too small for a premise and a hypothesis")
@@ -215,11 +259,15 @@ def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
 
 
 def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from ``path``; every way it can fail is a ValueError naming the file (the
+    parser's recursion limit bounds the depth)."""
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path} is not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise ValueError(f"{path} is not valid JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path} must hold a JSON object")
     return data
@@ -243,6 +291,20 @@ def nli_label_ids(label2id: dict[str, int], num_labels: int) -> tuple[int, int, 
     return entailment % num_labels, contradiction % num_labels, found
 
 
+def label_maps(config: dict[str, Any], path: Path) -> tuple[dict[int, str], dict[str, int]]:
+    """id2label and label2id from an HF config, each id a whole number, or a ValueError naming ``path``."""
+    try:
+        id2label = {int(k): str(v) for k, v in (config.get("id2label") or {}).items()}
+        label2id = {str(k): int(v) for k, v in (config.get("label2id") or {v: k for k, v in id2label.items()}).items()}
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"{path}: id2label and label2id must map whole-number ids and labels ({exc})") from None
+    if not id2label:
+        raise ValueError(f"{path} has no id2label: is this a classification model?")
+    if not set(label2id.values()) <= set(id2label):
+        raise ValueError(f"{path}: label2id names ids {sorted(set(label2id.values()) - set(id2label))} that id2label does not have")
+    return id2label, label2id
+
+
 def derive_max_length(config: dict[str, Any], tokenizer_config: dict[str, Any]) -> int:
     """The pipeline truncates to the tokenizer's model_max_length; fall back to positions."""
     declared = tokenizer_config.get("model_max_length")
@@ -259,10 +321,7 @@ def manifest_from_hf_files(directory: Path, model_file: str = MODEL_FILE) -> Man
     config = read_json(directory / CONFIG_FILE)
     tokenizer_config_path = directory / "tokenizer_config.json"
     tokenizer_config = read_json(tokenizer_config_path) if tokenizer_config_path.exists() else {}
-    id2label = {int(k): str(v) for k, v in config.get("id2label", {}).items()}
-    if not id2label:
-        raise ValueError(f"{directory / CONFIG_FILE} has no id2label: is this a classification model?")
-    label2id = config.get("label2id") or {v: k for k, v in id2label.items()}
+    id2label, label2id = label_maps(config, directory / CONFIG_FILE)
     entailment, contradiction, found = nli_label_ids(label2id, len(id2label))
     if not found:
         logger.warning(
@@ -292,7 +351,10 @@ def load_model_directory(path: str | Path, verify: bool = True) -> ModelDirector
         data = read_json(manifest_path)
         if verify:
             verify_manifest_digest(manifest_path, data)
-        manifest = Manifest.from_json(data)
+        try:
+            manifest = Manifest.from_json(data)
+        except ValueError as exc:
+            raise ValueError(f"{manifest_path}: {exc}") from None
     else:
         onnx_files = sorted(p.name for p in directory.glob("*.onnx"))
         if not onnx_files:
@@ -306,11 +368,20 @@ def load_model_directory(path: str | Path, verify: bool = True) -> ModelDirector
             "settings are derived from config.json. Export with `zsc export` for a verified model directory.",
             directory, MANIFEST_NAME,
         )
-    manifest.check()
-    for required in [g.file for g in manifest.graphs()] + [TOKENIZER_FILE]:
+    try:
+        manifest.check()
+        referenced = manifest.referenced_files()
+    except ValueError as exc:  # name the file in full: "zsc.json: ..." -> "/models/x/zsc.json: ..."
+        message = str(exc)
+        raise ValueError(str(manifest_path) + message[len(MANIFEST_NAME):] if message.startswith(MANIFEST_NAME) else message) from None
+    for required in referenced:
         if not (directory / required).is_file():
             raise FileNotFoundError(f"{directory} is missing {required}")
-    if verify:
+    if verify and manifest_path.exists():
+        unhashed = [name for name in referenced if name not in manifest.files]
+        if unhashed:
+            raise ValueError(f"{manifest_path} names {', '.join(unhashed)} but records no sha256 for it: the file cannot be "
+                             "verified; re-export the model")
         verify_hashes(directory, manifest.files)
     return ModelDirectory(directory, manifest)
 

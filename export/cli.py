@@ -7,6 +7,8 @@ import argparse
 import json
 from pathlib import Path
 
+from zsc.engine.jobs.files import MAX_ROW_BYTES, read_records
+
 from .presets import OPTIMIZE_CHOICES, QUANTIZE_CHOICES
 
 DEFAULT_VALIDATION_SIZE = 256
@@ -72,18 +74,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def read_validation_pairs(path: Path, size: int) -> list[tuple[str, str]]:
+    """The first ``size`` premise/hypothesis pairs of a JSONL (or CSV) file, read as file jobs read
+    rows: bounded rows, UTF-8 and JSON depth checked, every problem naming file:line."""
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     pairs: list[tuple[str, str]] = []
-    with open(path, encoding="utf-8-sig") as handle:
-        for number, line in enumerate(handle, start=1):
+    with open(path, "rb") as handle:
+        for line, record in read_records(path, handle, ("premise", "hypothesis")):
             if len(pairs) >= size:
                 break
-            try:
-                record = json.loads(line)
-                pairs.append((str(record["premise"]), str(record["hypothesis"])))
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise ValueError(f"{path}:{number}: expected JSON with premise and hypothesis ({exc})") from exc
+            if "premise" not in record or "hypothesis" not in record:
+                raise ValueError(f"{path}:{line}: expected JSON with premise and hypothesis")
+            pairs.append((str(record["premise"]), str(record["hypothesis"])))
     if not pairs:
         raise ValueError(f"{path} holds no premise/hypothesis pairs")
     return pairs
@@ -108,6 +110,8 @@ def register_tune(subparsers: argparse._SubParsersAction) -> None:
                       help="other labels per example, as contradiction pairs (default: %(default)s, or all when fewer)")
     tune.add_argument("--seed", type=int, default=0, help="the same seed and inputs give the same model (default: %(default)s)")
     tune.add_argument("--quantize", default="int8,fp16-w8", help="graphs to write, as for zsc export (default: %(default)s)")
+    tune.add_argument("--max-row-bytes", type=int, default=MAX_ROW_BYTES,
+                      help="longest row (line) of --examples read; a longer one stops with file:line (default: %(default)s)")
     tune.add_argument("--force", action="store_true", help="replace an earlier zsc model directory at OUTPUT")
     tune.set_defaults(handler=run_tune)
 
@@ -124,7 +128,7 @@ def run_tune(args: argparse.Namespace) -> int:
         manifest = tune_model(args.source, args.output, args.examples, text_field=args.text_field, label_field=args.label_field,
                               labels=labels, template=args.template or DEFAULT_TEMPLATE, epochs=args.epochs, learning_rate=args.lr,
                               batch_size=args.batch_size, negatives=args.negatives, seed=args.seed, quantize=args.quantize,
-                              force=args.force)
+                              force=args.force, max_row_bytes=args.max_row_bytes)
     except ImportError as exc:
         raise ValueError(str(exc)) from exc
     print(json.dumps({"output": args.output, "precision": manifest.precision, "tuning": manifest.tuning, "parity": manifest.parity},

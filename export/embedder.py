@@ -36,6 +36,7 @@ from .presets import (
     resolve_preset,
     variant_entry,
 )
+from .source import check_local_weights, load_fast_tokenizer
 
 logger = logging.getLogger("zsc")
 
@@ -122,7 +123,7 @@ def export_embedder(
     out = checked_output(output, force, source)
     require_export_stack()
     from optimum.exporters.onnx import main_export
-    from transformers import AutoConfig, AutoTokenizer
+    from transformers import AutoConfig
 
     from .optimize import optimize_graph
     from .quantize import derive_fp16_from_int8, quantize_int8_per_row, share_weights
@@ -130,7 +131,8 @@ def export_embedder(
     config = AutoConfig.from_pretrained(source)
     if config.model_type not in SUPPORTED_ARCHITECTURES:
         raise ValueError(f"unsupported architecture {config.model_type!r}; zsc export supports {sorted(SUPPORTED_ARCHITECTURES)}")
-    tokenizer = AutoTokenizer.from_pretrained(source, use_fast=True)
+    tokenizer = load_fast_tokenizer(source)
+    check_local_weights(source)
     texts = list(validation_texts or BUILTIN_TEXTS)
     max_length = _max_length(source, config.to_dict(), tokenizer)
     quant_preset = resolve_preset(preset) if "int8" in choices else None

@@ -11,8 +11,6 @@ engine alone, like any export.
 
 from __future__ import annotations
 
-import csv
-import json
 import logging
 import random
 import shutil
@@ -23,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from zsc.engine import DEFAULT_TEMPLATE, CallOptions
+from zsc.engine.inputs import InputError, hypotheses_for, unusable_text
+from zsc.engine.jobs.files import MAX_ROW_BYTES, InputFileError, read_records
 from zsc.engine.model_dir import Manifest, sha256_file
 
 from .directory import checked_output
@@ -43,47 +43,25 @@ class Example:
     label: str
 
 
-def read_examples(path: str | Path, text_field: str = "text", label_field: str = "label") -> list[Example]:
-    """Labelled examples from a .jsonl or .csv file; every problem is a ValueError naming file:line."""
+def read_examples(path: str | Path, text_field: str = "text", label_field: str = "label",
+                  max_row_bytes: int = MAX_ROW_BYTES) -> list[Example]:
+    """Labelled examples from a .jsonl or .csv file, read as file jobs read rows (a row longer
+    than ``max_row_bytes`` is refused unread, bytes that are not UTF-8 are named); every problem
+    is a ValueError naming file:line."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such examples file")
-    suffix = path.suffix.lower()
-    if suffix not in (".jsonl", ".csv"):
-        raise ValueError(f"{path}: examples must be a .jsonl or .csv file, got {suffix!r}")
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        records = _csv_records(handle, path, text_field, label_field) if suffix == ".csv" else _jsonl_records(handle, path)
-        examples = [_example(record, line, path, text_field, label_field) for line, record in records]
+    if path.suffix.lower() not in (".jsonl", ".csv"):
+        raise ValueError(f"{path}: examples must be a .jsonl or .csv file, got {path.suffix.lower()!r}")
+    with open(path, "rb") as handle:
+        try:
+            examples = [_example(record, line, path, text_field, label_field)
+                        for line, record in read_records(path, handle, (text_field, label_field), max_row_bytes)]
+        except InputFileError as exc:
+            raise ValueError(str(exc).replace("raise --max-row-bytes", "raise --max-row-bytes (zsc tune)")) from None
     if not examples:
         raise ValueError(f"{path} holds no examples")
     return examples
-
-
-def _jsonl_records(handle: Any, path: Path) -> list[tuple[int, dict[str, Any]]]:
-    records = []
-    for line, raw in enumerate(handle, start=1):
-        if not raw.strip():
-            continue
-        try:
-            record = json.loads(raw)
-        except ValueError as exc:
-            raise ValueError(f"{path}:{line}: invalid JSON ({exc})") from None
-        if not isinstance(record, dict):
-            raise ValueError(f"{path}:{line}: expected a JSON object")
-        records.append((line, record))
-    return records
-
-
-def _csv_records(handle: Any, path: Path, text_field: str, label_field: str) -> list[tuple[int, dict[str, Any]]]:
-    reader = csv.DictReader(handle, strict=True)
-    try:
-        columns = reader.fieldnames or []
-        for field in (text_field, label_field):
-            if field not in columns:
-                raise ValueError(f"{path}: no column {field!r} (columns: {columns}); name it with --{'text' if field == text_field else 'label'}-field")
-        return [(reader.line_num, row) for row in reader]
-    except csv.Error as exc:
-        raise ValueError(f"{path}:{reader.line_num}: malformed CSV ({exc})") from None
 
 
 def _example(record: dict[str, Any], line: int, path: Path, text_field: str, label_field: str) -> Example:
@@ -92,10 +70,19 @@ def _example(record: dict[str, Any], line: int, path: Path, text_field: str, lab
         value = record.get(field)
         if field not in record:
             raise ValueError(f"{path}:{line}: no field {field!r} (fields: {sorted(record)}); name it with {flag}")
-        if not isinstance(value, str) or not value.strip():
-            raise ValueError(f"{path}:{line}: field {field!r} must be a non-empty string, got {value!r}")
+        if not isinstance(value, str) or unusable_text(value) is not None:
+            raise ValueError(f"{path}:{line}: field {field!r} must be a non-empty string with something to read, got {_shown(value)}")
         values.append(value.strip() if field == label_field else value)
+    try:
+        hypotheses_for([values[1]], DEFAULT_TEMPLATE)  # the runtime's bound on a label, checked again with the template
+    except InputError as exc:
+        raise ValueError(f"{path}:{line}: field {label_field!r}: {exc}") from None
     return Example(line, values[0], values[1])
+
+
+def _shown(value: object) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 def check_examples(examples: list[Example], labels: list[str] | None) -> list[str]:
@@ -150,18 +137,23 @@ def tune_model(
     quantize: str = "int8,fp16-w8",
     force: bool = False,
     progress: bool = True,
+    max_row_bytes: int = MAX_ROW_BYTES,
 ) -> Manifest:
     """Fine-tune ``source`` (an NLI checkpoint: local folder or hub id) on the labelled examples in
     ``examples_path`` and export it to ``output``; returns the manifest. Every check on the
     examples, options and output runs before any training."""
-    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("negatives", negatives)):
+    for name, value in (("epochs", epochs), ("batch_size", batch_size), ("negatives", negatives), ("max_row_bytes", max_row_bytes)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     if not 0 < learning_rate < 1:
         raise ValueError(f"learning_rate must be between 0 and 1, got {learning_rate}")
     _check_template(template)
-    examples = read_examples(examples_path, text_field, label_field)
+    examples = read_examples(examples_path, text_field, label_field, max_row_bytes)
     labels = check_examples(examples, labels)
+    try:
+        hypotheses_for(labels, template)  # every label as the runtime will build its hypothesis
+    except InputError as exc:
+        raise ValueError(f"--labels / the examples' labels: {exc}") from None
     checked_output(output, force, source)
     from .api import export_model, require_export_stack
 

@@ -74,6 +74,9 @@ def test_soak_smoke(tmp_path):
     assert hostile["bad_5xx"] == 0 and set(kinds["windows past the caps"]) == set(kinds["tiny windows"]) == {"400"}
     assert set(kinds["padded cache key"]) <= {"200", "503"} and "200" in kinds["padded cache key"]
     assert set(kinds["embedding, 64 texts"]) <= {"200", "503"}
+    # Phase 4: a light probe is answered, every time, while valid heavy clients saturate the server.
+    fairness = json.loads(result.read_text())["fairness"]
+    assert len(fairness) == 2 and all(r["probes"] > 0 and set(r["probe_statuses"]) == {"200"} for r in fairness.values())
 
 
 def test_scale_smoke(tmp_path):

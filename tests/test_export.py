@@ -78,11 +78,14 @@ def test_fp16_and_fused_exports(tiny_hf, tmp_path):
 def test_existing_output_needs_force_and_force_replaces_only_a_zsc_directory(tiny_hf, tmp_path):
     out = tmp_path / "out"
     export_model(str(tiny_hf("bert")), out, quantize="none", optimize="none", progress=False)
-    (out / "stale.txt").write_text("from before")
     with pytest.raises(FileExistsError, match="pass --force"):
         export_model(str(tiny_hf("bert")), out, quantize="none", optimize="none", progress=False)
+    (out / "stale.txt").write_text("a user's file in the export")  # --force must not delete it with the export
+    with pytest.raises(ValueError, match=r"holds files that its zsc.json does not list \(stale.txt\)"):
+        export_model(str(tiny_hf("bert")), out, quantize="none", optimize="none", force=True, progress=False)
+    (out / "stale.txt").unlink()
     export_model(str(tiny_hf("bert")), out, quantize="none", optimize="none", force=True, progress=False)
-    assert (out / MANIFEST_NAME).exists() and not (out / "stale.txt").exists()
+    assert (out / MANIFEST_NAME).exists()
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging or backup left behind
     mine = tmp_path / "mine"
     mine.mkdir()

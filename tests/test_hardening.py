@@ -23,6 +23,7 @@ from test_server import post, running, wait_ready
 from zsc.engine import ZeroShotClassifier
 from zsc.engine.defaults import DEFAULT_WINDOW_TOKENS, LONG_TEXT_MAX_TOKENS
 from zsc.engine.inputs import InputError, InputTypeError
+from zsc.engine.model_dir import Manifest, write_manifest
 from zsc.engine.server.config import Limits, ServerConfig, read_tokens
 
 ZSC = [sys.executable, "-m", "zsc.engine.cli"]
@@ -114,7 +115,8 @@ def test_admission_sees_the_planned_pairs_before_the_embedder_runs(monkeypatch):
     prepared = clf.prepare([document], LABELS + ["x", "y", "z"], long_text="max", window_tokens=16, prefilter_top_k=2,
                            admit=lambda pairs, passages: counted.append((pairs, passages)))
     windows = (prepared.windows or [0])[0]
-    assert counted == [(len(prepared.pairs), windows)] and len(prepared.pairs) == 2 * windows and embedded  # K per window; then embedded
+    # K pairs per window; the embedder's passes are the windows and the 6 distinct labels; then it embedded
+    assert counted == [(len(prepared.pairs), windows + 6)] and len(prepared.pairs) == 2 * windows and embedded
 
 
 def test_windows_within_the_caps_still_run(server):
@@ -253,7 +255,9 @@ def project(tmp_path, monkeypatch):
     (proj / "mymodel" / "model.safetensors").write_bytes(b"weights")
     (proj / "notes.txt").write_text("mine")
     (proj / "exported").mkdir()
-    (proj / "exported" / "zsc.json").write_text("{}")
+    write_manifest(proj / "exported" / "zsc.json", Manifest(1, 0, 512, 0, {0: "contradiction", 1: "entailment"},
+                                                            zsc_version="0.1.0", files={"tokenizer.json": "0" * 64}).to_json())
+    (proj / "exported" / "tokenizer.json").write_text("{}")
     (proj / "empty").mkdir()
     (tmp_path / "userdir").mkdir()
     (tmp_path / "userdir" / "thesis.tex").write_text("years of work")
@@ -317,7 +321,7 @@ def test_huge_integers_are_400_in_the_server_and_file_line_in_files(server, tmp_
 def _abort_mid_upload(base: str, declared: int, sent: bytes) -> None:
     host, port = base.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port))) as connection:
-        connection.sendall(f"POST /models/default HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        connection.sendall(f"POST /models/default HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                            f"Content-Length: {declared}\r\n\r\n".encode() + sent)
         time.sleep(0.1)
 

@@ -31,7 +31,7 @@ from .files import (
     read_rows,
     resolve_output,
 )
-from .progress import JobRecord, check_same_job, progress_path, read_record, write_record
+from .progress import JobRecord, check_same_job, progress_path, read_record, verify_committed, write_record
 
 
 @dataclass(frozen=True)
@@ -142,12 +142,12 @@ def classify_file(classifier: Any, input_path: Path, output_path: Path | None, j
             if resume:
                 raise InputFileError("--resume needs --output to be a file and --input a regular file (not a pipe)")
             sink = sys.stdout if target.path is None else open(target.path, "w", encoding="utf-8")
-            rows = checked[1] if checked else None
+            rows = len(checked[1]) if checked else None
             return _stream(classifier, input_path, handle, job, sink, rows)
-        digest, rows = checked
-        if rows == 0:
+        digest, row_lines = checked
+        if not row_lines:
             raise InputFileError(f"{input_path}: no texts found")
-        return _committed_job(classifier, input_path, handle, target.path, job, _job_description(classifier, digest, job), rows,
+        return _committed_job(classifier, input_path, handle, target.path, job, _job_description(classifier, digest, job), row_lines,
                               resume)
 
 
@@ -179,8 +179,10 @@ def _stream(classifier: Any, input_path: Path, handle: IO[bytes], job: FileJob, 
     return count
 
 
-def _start_or_resume(output: Path, record_path: Path, described: dict[str, Any], resume: bool) -> tuple[JobRecord, IO[bytes]]:
-    """The job's record and its output opened for appending at the committed end."""
+def _start_or_resume(output: Path, record_path: Path, described: dict[str, Any], row_lines: list[int], resume: bool
+                     ) -> tuple[JobRecord, Any, IO[bytes]]:
+    """The job's record, the running digest of its committed output, and the output opened for
+    appending at the committed end. Every check runs before a byte of the output changes."""
     if record_path.exists():
         record = read_record(record_path)
         if not resume:
@@ -189,34 +191,32 @@ def _start_or_resume(output: Path, record_path: Path, described: dict[str, Any],
                 "continue it, or remove both files to start over"
             )
         check_same_job(record, described, record_path)
+        digest = verify_committed(record, output, row_lines, record_path)
         sink = open(output, "r+b" if output.exists() else "w+b")
-        size = sink.seek(0, os.SEEK_END)
-        if size < record.output_bytes:
-            sink.close()
-            raise InputFileError(f"cannot resume: {output} is shorter ({size} bytes) than its progress record says "
-                                 f"({record.output_bytes}); remove both files to start over")
         sink.truncate(record.output_bytes)  # a chunk written after the last record, or torn by a kill
         sink.seek(record.output_bytes)
-        return record, sink
+        return record, digest, sink
     if resume and output.exists():
         raise InputFileError(f"--resume: {output} has no progress record: it is complete (a finished job removes its "
                              "record) or was not written by zsc")
     record = JobRecord(described)
     write_record(record_path, record)  # first, so that a job killed at once is still resumable
-    return record, open(output, "wb")
+    return record, hashlib.sha256(), open(output, "wb")
 
 
 def _committed_job(classifier: Any, input_path: Path, handle: IO[bytes], output: Path, job: FileJob, described: dict[str, Any],
-                   rows: int, resume: bool) -> int:
+                   row_lines: list[int], resume: bool) -> int:
     record_path = progress_path(output)
-    record, sink = _start_or_resume(output, record_path, described, resume)
+    record, digest, sink = _start_or_resume(output, record_path, described, row_lines, resume)
     try:
-        with sink, _bar(input_path, rows, record.rows) as bar:
+        with sink, _bar(input_path, len(row_lines), record.rows) as bar:
             for chunk in _chunks(input_path, handle, job, after_line=record.last_line):
-                sink.write(_classified_lines(classifier, chunk, job, bar).encode("utf-8"))
+                written = _classified_lines(classifier, chunk, job, bar).encode("utf-8")
+                sink.write(written)
                 sink.flush()
                 os.fsync(sink.fileno())  # the lines are on disk before the record counts them
-                record = record.advanced(len(chunk), chunk[-1].line, sink.tell())
+                digest.update(written)
+                record = record.advanced(len(chunk), chunk[-1].line, sink.tell(), digest.hexdigest())
                 write_record(record_path, record)
     except ValueError:
         # Bad options (every row was checked before): rerunning cannot get further. Only a job

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import os
 import stat
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,32 +101,43 @@ def decoded_lines(handle: IO[bytes], path: Path, max_row_bytes: int = MAX_ROW_BY
         yield number, line
 
 
-def _jsonl_rows(lines: Iterator[tuple[int, str]], path: Path, fields: RowFields) -> Iterator[Row]:
+def loads_record(line: str, where: str) -> Any:
+    """One JSON value from a row of a file, every failure an InputFileError naming ``where``
+    (file:line). The parser's recursion limit bounds the depth: deeper is "nested too deeply"."""
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputFileError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})") from None
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        raise InputFileError(f"{where}: invalid JSON ({exc})") from None
+    except RecursionError:
+        raise InputFileError(f"{where}: invalid JSON (nested too deeply)") from None
+
+
+Records = Iterator[tuple[int, dict[str, Any]]]  # (line, record) for each row
+RecordReader = Callable[[Iterator[tuple[int, str]], Path, tuple[str, ...]], Records]
+
+
+def _jsonl_records(lines: Iterator[tuple[int, str]], path: Path, fields: tuple[str, ...]) -> Records:
     for number, line in lines:
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputFileError(f"{path}:{number}: invalid JSON ({exc.msg} at column {exc.colno})") from None
-        except ValueError as exc:  # e.g. an integer of thousands of digits
-            raise InputFileError(f"{path}:{number}: invalid JSON ({exc})") from None
-        except RecursionError:
-            raise InputFileError(f"{path}:{number}: invalid JSON (nested too deeply)") from None
+        record = loads_record(line, f"{path}:{number}")
         if not isinstance(record, dict):
-            raise InputFileError(f"{path}:{number}: expected a JSON object with a {fields.text!r} field")
-        yield _row_from(record, path, number, fields)
+            raise InputFileError(f"{path}:{number}: expected a JSON object with {' and '.join(repr(f) for f in fields)} fields"
+                                 if len(fields) > 1 else f"{path}:{number}: expected a JSON object with a {fields[0]!r} field")
+        yield number, record
 
 
-def _csv_rows(lines: Iterator[tuple[int, str]], path: Path, fields: RowFields) -> Iterator[Row]:
+def _csv_records(lines: Iterator[tuple[int, str]], path: Path, fields: tuple[str, ...]) -> Records:
     # csv counts physical lines itself (line_num); strict=True makes an unterminated quote an error
     # instead of swallowing the rest of the file into one field.
     reader = csv.reader((line for _, line in lines), strict=True)
     start = 1
     try:
         header = next(reader, None)
-        for field in (fields.text, fields.labels):
-            if field is not None and (header is None or field not in header):
+        for field in fields:
+            if header is None or field not in header:
                 raise InputFileError(f"{path}: no column {field!r} (columns: {header or []})")
         assert header is not None
         start = reader.line_num + 1
@@ -132,16 +145,41 @@ def _csv_rows(lines: Iterator[tuple[int, str]], path: Path, fields: RowFields) -
             if record:  # a blank line
                 if len(record) != len(header):
                     raise InputFileError(f"{path}:{start}: {len(record)} fields, but the header has {len(header)}")
-                yield _row_from(dict(zip(header, record)), path, start, fields)
+                yield start, dict(zip(header, record))
             start = reader.line_num + 1
     except csv.Error as exc:
         reason = "a quoted field is never closed" if "unexpected end of data" in str(exc) else str(exc)
         raise InputFileError(f"{path}:{start}: malformed CSV record starting here ({reason})") from None
 
 
+_RECORD_READERS: dict[str, RecordReader] = {
+    ".jsonl": _jsonl_records,
+    ".csv": _csv_records,
+}
+
+
+def read_records(path: Path, handle: IO[bytes], fields: tuple[str, ...], max_row_bytes: int = MAX_ROW_BYTES) -> Records:
+    """(line, record) for each row of a .jsonl or .csv file that has ``fields`` (a CSV's header is
+    checked for them; a JSON line must be an object): bounded rows, UTF-8 checked, every problem an
+    InputFileError naming file:line. The one reader of records, for file jobs and ``zsc tune`` alike."""
+    reader = _RECORD_READERS.get(path.suffix.lower())
+    if reader is None:
+        raise InputFileError(f"{path}: unsupported file type {path.suffix.lower()!r}; use one of {', '.join(_RECORD_READERS)}")
+    return reader(decoded_lines(handle, path, max_row_bytes), path, fields)
+
+
+def _record_rows(records: RecordReader) -> Callable[[Iterator[tuple[int, str]], Path, RowFields], Iterator[Row]]:
+    def rows(lines: Iterator[tuple[int, str]], path: Path, fields: RowFields) -> Iterator[Row]:
+        wanted = (fields.text,) if fields.labels is None else (fields.text, fields.labels)
+        for number, record in records(lines, path, wanted):
+            yield _row_from(record, path, number, fields)
+
+    return rows
+
+
 def _txt_rows(lines: Iterator[tuple[int, str]], path: Path, fields: RowFields) -> Iterator[Row]:
     # One text per line (no fields); blank lines separate nothing and are skipped.
-    # A line of only whitespace, control or zero-width characters is blank to the eye: skipped too.
+    # A line with no visible character (whitespace, controls, zero-width or combining marks) is blank to the eye: skipped too.
     if fields.labels is not None:
         raise InputFileError(f"{path}: a .txt file has one text per line and no fields; per-row labels need .jsonl or .csv")
     for number, line in lines:
@@ -151,8 +189,8 @@ def _txt_rows(lines: Iterator[tuple[int, str]], path: Path, fields: RowFields) -
 
 
 _READERS: dict[str, Callable[[Iterator[tuple[int, str]], Path, RowFields], Iterator[Row]]] = {
-    ".jsonl": _jsonl_rows,
-    ".csv": _csv_rows,
+    ".jsonl": _record_rows(_jsonl_records),
+    ".csv": _record_rows(_csv_records),
     ".txt": _txt_rows,
 }
 SUPPORTED_SUFFIXES = tuple(_READERS)
@@ -181,18 +219,16 @@ class _Hashing:
         return data
 
 
-def checked_digest(path: Path, fields: RowFields, max_row_bytes: int = MAX_ROW_BYTES) -> tuple[str, int]:
+def checked_digest(path: Path, fields: RowFields, max_row_bytes: int = MAX_ROW_BYTES) -> tuple[str, list[int]]:
     """One pass over a regular input file before any work: its sha256 (what a resumed job must
-    match) and its row count, with every row checked as the job will read it, so a bad row stops
-    the job before anything is written."""
+    match) and each row's line number (what a resumed output must hold, in order), with every
+    row checked as the job will read it, so a bad row stops the job before anything is written."""
     with open(path, "rb") as handle:
         hashing = _Hashing(handle)
-        rows = 0
-        for _ in read_rows(path, hashing, fields, max_row_bytes):  # type: ignore[arg-type]
-            rows += 1
+        lines = [row.line for row in read_rows(path, hashing, fields, max_row_bytes)]  # type: ignore[arg-type]
         while hashing.readline(1 << 20):  # what a reader left unread (nothing, for these formats)
             pass
-    return hashing.digest.hexdigest(), rows
+    return hashing.digest.hexdigest(), lines
 
 
 def is_regular_file(path: Path) -> bool:
@@ -234,13 +270,39 @@ class OutputTarget:
     direct: bool = False
 
 
-def resolve_output(output: Path | None, input_path: Path) -> OutputTarget:
-    """Check an --output path before any work: refuse what would destroy data.
+def _written_stat(output: Path | None, stdout: IO[str] | None) -> os.stat_result | None:
+    """What a job's results would land in (the file behind ``output``, or behind standard output),
+    or None when that cannot be known (a stream with no descriptor)."""
+    try:
+        if output is not None:
+            return output.stat()
+        return os.fstat((stdout or sys.stdout).fileno())
+    except (OSError, AttributeError, ValueError, io.UnsupportedOperation):
+        return None
+
+
+def _is_input(written: os.stat_result | None, input_path: Path) -> bool:
+    """Whether results would be written into the input itself: the same device and inode,
+    however the two were reached (path, link, descriptor, or a shell redirection of stdout)."""
+    try:
+        source = input_path.stat()
+    except OSError:
+        return False
+    return written is not None and (written.st_dev, written.st_ino) == (source.st_dev, source.st_ino)
+
+
+def resolve_output(output: Path | None, input_path: Path, stdout: IO[str] | None = None) -> OutputTarget:
+    """Check where results go before any row is read: refuse what would destroy data.
 
     A symlink is followed (its target is replaced, the link stays); a device or pipe such as
-    /dev/stdout is written to directly; the input file, a directory or a missing folder is an error.
+    /dev/stdout is written to directly; the input file (by device and inode, standard output
+    redirected onto it included: ``>> in.jsonl`` would read its own results forever), a
+    directory or a missing folder is an error.
     """
     if output is None:
+        if _is_input(_written_stat(None, stdout), input_path):
+            raise InputFileError(f"standard output is the input file {input_path} (a shell redirection onto it?); "
+                                 "writing there would read the results back as input forever. Write to another file with --output")
         return OutputTarget(None)
     try:
         mode = output.stat().st_mode  # follows symlinks: the mode of what would be written
@@ -250,11 +312,11 @@ def resolve_output(output: Path | None, input_path: Path) -> OutputTarget:
         raise InputFileError(f"--output {output}: cannot use it ({exc.strerror})") from None
     if mode is not None and stat.S_ISDIR(mode):
         raise InputFileError(f"--output {output}: is a directory; give a file name")
+    if mode is not None and _is_input(_written_stat(output, stdout), input_path):
+        raise InputFileError(f"--output {output} is the input file; writing it would destroy the input")
     if mode is not None and not stat.S_ISREG(mode):
         return OutputTarget(output, direct=True)  # /dev/stdout, /dev/null, a named pipe
     target = Path(os.path.realpath(output))
-    if mode is not None and input_path.exists() and os.path.samefile(target, input_path):
-        raise InputFileError(f"--output {output} is the input file; writing it would destroy the input")
     if mode is None and not target.parent.is_dir():
         raise InputFileError(f"--output {output}: folder {target.parent} does not exist")
     return OutputTarget(target)

@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -26,10 +27,11 @@ from .batcher import QueueFull
 from .cache import ResponseCache
 from .config import ServerConfig
 from .errors import HttpError, install_error_handlers
+from .guard import RequestGuard
 from .metrics import ServerMetrics
 from .models import ModelRegistry
 from .openapi import UNAUTHORIZED, openapi_contract, without_validation_error
-from .playground import playground_page
+from .playground import playground_page, security_headers
 from .requests import check_cost, header_flag, parse_request
 from .transport import read_body, unless_disconnected
 
@@ -37,6 +39,9 @@ logger = logging.getLogger("zsc.server")
 # huggingface_hub before 1.0 parses only the legacy {sequence, labels, scores} shape.
 LEGACY_CLIENT = re.compile(r"\b(?:huggingface_hub|hf_hub)/0\.")
 RETRY_AFTER_S = 1
+# The Inference API's request headers beyond auth, and what the server answers with (for --allow-origin pages).
+CLIENT_HEADERS = ["x-use-cache", "x-wait-for-model", "x-zsc-format"]
+RESPONSE_HEADERS = ["x-compute-type", "x-compute-time", "x-compute-characters", "x-cache"]
 
 
 def wants_legacy(request: Request) -> bool:
@@ -62,6 +67,11 @@ def create_app(config: ServerConfig) -> FastAPI:
     app = FastAPI(title="zsc", version=__version__, lifespan=lifespan,
                   description="Zero-shot classification with the Hugging Face Inference API contract.")
     install_error_handlers(app)
+    if config.allow_origins:  # listed sites' pages may call the server: answer their preflights
+        app.add_middleware(CORSMiddleware, allow_origins=sorted(config.allow_origins), allow_methods=["GET", "POST"],
+                           allow_headers=["authorization", "content-type", *CLIENT_HEADERS], expose_headers=RESPONSE_HEADERS)
+    app.add_middleware(RequestGuard, config=config)  # added last: it runs first
+    fairness = config.fairness
 
     async def classify(model_id: str, request: Request) -> Response:
         authorize(config.tokens, request.headers.get("authorization"))
@@ -89,7 +99,7 @@ def create_app(config: ServerConfig) -> FastAPI:
                 check_cost(pairs, 0, config.limits, passages)
 
             prepared = await batcher.prepared(partial(classifier.prepare, parsed.inputs, parsed.candidate_labels, options=parsed.options,
-                                                      admit=admit))
+                                                      admit=admit), light=parsed.is_light(fairness))
             check_cost(*classifier.cost(prepared), config.limits)
             logits = await unless_disconnected(request, batcher.logits(prepared.pairs))
             result = classifier.finish(prepared, logits, legacy=legacy)
@@ -132,11 +142,13 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     if config.playground:
         page = playground_page(config)
+        page_headers = security_headers(page)
 
         @app.get("/ui", response_class=HTMLResponse, include_in_schema=False)
         async def playground() -> HTMLResponse:
-            """The playground page: static, so public; it sends the token a user types with each request."""
-            return HTMLResponse(page)
+            """The playground page: static, so public; it sends the token a user types with each request.
+            No other site may frame it, and it may run only its own script and talk only to this server."""
+            return HTMLResponse(page, headers=page_headers)
 
         @app.get("/", include_in_schema=False)
         async def root(request: Request) -> Response:

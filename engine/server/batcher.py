@@ -11,12 +11,18 @@ Admission is bounded at both steps (backpressure: a full step refuses new work a
 at most ``max_preparing`` requests are tokenised or embedded at once, on a small pool of its
 own, and the queue holds at most ``max_queue_pairs`` pairs. The pairs of a request that was
 abandoned (client gone) are dropped before they are computed.
+
+Light requests are never starved by heavy ones (``Fairness``): a request of at most
+``light_pairs`` pairs and embedder passes is prepared on a thread of its own, may use prepare
+slots and queue room that heavy requests leave free for it, and goes ahead of heavy requests in
+the batch loop (it fits in one batch). Heavy requests still take turns among themselves.
 Scores do not depend on how requests are merged: the shipped precisions are batch-invariant.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +33,7 @@ import numpy as np
 
 from ..classifier import ZeroShotClassifier
 from ..encoding import PairSet
+from .config import Fairness
 
 T = TypeVar("T")
 PREPARE_THREADS = 2  # tokenising and embedding beside the inference thread; more would only contend for the cores
@@ -45,6 +52,7 @@ class _Job:
     pairs: PairSet
     lengths: np.ndarray  # tokens per pair, as the budget counts them
     future: asyncio.Future
+    light: bool = False  # served ahead of heavy jobs
     order: np.ndarray = field(init=False)
     taken: int = 0  # pairs of ``order`` handed to batches so far
     logits: np.ndarray | None = None
@@ -77,8 +85,9 @@ class _Job:
 class MicroBatcher:
     def __init__(self, classifier: ZeroShotClassifier, max_wait_ms: float = 0.0, enabled: bool = True,
                  max_queue_pairs: int | None = None, on_batch: Callable[[int, int], None] | None = None,
-                 max_preparing: int | None = None):
+                 max_preparing: int | None = None, fairness: Fairness = Fairness()):
         self.classifier = classifier
+        self.fairness = fairness
         self.budget = classifier.budget
         self.max_wait = max(0.0, max_wait_ms) / 1000
         self.enabled = enabled
@@ -90,6 +99,8 @@ class MicroBatcher:
         self.max_preparing = max_preparing
         self.preparing = 0  # requests admitted to the prepare step whose work has not ended
         self.prepare_executor = ThreadPoolExecutor(max_workers=PREPARE_THREADS, thread_name_prefix="zsc-prepare")
+        # Light requests' own thread: tokenising one short text never waits behind a heavy request's embedding.
+        self.express_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zsc-express")
         self.jobs: deque[_Job] = deque()
         self._arrived = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -107,21 +118,27 @@ class MicroBatcher:
                 pass
         for job in self.jobs:
             job.future.cancel()
-        self.executor.shutdown(wait=False, cancel_futures=True)
-        self.prepare_executor.shutdown(wait=False, cancel_futures=True)
+        for executor in (self.executor, self.prepare_executor, self.express_executor):
+            executor.shutdown(wait=False, cancel_futures=True)
 
-    async def prepared(self, prepare: Callable[[], T]) -> T:
+    async def prepared(self, prepare: Callable[[], T], light: bool = False) -> T:
         """Run ``prepare`` (tokenising, embedding) on the prepare pool, if a slot is free.
 
-        Raises QueueFull at once when ``max_preparing`` requests are already there. A slot is
-        freed when the work ends, not when the caller stops waiting: a client that leaves does
-        not make room for more work than the pool can hold.
+        Raises QueueFull at once when ``max_preparing`` requests are already there (for a heavy
+        request: ``max_preparing`` less the slots kept for light ones). A slot is freed when the
+        work ends, not when the caller stops waiting: a client that leaves does not make room
+        for more work than the pool can hold. ``light``: known to cost at most
+        ``fairness.light_pairs``; it runs on the express thread.
         """
-        if self.max_preparing is not None and self.preparing >= self.max_preparing:
-            raise QueueFull(f"{self.preparing} requests are being prepared; the limit is {self.max_preparing}")
+        light = light and self.fairness.light_pairs > 0
+        if self.max_preparing is not None:
+            limit = self.max_preparing if light else max(1, self.max_preparing - self.fairness.prepare_reserve)
+            if self.preparing >= limit:
+                kept = "" if light or limit == self.max_preparing else f" for requests over {self.fairness.light_pairs} pairs"
+                raise QueueFull(f"{self.preparing} requests are being prepared; the limit is {limit}{kept}")
         loop = asyncio.get_running_loop()
         self.preparing += 1
-        work = self.prepare_executor.submit(prepare)
+        work = (self.express_executor if light else self.prepare_executor).submit(prepare)
         work.add_done_callback(lambda _: self._prepare_ended(loop))
         return await asyncio.wrap_future(work)
 
@@ -138,12 +155,16 @@ class MicroBatcher:
         """Logits for ``pairs``, computed in batches shared with concurrent requests.
 
         Raises QueueFull at once when admitting the pairs would take the queue past
-        ``max_queue_pairs`` (a request is never larger than that: the server's per-request
-        limit is at most the queue's). Cancelling the caller (a client that went away) drops
-        its pairs still in the queue.
+        ``max_queue_pairs``, or, for a heavy request, past it less the room kept for light ones
+        (a request is never larger than that: the server's per-request limit fits it).
+        Cancelling the caller (a client that went away) drops its pairs still in the queue.
         """
-        if self.max_queue_pairs is not None and self.queued_pairs + len(pairs) > self.max_queue_pairs:
-            raise QueueFull(f"{self.queued_pairs} pairs are queued; the limit is {self.max_queue_pairs}")
+        light = self.fairness.is_light(len(pairs))
+        if self.max_queue_pairs is not None:
+            limit = self.max_queue_pairs - (0 if light else self.fairness.queue_reserve)
+            if self.queued_pairs + len(pairs) > limit:
+                kept = "" if limit == self.max_queue_pairs else f" for requests over {self.fairness.light_pairs} pairs"
+                raise QueueFull(f"{self.queued_pairs} pairs are queued; the limit is {limit}{kept}")
         if not len(pairs):
             return np.empty((0, len(self.classifier.model_dir.manifest.id2label)), dtype=np.float32)
         self.queued_pairs += len(pairs)
@@ -151,8 +172,11 @@ class MicroBatcher:
             if not self.enabled:
                 self._observe(pairs)
                 return await asyncio.get_running_loop().run_in_executor(self.executor, self.classifier.logits, pairs)
-            job = _Job(pairs, self.classifier.pair_lengths(pairs), asyncio.get_running_loop().create_future())
-            self.jobs.append(job)
+            job = _Job(pairs, self.classifier.pair_lengths(pairs), asyncio.get_running_loop().create_future(), light)
+            if light:  # behind the light jobs already waiting, ahead of every heavy one
+                self.jobs.insert(sum(1 for _ in itertools.takewhile(lambda queued: queued.light, self.jobs)), job)
+            else:
+                self.jobs.append(job)
             self._arrived.set()
             return await job.future
         finally:
@@ -217,10 +241,12 @@ class MicroBatcher:
         while True:
             picks = await self._next_batch()
             taken = [(job, job.take(count)) for job, count in picks]
-            # Jobs with pairs left go behind the others: turns, not one request holding the model.
+            # Heavy jobs with pairs left go behind the others: turns, not one request holding the
+            # model. A light job with pairs left stays in front: it needs a batch or two more.
             served = {job for job, _ in taken}
-            self.jobs = deque([j for j in self.jobs if j not in served and not j.future.done()]
-                              + [j for j, _ in taken if j.waiting])
+            again = [j for j, _ in taken if j.waiting]
+            self.jobs = deque([j for j in again if j.light] + [j for j in self.jobs if j not in served and not j.future.done()]
+                              + [j for j in again if not j.light])
             batch = PairSet.concat([job.pairs.take(rows) for job, rows in taken])
             self._observe(batch)
             try:

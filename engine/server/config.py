@@ -2,10 +2,27 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 logger = logging.getLogger("zsc.server")
+
+
+@dataclass(frozen=True)
+class Fairness:
+    """What is kept for light requests, so that valid heavy ones cannot starve them.
+
+    ``light_pairs``: the most NLI pairs and embedder passes a light request costs (0: no request
+    is light). ``prepare_reserve``: prepare slots heavy requests leave free. ``queue_reserve``:
+    queued pairs heavy requests leave free."""
+
+    light_pairs: int = 0
+    prepare_reserve: int = 0
+    queue_reserve: int = 0
+
+    def is_light(self, cost: int) -> bool:
+        return cost <= self.light_pairs
 
 
 @dataclass(frozen=True)
@@ -50,8 +67,13 @@ class ServerConfig:
 
     public: frozenset[str] = frozenset({"health"})  # routes answered without a token when tokens are set
     max_preparing: int = 8  # requests tokenised or embedded at once per model, before the queue; beyond: 503
+    host: str = "127.0.0.1"  # the bind address; on loopback only loopback Host names are answered
     port: int = 8080
     playground: bool = True  # the browser page at GET /ui
+    # Web pages: a request with an Origin other than the server's own is refused unless listed here.
+    allow_origins: frozenset[str] = frozenset()
+    # Host names answered besides loopback ones (when bound to loopback) or instead of any (otherwise).
+    allowed_hosts: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         for name in ("max_queue_pairs", "max_preparing", "read_timeout_s", "header_timeout_s"):
@@ -67,6 +89,12 @@ class ServerConfig:
         if self.limits.max_pairs > self.max_queue_pairs:
             # The queue must hold the largest request it admits, or that request could never run.
             raise ValueError(f"--max-pairs ({self.limits.max_pairs}) must not exceed --max-queue-pairs ({self.max_queue_pairs})")
+        if self.limits.max_pairs > self.heavy_queue_pairs:
+            raise ValueError(f"--max-pairs ({self.limits.max_pairs}) must not exceed {self.heavy_queue_pairs}: --max-queue-pairs "
+                             f"({self.max_queue_pairs}) less the {self.fairness.queue_reserve} pairs kept for light requests")
+        for origin in self.allow_origins:
+            if origin == "*" or not re.fullmatch(r"https?://[^/\s]+", origin):
+                raise ValueError(f"--allow-origin takes origins like http://localhost:3000 (scheme and host, no path, no *), got {origin!r}")
         unknown = self.public - set(PUBLIC_ROUTES)
         if unknown:
             raise ValueError(f"--public takes {', '.join(PUBLIC_ROUTES)}; got {', '.join(sorted(unknown))}")
@@ -74,6 +102,31 @@ class ServerConfig:
     @property
     def default_model_id(self) -> str:
         return next(iter(self.models))
+
+    @property
+    def fairness(self) -> Fairness:
+        """What heavy requests leave for light ones: an eighth of the queue and a quarter of the
+        prepare slots (none where the bounds are too small to share); a light request fits in
+        the queue's reserve."""
+        reserve = self.max_queue_pairs // 8
+        return Fairness(min(LIGHT_PAIRS, reserve), prepare_reserve=self.max_preparing // 4, queue_reserve=reserve)
+
+    @property
+    def heavy_queue_pairs(self) -> int:
+        """The most pairs heavy requests may hold in the queue together."""
+        return self.max_queue_pairs - self.fairness.queue_reserve
+
+
+def default_max_pairs(max_queue_pairs: int) -> int:
+    """--max-pairs when not given: Limits' default, lowered to what a smaller queue can admit."""
+    config = ServerConfig(models={}, max_queue_pairs=max_queue_pairs, limits=Limits(max_pairs=1))
+    return min(Limits().max_pairs, config.heavy_queue_pairs)
+
+
+# A light request: at most this many NLI pairs and embedder passes (a text or two with a handful
+# of labels). It is prepared on a thread of its own, may use the share of the prepare slots and
+# of the queue kept for it, and runs ahead of heavy requests: valid heavy load cannot starve it.
+LIGHT_PAIRS = 64
 
 
 PUBLIC_ROUTES = ("health", "metrics")
@@ -122,15 +175,22 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                         help="id for each --model, in order (default: the folder name; the embedded model is 'default')")
     parser.add_argument("--host", default=None, help="bind address (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port (default: %(default)s)")
+    parser.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                        help="a web origin (e.g. http://localhost:3000) whose pages may call the server from a browser "
+                             "(CORS); repeatable. Requests from any other page's origin are refused with 403 (default: none)")
+    parser.add_argument("--allowed-hosts", default="",
+                        help="comma-separated Host names to answer besides loopback ones when bound to loopback, or the only "
+                             "ones answered otherwise (default: loopback names on loopback; any name on other addresses)")
     parser.add_argument("--token-file", type=Path, help="file with one accepted bearer token per line")
     parser.add_argument("--max-labels", type=int, default=limits.max_labels, help="most candidate labels per request (default: %(default)s)")
     parser.add_argument("--max-inputs", type=int, default=limits.max_inputs, help="most texts per request (default: %(default)s)")
     parser.add_argument("--max-input-chars", type=int, default=limits.max_input_chars,
                         help="longest text, in characters (default: %(default)s)")
     parser.add_argument("--max-body-bytes", type=int, default=limits.max_body_bytes, help="largest request body (default: %(default)s)")
-    parser.add_argument("--max-pairs", type=int, default=limits.max_pairs,
+    parser.add_argument("--max-pairs", type=int, default=None,
                         help="most NLI pairs per request, counted after windows and the prefilter are planned, and most "
-                             "passages (texts or windows) its embedder reads; more is a 400 (default: %(default)s)")
+                             "passes its embedder makes (texts or windows, and distinct labels); more is a 400 (default: "
+                             f"{limits.max_pairs}, or what a smaller --max-queue-pairs admits: seven eighths of it)")
     parser.add_argument("--max-tokens", type=int, default=limits.max_tokens,
                         help="most tokens per request over all its pairs; more is a 400 (default: %(default)s)")
     parser.add_argument("--max-preparing", type=int, default=defaults.max_preparing,
@@ -188,10 +248,14 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     return ServerConfig(
         models=dict(zip(ids, paths)),
         tokens=read_tokens(args.token_file) if args.token_file else frozenset(),
-        limits=Limits(args.max_labels, args.max_inputs, args.max_input_chars, args.max_body_bytes, args.max_pairs, args.max_tokens),
+        limits=Limits(args.max_labels, args.max_inputs, args.max_input_chars, args.max_body_bytes,
+                      default_max_pairs(args.max_queue_pairs) if args.max_pairs is None else args.max_pairs, args.max_tokens),
         public=frozenset(name.strip() for name in args.public.split(",") if name.strip()),
         max_preparing=args.max_preparing,
+        host=args.host or ServerConfig.host,
         port=args.port,
+        allow_origins=frozenset(origin.rstrip("/") for origin in args.allow_origin),
+        allowed_hosts=frozenset(name.strip().lower() for name in args.allowed_hosts.split(",") if name.strip()),
         batching=not args.no_batching,
         playground=not args.no_playground,
         max_wait_ms=args.max_wait_ms,

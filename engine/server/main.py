@@ -18,7 +18,7 @@ def serve(args: argparse.Namespace) -> int:
     from .protocol import header_timeout_protocol
 
     config = config_from_args(args)
-    host = args.host or "127.0.0.1"
+    host = config.host
     if not config.tokens:
         if args.host is None:
             logger.warning("no --token-file: serving without authentication, bound to 127.0.0.1 only")

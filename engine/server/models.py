@@ -87,7 +87,8 @@ class ModelRegistry:
             )
             self.metrics.load_seconds.labels(slot.model_id).set(time.perf_counter() - started)
             batcher = MicroBatcher(slot.classifier, config.max_wait_ms, config.batching, config.max_queue_pairs,
-                                   on_batch=self.metrics.batch_observer(slot.model_id), max_preparing=config.max_preparing)
+                                   on_batch=self.metrics.batch_observer(slot.model_id), max_preparing=config.max_preparing,
+                                   fairness=config.fairness)
             self.metrics.watch_queue(slot.model_id, lambda: batcher.queued_pairs)
             batcher.start()
             slot.batcher = batcher

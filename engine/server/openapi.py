@@ -85,11 +85,13 @@ def openapi_contract() -> tuple[dict[str, Any], dict[Any, Any], list[dict[str, A
     responses: dict[Any, Any] = {
         200: {"description": "labels ranked by score (a list of rankings for a list of inputs; the legacy shape on request)",
               "content": {"application/json": {"schema": answer}}, "headers": _COMPUTE_HEADERS},
-        400: _error_response("invalid body or parameters, or over a configured limit"),
+        400: _error_response("invalid body or parameters, over a configured limit, or a Host name this server does not answer"),
         **UNAUTHORIZED,
+        403: _error_response("sent by a web page of another origin (not listed with --allow-origin)"),
         404: _error_response("unknown model"),
         408: _error_response("the request body did not arrive within the read timeout"),
         413: _error_response("body too large"),
+        415: _error_response("the body is not declared as JSON (Content-Type: application/json)"),
         500: _error_response("the model failed to load (with the reason), or an unexpected error (with a request_id; details in the server log)"),
         503: _error_response("model still loading (with estimated_time), or its queue is full (with Retry-After)", {
             "Retry-After": {"description": "seconds to wait before retrying (queue full)", "schema": {"type": "string"}}}),

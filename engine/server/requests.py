@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 
 from ..inputs import InputError, normalise_labels
 from ..options import CallOptions
-from .config import Limits
+from .config import Fairness, Limits
 
 # The request's parameters beyond candidate_labels: exactly CallOptions' fields (the Inference
 # API's hypothesis_template and multi_label, then zsc's extensions).
@@ -44,6 +44,21 @@ class ZeroShotRequest:
     def least_pairs(self, label_counts: list[int]) -> int:
         """The fewest NLI pairs this request can cost (one window per text): known before any work."""
         return sum(self.options.nli_labels(count) for count in label_counts)
+
+    def is_light(self, fairness: Fairness) -> bool:
+        """Whether this request surely costs at most ``fairness.light_pairs`` NLI pairs and embedder
+        passes, known before any work: texts cut to the model's window (no windows), so every
+        text is one premise, and at most that many pairs, texts and distinct labels."""
+        if fairness.light_pairs <= 0 or self.options.long_text != "truncate":
+            return False
+        label_sets = [self.candidate_labels] * len(self.texts) if not _per_text(self.candidate_labels) else self.candidate_labels
+        try:
+            labels = [normalise_labels(own) for own in label_sets]  # type: ignore[arg-type]
+        except InputError:
+            return False  # refused with a 400 when it is prepared
+        distinct = len({label for own in labels for label in own})
+        pairs = sum(self.options.nli_labels(len(own)) for own in labels)
+        return fairness.is_light(pairs) and fairness.is_light(len(self.texts) + distinct)
 
 
 def parse_request(body: bytes, limits: Limits) -> ZeroShotRequest:
@@ -87,6 +102,11 @@ def parse_request(body: bytes, limits: Limits) -> ZeroShotRequest:
     return request
 
 
+def _per_text(labels: object) -> bool:
+    """candidate_labels given as one list per text (a zsc extension)."""
+    return isinstance(labels, list) and bool(labels) and all(isinstance(item, list) for item in labels)
+
+
 def _label_counts(labels: object, text_count: int) -> list[int]:
     """Labels per text, from the body's candidate_labels: one list (or comma-separated string)
     for every text, or one list per text (a zsc extension: then inputs is a list of as many texts)."""
@@ -113,8 +133,8 @@ def check_cost(pairs: int, tokens: int, limits: Limits, passages: int = 0) -> No
         raise RequestError(f"this request needs {pairs} NLI pairs (texts x windows x labels) > max_pairs {limits.max_pairs}; "
                            "send fewer texts or labels, fewer windows (a larger window_tokens), or a prefilter_top_k")
     if passages > limits.max_pairs:
-        raise RequestError(f"this request needs {passages} embedder passes (its texts' windows) > max_pairs {limits.max_pairs}; "
-                           "send fewer or shorter texts, or a larger window_tokens")
+        raise RequestError(f"this request needs {passages} embedder passes (its texts or their windows, and its distinct labels) "
+                           f"> max_pairs {limits.max_pairs}; send fewer or shorter texts, fewer distinct labels, or a larger window_tokens")
     if tokens > limits.max_tokens:
         raise RequestError(f"this request needs {tokens} tokens over its {pairs} NLI pairs > max_tokens {limits.max_tokens}; "
                            "send fewer or shorter texts, or fewer labels")
