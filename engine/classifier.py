@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict, overload
 import numpy as np
 
 from .batching import BatchBudget
+from .call_habits import refuse_unknown, split_run_keywords
 from .defaults import LONG_TEXT_MAX_TOKENS, PROVIDER_FEEDING, describe_window_defaults
 from .encoding import PairEncoder, PairSet, TextWindows
 from .feeding import Feeding
@@ -254,11 +255,16 @@ class ZeroShotClassifier:
         window's NLI log-odds plus its cosine with the label less its mean cosine with the other
         labels, over T, best window or mean per label.
         ``options``: a :class:`CallOptions` instead of the keyword arguments (not both).
+        As for the pipeline: ``batch_size`` sets the pairs per model run for this call (the token
+        budget still holds; scores do not change), ``num_workers`` is accepted and ignored, and
+        ``multi_class`` is ``multi_label``'s deprecated name (with a warning); any other keyword is
+        a TypeError naming it.
         ``inputs`` may be any iterable of strings (list, tuple, numpy array, pandas Series,
         generator), as for the pipeline; several texts give a list of results.
         """
+        keywords, batch_size = split_run_keywords(keywords)
         prepared = self.prepare(inputs, candidate_labels, *args, options=options, **keywords)
-        return self.finish(prepared, self.logits(prepared.pairs), legacy=legacy)
+        return self.finish(prepared, self.logits(prepared.pairs, batch_size=batch_size), legacy=legacy)
 
     def nli_logits(self, premises: Sequence[str], hypotheses: Sequence[str]) -> np.ndarray:
         """Raw NLI logits, shape (pairs, classes), one row per (premise, hypothesis) position.
@@ -350,11 +356,14 @@ class ZeroShotClassifier:
     def max_batch_tokens(self) -> int:
         return self.budget.max_batch_tokens
 
-    def logits(self, pairs: PairSet) -> np.ndarray:
+    def logits(self, pairs: PairSet, batch_size: int | None = None) -> np.ndarray:
         """Logits (pairs, classes) in the pairs' order, computed in length-sorted batches
-        (at most ``batch_size`` pairs and ``max_batch_tokens`` padded tokens each)."""
+        (at most ``batch_size`` pairs, the classifier's own unless given, and ``max_batch_tokens``
+        padded tokens each)."""
         out = np.empty((len(pairs), len(self.model_dir.manifest.id2label)), dtype=np.float32)
-        for rows, _, logits in self.runner.batches(self.pair_lengths(pairs), lambda rows, width: self._feeds(pairs.take(rows), width)):
+        budget = self.budget if batch_size is None else replace(self.budget, max_batch_size=batch_size)
+        for rows, _, logits in self.runner.batches(self.pair_lengths(pairs), lambda rows, width: self._feeds(pairs.take(rows), width),
+                                                   budget):
             out[rows] = logits
         return out
 
@@ -403,6 +412,7 @@ def _call_options(options: CallOptions | None, args: tuple[Any, ...], keywords: 
     if twice:
         raise TypeError(f"{', '.join(sorted(twice))} given by position and by name")
     named |= keywords
+    refuse_unknown(set(named))
     if options is None:
         return CallOptions.of(**named)
     if named:

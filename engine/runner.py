@@ -58,13 +58,16 @@ class BatchRunner:
         """One batch as given: for callers that fill batches themselves under ``budget``."""
         return self.session.run(feeds, self.feeding.io_binding)
 
-    def batches(self, lengths: np.ndarray, assemble: Callable[[np.ndarray, int], Feeds]) -> Iterator[tuple[np.ndarray, Feeds, np.ndarray]]:
+    def batches(self, lengths: np.ndarray, assemble: Callable[[np.ndarray, int], Feeds], budget: BatchBudget | None = None
+                ) -> Iterator[tuple[np.ndarray, Feeds, np.ndarray]]:
         """``(rows, feeds, output)`` per batch of the rows whose token counts are ``lengths``:
-        ``assemble(rows, width)`` builds a batch's feeds padded to ``width`` tokens."""
-        plan = self.budget.plan(lengths)
+        ``assemble(rows, width)`` builds a batch's feeds padded to ``width`` tokens. ``budget``:
+        this call's (a per-call batch size), else the runner's."""
+        budget = budget or self.budget
+        plan = budget.plan(lengths)
 
         def feeds_of(rows: np.ndarray) -> Feeds:
-            return assemble(rows, self.budget.padded(int(lengths[rows].max())))
+            return assemble(rows, budget.padded(int(lengths[rows].max())))
 
         if self._prefetcher is None or len(plan) < 2:  # one batch: nothing to overlap, no thread hand-off
             for rows in plan:

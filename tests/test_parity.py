@@ -104,3 +104,51 @@ def test_tiny_architectures_match_pipeline(arch, multi_label, tiny_hf, tiny_expo
     for labels in label_sets():
         expected = pipe(TEXTS, candidate_labels=labels, multi_label=multi_label)
         assert_same(classifier(TEXTS, labels, multi_label=multi_label), expected)
+
+
+# The pipeline's call habits (#29): what transformers' own pipeline takes at call time, zsc takes too.
+
+def test_batch_size_and_num_workers_per_call_as_the_pipeline_takes_them(minilm, hf_pipeline):
+    pipe = hf_pipeline(MINILM)
+    texts = [t for t in TEXTS if t is not LONG_TEXT]
+    expected = pipe(texts, candidate_labels=LABELS_4, batch_size=8, num_workers=2)
+    for batch_size in (1, 3, 8, 64):
+        assert_same(minilm(texts, candidate_labels=LABELS_4, batch_size=batch_size, num_workers=2), expected)
+
+
+def test_batch_size_sets_the_pairs_of_each_model_run(minilm, monkeypatch):
+    runs: list[int] = []
+    original = minilm.runner.run
+    monkeypatch.setattr(minilm.runner, "run", lambda feeds: runs.append(len(feeds["input_ids"])) or original(feeds))
+    minilm(TEXTS[:2], LABELS_4, batch_size=3)
+    assert runs == [3, 3, 2]
+    runs.clear()
+    minilm(TEXTS[:2], LABELS_4)
+    assert runs == [8]  # the classifier's own budget again: the call's batch size does not stick
+
+
+def test_multi_class_is_multi_labels_deprecated_name_with_the_pipelines_warning(minilm, hf_pipeline, caplog):
+    import logging
+
+    pipe = hf_pipeline(MINILM)
+    expected = pipe(TEXTS[1], candidate_labels=LABELS_4, multi_class=True)
+    with caplog.at_level(logging.WARNING, logger="zsc"):
+        assert_same(minilm(TEXTS[1], LABELS_4, multi_class=True), expected)
+    assert "`multi_class` argument has been deprecated and renamed to `multi_label`" in caplog.text
+    assert minilm(TEXTS[1], LABELS_4, multi_class=True) == minilm(TEXTS[1], LABELS_4, multi_label=True)
+
+
+@pytest.mark.parametrize("keywords, message", [
+    ({"top_k": 3}, "unexpected keyword argument 'top_k'; a call takes hypothesis_template, multi_label"),
+    ({"candidate_label": ["a"], "temperature": 1}, "unexpected keyword arguments 'candidate_label', 'temperature'"),
+])
+def test_any_other_keyword_is_a_type_error_naming_it(minilm, keywords, message):
+    with pytest.raises(TypeError, match=message) as error:
+        minilm(TEXTS[1], LABELS_4, **keywords)
+    assert "CallOptions" not in str(error.value)  # no internal names
+
+
+@pytest.mark.parametrize("batch_size, error", [(0, ValueError), (-2, ValueError), (2.5, TypeError), (True, TypeError), ("8", TypeError)])
+def test_a_bad_batch_size_is_named(minilm, batch_size, error):
+    with pytest.raises(error, match="batch_size must be a positive integer"):
+        minilm(TEXTS[1], LABELS_4, batch_size=batch_size)
