@@ -26,7 +26,8 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade "pip>=24"
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -c constraints.txt -e ".[export,serve,bench,dev,ray]"
+	$(PIP) uninstall --quiet -y zsc 2>/dev/null || true  # this project's distribution before it was renamed zsc-onnx
+	$(PIP) install --quiet -c constraints.txt -e ".[cpu,export,serve,bench,dev,ray]"
 	$(PY) -c "import torch; assert not torch.version.cuda, 'a CUDA torch was installed'; print('torch', torch.__version__)"
 	@test -f engine/models/default/model.onnx || $(EXPORT_DEFAULT_MODEL)
 	@test -f engine/models/embedder/model.onnx || $(EXPORT_DEFAULT_EMBEDDER)

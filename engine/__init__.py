@@ -2,7 +2,7 @@
 
 The public API, a facade: what a user calls. Plumbing (manifest I/O, the pair encoder, CPU
 flags, sessions) stays in its module, and zsc.export imports it from there. Only numpy,
-tokenizers and onnxruntime are needed at run time; modules load lazily, so that
+tokenizers and onnxruntime (the CPU or the GPU build, chosen at install) are needed at run time; modules load lazily, so that
 ``import zsc.engine`` stays fast.
 """
 

@@ -24,6 +24,7 @@ from .defaults import (
     SCORING_MODES,
     describe_window_defaults,
 )
+from .distribution import RUNTIME_MISSING, install_hint
 from .graph_choice import PRECISION_CHOICES, PROVIDER_CHOICES
 from .jobs.files import MAX_ROW_BYTES
 from .options import CallOptions
@@ -73,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--max-row-bytes", type=int, default=None,
                           help="longest row (line) of --input read; a longer one stops the job with file:line "
                                f"(--engine local; default: {MAX_ROW_BYTES})")
-    scale = classify.add_argument_group("Ray (--engine ray; needs zsc[ray])")
+    scale = classify.add_argument_group(f"Ray (--engine ray; needs {install_hint('ray')})")
     scale.add_argument("--engine", choices=["local", "ray"], default="local",
                        help="local: this process; ray: Ray Data actors on a Ray cluster, --input a file, folder or glob of "
                             ".jsonl/.csv/.parquet and --output a new folder (default: %(default)s)")
@@ -84,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     scale.add_argument("--gpus-per-actor", type=float, default=0, help="GPUs per actor; > 0 runs on CUDA (default: %(default)s)")
     _add_runtime_options(classify)
 
-    serve = sub.add_parser("serve", help="serve models over the Hugging Face Inference API (needs zsc[serve])")
+    serve = sub.add_parser("serve", help=f"serve models over the Hugging Face Inference API (needs {install_hint('serve')})")
     add_serve_arguments(serve)
     _add_runtime_options(serve)
     serve.set_defaults(handler=cmd_serve)
@@ -195,7 +196,7 @@ def _classify_with_ray(args: argparse.Namespace, options: CallOptions) -> int:
 
         from .ray_data import check_output, classify_dataset, read_files, write_files
     except ImportError as exc:
-        raise ValueError(f"--engine ray needs the ray extra: pip install 'zsc[ray]' ({exc})") from exc
+        raise ValueError(f"--engine ray needs the ray extra: {install_hint('ray')} ({exc})") from exc
     output = Path(args.output)
     check_output(output, args.output_format)
     ray.init(address=args.address, log_to_driver=args.verbose)
@@ -217,7 +218,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         from .server.main import serve
     except ImportError as exc:
-        raise ValueError(f"zsc serve needs the serve extra: pip install 'zsc[serve]' ({exc})") from exc
+        raise ValueError(f"zsc serve needs the serve extra: {install_hint('serve')} ({exc})") from exc
     return serve(args)
 
 
@@ -250,6 +251,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.handler(args))
     except (ValueError, FileNotFoundError, FileExistsError) as exc:
         print(f"zsc: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ImportError as exc:
+        if str(exc) != RUNTIME_MISSING:
+            raise
+        print(f"zsc: error: {exc}", file=sys.stderr)  # no onnxruntime build chosen at install
         return EXIT_USAGE
     except OSError as exc:  # the system refused: a read-only or full disk, permissions, a busy port
         print(f"zsc: error: {describe_os_error(exc)}", file=sys.stderr)

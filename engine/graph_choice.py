@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from .distribution import install_hint
 from .model_dir import PRECISIONS, GraphVariant
 
 PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
@@ -77,8 +78,10 @@ def _choose(graphs: Sequence[GraphVariant], provider: str, precision: str, avail
     cuda_available = PROVIDERS["cuda"] in available
     if provider == "cuda" and not cuda_available:
         raise ValueError(
-            f"provider 'cuda' was asked for but onnxruntime offers only {list(available)}; install zsc[gpu] "
-            "(onnxruntime-gpu) with a working CUDA setup, or use provider='cpu' or 'auto'"
+            f"provider 'cuda' was asked for but onnxruntime offers only {list(available)}: the GPU build must be the only "
+            f"one installed (pip uninstall -y onnxruntime onnxruntime-gpu; {install_hint('gpu')}) with the CUDA and cuDNN it "
+            "was built for (onnxruntime-gpu 1.31 on PyPI: CUDA 13, cuDNN 9), "
+            "or use provider='cpu' or 'auto'"
         )
     by_precision = {g.precision: g for g in graphs}
     if precision != "auto" and precision not in by_precision:

@@ -7,7 +7,7 @@
     classify_dataset(ds, ["world", "sports", "business"]).write_parquet("s3://bucket/out/")
 
 Each Ray actor loads the model once and classifies batches of rows with the in-process engine,
-so the scores are the engine's. Needs ``pip install 'zsc[ray]'``; this module is the only one
+so the scores are the engine's. Needs ``pip install 'zsc-onnx[ray]'``; this module is the only one
 that imports Ray or pyarrow.
 """
 

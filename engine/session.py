@@ -9,7 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
+
+try:
+    import onnxruntime as ort
+except ImportError as exc:  # the runtime depends on neither build: say how to choose one
+    from .distribution import RUNTIME_MISSING
+
+    raise ImportError(RUNTIME_MISSING) from exc
 
 from .cpu import has_int8_dot_products
 from .graph_choice import PROVIDERS, GraphChoice, choose_graph

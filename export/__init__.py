@@ -1,4 +1,4 @@
-"""zsc.export: turn a Hugging Face NLI checkpoint into a zsc model directory (needs `pip install zsc[export]`)."""
+"""zsc.export: turn a Hugging Face NLI checkpoint into a zsc model directory (needs `pip install 'zsc-onnx[export]'`)."""
 
 from __future__ import annotations
 

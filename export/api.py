@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from zsc.engine import __version__
+from zsc.engine.distribution import install_hint
 from zsc.engine.model_dir import TOKENIZER_FILE, Manifest
 
 from .directory import checked_output, new_staging, replace_directory
@@ -46,7 +47,7 @@ def require_export_stack() -> None:
         import torch  # noqa: F401
         import transformers  # noqa: F401
     except ImportError as exc:
-        raise ImportError(f"zsc export needs the export extra: pip install 'zsc[export]' ({exc})") from exc
+        raise ImportError(f"zsc export needs the export extra: {install_hint('export')} ({exc})") from exc
 
 
 def export_model(

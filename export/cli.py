@@ -7,6 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
+from zsc.engine.distribution import install_hint
 from zsc.engine.jobs.files import MAX_ROW_BYTES, read_records
 
 from .presets import OPTIMIZE_CHOICES, QUANTIZE_CHOICES
@@ -15,7 +16,7 @@ DEFAULT_VALIDATION_SIZE = 256
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    export = subparsers.add_parser("export", help="export a Hugging Face NLI checkpoint, or a sentence embedder (needs zsc[export])")
+    export = subparsers.add_parser("export", help=f"export a Hugging Face NLI checkpoint, or a sentence embedder (needs {install_hint('export')})")
     export.add_argument("source", help="local Hugging Face model directory or hub id")
     export.add_argument("output", help="model directory to write")  # a str: "" must stay empty, not become "."
     export.add_argument("--task", choices=["nli", "embedding"], default="nli",
@@ -94,7 +95,7 @@ def read_validation_pairs(path: Path, size: int) -> list[tuple[str, str]]:
 def register_tune(subparsers: argparse._SubParsersAction) -> None:
     from .tune import DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_LEARNING_RATE, DEFAULT_NEGATIVES
 
-    tune = subparsers.add_parser("tune", help="fine-tune an NLI checkpoint on a few labelled examples, then export it (needs zsc[export])")
+    tune = subparsers.add_parser("tune", help=f"fine-tune an NLI checkpoint on a few labelled examples, then export it (needs {install_hint('export')})")
     tune.add_argument("source", help="local Hugging Face NLI checkpoint or hub id (as for zsc export)")
     tune.add_argument("output", help="model directory to write")
     tune.add_argument("--examples", required=True, type=Path, help="labelled examples: .jsonl or .csv, a few per label")

@@ -1,1 +1,1 @@
-"""HTTP server speaking the Hugging Face Inference API for zero-shot classification (needs zsc[serve])."""
+"""HTTP server speaking the Hugging Face Inference API for zero-shot classification (needs zsc-onnx[serve])."""
