@@ -123,6 +123,9 @@ class ZeroShotClassifier:
         ``batch_size`` and ``max_batch_tokens`` bound each onnxruntime batch (pairs, and padded
         tokens); by default the provider's (``zsc.engine.defaults.PROVIDER_FEEDING``), as is
         ``feeding`` (which reaches the embedder too). ``verify`` checks the files against the manifest's sha256 hashes.
+        A hub id is fetched once, as ``from_pretrained`` does elsewhere: a zsc export's listed files, an
+        ONNX repository's graph (transformers.js layout), or a transformers checkpoint exported once
+        into zsc's cache when the export extra is installed (see zsc.engine.hub).
         A path-like name that does not exist raises FileNotFoundError, never a hub lookup.
         ``embedder``: a sentence-embedding model directory (``zsc export --task embedding``) or a
         TextEmbedder, for ``scoring="hybrid"|"embedding"`` and ``prefilter_top_k``; loaded on first use.

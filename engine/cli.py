@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--window-tokens", type=int, metavar="N",
                           help=f"window size for --long-text max/mean (default: {describe_window_defaults()}; at most the first "
                                f"{LONG_TEXT_MAX_TOKENS} tokens of a text are read)")
-    classify.add_argument("--model", "-m", help="exported model directory (default: the embedded model)")
+    classify.add_argument("--model", "-m", help="exported model directory or hub id: a zsc export, an ONNX repository, or a checkpoint exported once (default: the embedded model)")
     classify.add_argument("--json", action="store_true", help="print JSON instead of a table (texts given as arguments)")
     classify.add_argument("--input", "-i", type=Path, help="a .jsonl, .csv or .txt file (UTF-8, a BOM is fine), streamed in chunks")
     classify.add_argument("--text-field", default=None, help="field/column holding the text in --input (jsonl, csv; default: text)")

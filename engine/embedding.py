@@ -17,6 +17,7 @@ from tokenizers import Tokenizer
 from .batching import BatchBudget
 from .defaults import PROVIDER_FEEDING
 from .feeding import Feeding
+from .loading import local_model_path
 from .lru import LruCache
 from .model_dir import MANIFEST_NAME, ModelDirectory, load_model_directory
 from .runner import BatchRunner, Feeds
@@ -55,7 +56,7 @@ class TextEmbedder:
         """Load an embedding model directory written by ``zsc export --task embedding``; the graph
         and the feeding (batch sizes, I/O binding, prefetch) follow the provider unless given, as
         for the classifier."""
-        model_dir = load_model_directory(path, verify=verify)
+        model_dir = load_model_directory(local_model_path(path, task="embedding"), verify=verify)
         manifest = model_dir.manifest
         if manifest.task != "embedding":
             raise ValueError(f"{model_dir.path} holds a model for task {manifest.task!r}; an embedder's {MANIFEST_NAME} says task 'embedding'")

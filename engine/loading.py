@@ -29,15 +29,16 @@ def default_embedder_path() -> Path | None:
     return path if (path / "model.onnx").exists() else None
 
 
-def local_model_path(path: str | Path) -> Path:
-    """A model directory on disk: ``path`` itself, or a hub id ("org/name") downloaded once. A
-    path-like name that does not exist raises FileNotFoundError, never a hub lookup."""
+def local_model_path(path: str | Path, task: str = "nli", revision: str | None = None) -> Path:
+    """A model directory on disk: ``path`` itself, or for a hub id ("org/name") one fetched (or
+    exported) once, as zsc.engine.hub says. A path-like name that does not exist raises
+    FileNotFoundError, never a hub lookup."""
     local = Path(path).expanduser()
     if local.exists():
         return local
     if not looks_like_hub_id(str(path)):
         raise FileNotFoundError(f"model directory not found: {local}")
-    return _download(str(path))
+    return _from_hub(str(path), task, revision)
 
 
 def looks_like_hub_id(name: str) -> bool:
@@ -53,14 +54,15 @@ def looks_like_hub_id(name: str) -> bool:
     )
 
 
-def _download(repo_id: str) -> Path:
+def _from_hub(repo_id: str, task: str, revision: str | None) -> Path:
+    from .hub import HubModelError, hub_model_path
+
     try:
-        from huggingface_hub import snapshot_download
+        return hub_model_path(repo_id, task, revision)
+    except HubModelError:
+        raise
     except ImportError as exc:  # pragma: no cover - tokenizers depends on huggingface_hub
         raise ValueError(f"{repo_id} is not a local directory and huggingface_hub is not installed") from exc
-    logger.info("downloading %s from the Hugging Face hub", repo_id)
-    try:
-        return Path(snapshot_download(repo_id))
     except Exception as exc:  # offline, unknown repo, no access: one message for both readings of the name
         raise FileNotFoundError(
             f"{repo_id}: no local model directory {Path(repo_id).expanduser().resolve()}, and the Hugging Face hub lookup "

@@ -170,7 +170,8 @@ def read_tokens(path: Path) -> frozenset[str]:
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     """`zsc serve`'s options, declared next to the config they fill (config_from_args reads them)."""
     limits, defaults = Limits(), ServerConfig(models={})
-    parser.add_argument("--model", "-m", action="append", default=[], help="model directory (repeatable; default: the embedded model)")
+    parser.add_argument("--model", "-m", action="append", default=[],
+                        help="model directory or hub id (repeatable; default: the embedded model)")
     parser.add_argument("--model-id", action="append", default=[],
                         help="id for each --model, in order (default: the folder name; the embedded model is 'default')")
     parser.add_argument("--host", default=None, help="bind address (default: 127.0.0.1)")
@@ -229,15 +230,16 @@ def check_model_directory(path: Path) -> None:
 
 def config_from_args(args: argparse.Namespace) -> ServerConfig:
     """The ServerConfig that the options of add_serve_arguments describe."""
-    from ..loading import default_model_path
+    from ..loading import default_model_path, local_model_path
 
-    paths = [Path(p) for p in args.model] or [default_model_path()]
+    names = list(args.model) or [str(default_model_path())]
     ids = list(args.model_id)
-    if len(ids) > len(paths):
+    if len(ids) > len(names):
         raise ValueError("more --model-id than --model")
-    ids += [p.name for p in paths[len(ids):]]
+    ids += [Path(name).name for name in names[len(ids):]]  # "facebook/bart-large-mnli" is served as bart-large-mnli
     if len(set(ids)) != len(ids):
         raise ValueError(f"model ids must be unique, got {ids}")
+    paths = [local_model_path(name) for name in names]  # a hub id is fetched (or exported) now, before serving
     for path in paths:
         check_model_directory(path)
     batch_size = args.batch_size
