@@ -70,7 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
                                "chunk by chunk with OUTPUT.progress.json beside it until the job ends; a symlink is followed")
     classify.add_argument("--resume", action="store_true",
                           help="continue an interrupted --input job after its last committed row (same input, model and options)")
-    classify.add_argument("--chunk-size", type=int, default=256, help="texts per chunk when streaming a file (default: %(default)s)")
+    classify.add_argument("--chunk-size", type=int, default=256,
+                          help="rows per chunk when streaming a file (committed together); with --engine ray, rows per Ray "
+                               "batch (default: %(default)s). Pairs per model run are --batch-size")
     classify.add_argument("--max-row-bytes", type=int, default=None,
                           help="longest row (line) of --input read; a longer one stops the job with file:line "
                                f"(--engine local; default: {MAX_ROW_BYTES})")

@@ -235,7 +235,7 @@ def test_make_run_prints_the_example(tmp_path):
 
 
 def test_window_defaults_are_quoted_from_defaults_py():
-    """--help, the README, the __call__ docstring and the OpenAPI contract read the window defaults from one place."""
+    """--help, the docs, the __call__ docstring and the OpenAPI contract read the window defaults from one place."""
     from pathlib import Path
 
     from zsc.engine import ZeroShotClassifier
@@ -245,7 +245,7 @@ def test_window_defaults_are_quoted_from_defaults_py():
     assert quoted == ", ".join(f"{size} for {mode}" for mode, size in DEFAULT_WINDOW_TOKENS.items())
     shown = " ".join(run("classify", "--help").stdout.split())
     assert f"default: {quoted}" in shown and f"first {LONG_TEXT_MAX_TOKENS} tokens" in shown
-    readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text().split())
+    readme = " ".join((Path(__file__).resolve().parents[1] / "docs" / "many-labels-long-texts.md").read_text().split())
     assert f"(default: {quoted};" in readme and f"`LONG_TEXT_MAX_TOKENS` = {LONG_TEXT_MAX_TOKENS:,}" in readme
     doc = " ".join((ZeroShotClassifier.__call__.__doc__ or "").split())
     assert quoted in doc and "DEFAULT_WINDOW_TOKENS" in doc and "LONG_TEXT_MAX_TOKENS" in doc

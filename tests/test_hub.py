@@ -10,12 +10,11 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
-from test_server import free_port
+from test_server import free_port, wait_ready
 
 from zsc.engine.hub import checkpoint_files
 
@@ -145,16 +144,21 @@ def test_zsc_serve_takes_a_hub_id(hub):
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env(hub))
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(base + "/health").json()["ready"]:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        wait_ready(base, timeout=60)
         response = httpx.post(base + "/models/minilm-zsc", json={"inputs": TEXT, "parameters": {"candidate_labels": ["refund", "faq"]}},
                               timeout=60)
         assert response.status_code == 200 and {p["label"] for p in response.json()} == {"refund", "faq"}
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_the_python_api_takes_all_three_kinds(hub):
+    code = ("import json\nfrom zsc.engine import ZeroShotClassifier\n"
+            "for repo in ('zsc-test/minilm-zsc', 'zsc-test/tiny-onnx', 'zsc-test/tiny-checkpoint'):\n"
+            "    clf = ZeroShotClassifier.from_pretrained(repo)\n"
+            "    print(json.dumps([repo, clf.precision, clf('I want my money back', ['refund', 'faq'])[0]['label'] in ('refund', 'faq')]))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, env=env(hub))
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert rows == [["zsc-test/minilm-zsc", "int8", True], ["zsc-test/tiny-onnx", "unknown", True], ["zsc-test/tiny-checkpoint", "int8", True]]
