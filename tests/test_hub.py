@@ -162,3 +162,35 @@ def test_the_python_api_takes_all_three_kinds(hub):
     assert result.returncode == 0, result.stderr[-3000:]
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert rows == [["zsc-test/minilm-zsc", "int8", True], ["zsc-test/tiny-onnx", "unknown", True], ["zsc-test/tiny-checkpoint", "int8", True]]
+
+
+# Downloads, through a stand-in for the hub's endpoint on loopback: only what is needed is fetched.
+
+def test_only_the_files_needed_are_downloaded(hub, tmp_path, default_model_dir, tiny_exported):
+    from hub_stand_in import serving
+
+    checkpoint = hub["checkpoint"]
+    repos = {
+        "zsc-test/tiny-onnx": {"onnx/model.onnx": (tiny_exported("bert", "none") / "model.onnx").read_bytes(),
+                               "onnx/model_quantized.onnx": b"not read", "onnx/model_fp16.onnx": b"not read",
+                               "model.safetensors": (checkpoint / "model.safetensors").read_bytes()}
+        | {name: (checkpoint / name).read_bytes() for name in ("config.json", "tokenizer.json", "tokenizer_config.json")},
+        "zsc-test/minilm-zsc": {p.name: p.read_bytes() for p in default_model_dir.iterdir() if p.is_file()}
+        | {"README.md": b"# a model card", "pytorch_model.bin": b"weights zsc does not read" * 1000},
+        "zsc-test/tiny-checkpoint": {p.name: p.read_bytes() for p in checkpoint.iterdir() if p.is_file()}
+        | {"tf_model.h5": b"tensorflow weights", "flax_model.msgpack": b"flax weights", "onnx/decoder_model.onnx": b"not read"},
+    }
+    with serving(repos) as (endpoint, stand_in):
+        online = os.environ | {"HF_ENDPOINT": endpoint, "HF_HUB_CACHE": str(tmp_path / "hf"), "ZSC_CACHE": str(tmp_path / "zsc"),
+                               "HF_HUB_DISABLE_TELEMETRY": "1"}
+        online.pop("HF_HUB_OFFLINE", None)
+        for repo in repos:
+            result = subprocess.run([sys.executable, "-m", "zsc.engine.cli", "classify", TEXT, "--labels", "refund,faq", "--model", repo],
+                                    capture_output=True, text=True, timeout=600, env=online)
+            assert result.returncode == 0, result.stderr[-3000:]
+        fetched = {repo: sorted(name for r, name in stand_in.fetched if r == repo) for repo in repos}
+    assert fetched["zsc-test/tiny-onnx"] == ["config.json", "onnx/model.onnx", "tokenizer.json", "tokenizer_config.json"]
+    manifest = json.loads((default_model_dir / "zsc.json").read_text())
+    assert fetched["zsc-test/minilm-zsc"] == sorted(["zsc.json", *manifest["files"]])  # not the README, not the .bin
+    assert fetched["zsc-test/tiny-checkpoint"] == sorted(checkpoint_files(list(repos["zsc-test/tiny-checkpoint"])))
+    assert not {"tf_model.h5", "flax_model.msgpack", "onnx/decoder_model.onnx"} & set(fetched["zsc-test/tiny-checkpoint"])
