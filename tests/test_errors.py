@@ -238,11 +238,12 @@ def test_auto_provider_falls_back_to_cpu(tiny_exported, caplog):
 
     import onnxruntime
 
+    if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+        pytest.skip("CUDA is available here: auto does not fall back")  # skipped, not passed without asserting
     with caplog.at_level(logging.INFO, logger="zsc"):
         classifier = ZeroShotClassifier.from_pretrained(tiny_exported("bert", "none"), provider="auto")
-    if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
-        assert classifier.compute_type == "cpu"
-        assert "onnxruntime offers no CUDA execution provider" in caplog.text
+    assert classifier.compute_type == "cpu"
+    assert "onnxruntime offers no CUDA execution provider" in caplog.text
 
 
 def test_edited_manifest_is_detected(tiny_exported, tmp_path):
