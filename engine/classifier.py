@@ -112,6 +112,7 @@ class ZeroShotClassifier:
         embedder: TextEmbedder | str | Path | None = None,
         precision: str = "auto",
         feeding: Feeding | None = None,
+        revision: str | None = None,
     ) -> ZeroShotClassifier:
         """Load an exported model directory, or a hub repo id ("org/name") holding one.
 
@@ -125,12 +126,13 @@ class ZeroShotClassifier:
         ``feeding`` (which reaches the embedder too). ``verify`` checks the files against the manifest's sha256 hashes.
         A hub id is fetched once, as ``from_pretrained`` does elsewhere: a zsc export's listed files, an
         ONNX repository's graph (transformers.js layout), or a transformers checkpoint exported once
-        into zsc's cache when the export extra is installed (see zsc.engine.hub).
+        into zsc's cache when the export extra is installed (see zsc.engine.hub); ``revision``: the
+        hub branch, tag or commit (default: main).
         A path-like name that does not exist raises FileNotFoundError, never a hub lookup.
         ``embedder``: a sentence-embedding model directory (``zsc export --task embedding``) or a
         TextEmbedder, for ``scoring="hybrid"|"embedding"`` and ``prefilter_top_k``; loaded on first use.
         """
-        model_dir = load_model_directory(local_model_path(path), verify=verify)
+        model_dir = load_model_directory(local_model_path(path, revision=revision), verify=verify)
         return cls._open(model_dir, model_dir.manifest.graphs(), provider, precision, threads, batch_size, max_batch_tokens,
                          embedder, feeding)
 

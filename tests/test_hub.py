@@ -156,7 +156,7 @@ def test_zsc_serve_takes_a_hub_id(hub):
 def test_the_python_api_takes_all_three_kinds(hub):
     code = ("import json\nfrom zsc.engine import ZeroShotClassifier\n"
             "for repo in ('zsc-test/minilm-zsc', 'zsc-test/tiny-onnx', 'zsc-test/tiny-checkpoint'):\n"
-            "    clf = ZeroShotClassifier.from_pretrained(repo)\n"
+            f"    clf = ZeroShotClassifier.from_pretrained(repo, revision='{COMMIT}')\n"
             "    print(json.dumps([repo, clf.precision, clf('I want my money back', ['refund', 'faq'])[0]['label'] in ('refund', 'faq')]))\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, env=env(hub))
     assert result.returncode == 0, result.stderr[-3000:]
