@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PIP) install --quiet --upgrade "pip>=24"
 	$(PIP) install --quiet torch==2.13.0
 	$(PIP) uninstall --quiet -y zsc 2>/dev/null || true  # this project's distribution before it was renamed zsc-onnx
-	$(PIP) install --quiet -c constraints.txt -e ".[cpu,export,serve,bench,dev,ray]"
+	$(PIP) install --quiet -c constraints.txt -e ".[cpu,export,serve,bench,dev,ray,spark]"
 	$(PY) -c "import torch; assert not torch.version.cuda, 'a CUDA torch was installed'; print('torch', torch.__version__)"
 	@test -f engine/models/default/model.onnx || $(EXPORT_DEFAULT_MODEL)
 	@test -f engine/models/embedder/model.onnx || $(EXPORT_DEFAULT_EMBEDDER)
@@ -108,7 +108,7 @@ bench-server: $(STAMP)
 bench-soak: $(STAMP)
 	$(PY) benchmarks/soak.py
 
-# The in-process file job against Ray Data (1 actor x 2 threads, 2 actors x 1 thread), 10,000 rows.
+# The in-process file job against Ray Data (1 actor x 2 threads, 2 actors x 1 thread) and Spark (local[2]), start-up apart, 10,000 rows.
 bench-scale: $(STAMP)
 	$(PY) benchmarks/scale.py
 

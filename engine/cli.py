@@ -76,12 +76,16 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--max-row-bytes", type=int, default=None,
                           help="longest row (line) of --input read; a longer one stops the job with file:line "
                                f"(--engine local; default: {MAX_ROW_BYTES})")
-    scale = classify.add_argument_group(f"Ray (--engine ray; needs {install_hint('ray')})")
-    scale.add_argument("--engine", choices=["local", "ray"], default="local",
-                       help="local: this process; ray: Ray Data actors on a Ray cluster, --input a file, folder or glob of "
-                            ".jsonl/.csv/.parquet and --output a new folder (default: %(default)s)")
+    scale = classify.add_argument_group(f"Ray and Spark (--engine ray or spark; need {install_hint('ray')} or {install_hint('spark')})")
+    scale.add_argument("--engine", choices=["local", "ray", "spark"], default="local",
+                       help="local: this process; ray: Ray Data actors on a Ray cluster; spark: a pandas UDF on a Spark "
+                            "cluster. With ray and spark, --input is a file, folder or glob of .jsonl/.csv/.parquet and "
+                            "--output a new folder (default: %(default)s)")
+    scale.add_argument("--master", default=None,
+                       help="with --engine spark: the Spark master (default: local[*], every core of this machine)")
     scale.add_argument("--address", help="Ray cluster to join ('auto': the one this machine belongs to; default: start a local one)")
-    scale.add_argument("--output-format", choices=["parquet", "jsonl"], default="parquet", help="with --engine ray (default: %(default)s)")
+    scale.add_argument("--output-format", choices=["parquet", "jsonl"], default="parquet",
+                       help="with --engine ray or spark (default: %(default)s)")
     scale.add_argument("--actors", type=int, help="Ray actors, each loading the model once (default: autoscale from 1)")
     scale.add_argument("--cpus-per-actor", type=float, default=1, help="CPUs (onnxruntime threads) per actor (default: %(default)s)")
     scale.add_argument("--gpus-per-actor", type=float, default=0, help="GPUs per actor; > 0 runs on CUDA (default: %(default)s)")
@@ -151,17 +155,18 @@ def _check_classify_flags(args: argparse.Namespace) -> None:
                 raise ValueError(f"{flag} applies to --input files only; texts given as arguments are printed")
     elif args.json:
         raise ValueError("--json applies to texts given as arguments; --input always writes JSON lines")
-    if args.engine == "ray":
+    if args.engine in ("ray", "spark"):
         if not args.input or not args.output or str(args.output) == "-":
-            raise ValueError("--engine ray needs --input (files, a folder or a glob) and --output (a new folder)")
+            raise ValueError(f"--engine {args.engine} needs --input (files, a folder or a glob) and --output (a new folder)")
         if args.resume:
-            raise ValueError("--resume applies to --engine local; a Ray job reruns as a whole")
+            raise ValueError(f"--resume applies to --engine local; a {args.engine.capitalize()} job reruns as a whole")
         if args.max_row_bytes is not None:
-            raise ValueError("--max-row-bytes applies to --engine local; Ray Data's own readers read the rows")
-    else:
-        for flag, value in (("--address", args.address), ("--actors", args.actors)):
-            if value is not None:
-                raise ValueError(f"{flag} applies to --engine ray")
+            raise ValueError(f"--max-row-bytes applies to --engine local; {args.engine.capitalize()}'s own readers read the rows")
+    engine_flags = {"ray": (("--address", args.address), ("--actors", args.actors)), "spark": (("--master", args.master),)}
+    for engine, flags in engine_flags.items():
+        for flag, value in flags:
+            if value is not None and args.engine != engine:
+                raise ValueError(f"{flag} applies to --engine {engine}")
     for flag, value in (("--chunk-size", args.chunk_size), ("--max-row-bytes", args.max_row_bytes), ("--threads", args.threads),
                         ("--batch-size", args.batch_size), ("--max-batch-tokens", args.max_batch_tokens)):
         if value is not None and value < 1:
@@ -173,6 +178,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
     options = CallOptions.of(args.template, args.multi_label, args.scoring, args.prefilter_top_k, args.long_text, args.window_tokens)
     if args.engine == "ray":
         return _classify_with_ray(args, options)
+    if args.engine == "spark":
+        return _classify_with_spark(args, options)
     if args.input:
         from .jobs.classify_file import FileJob, classify_file
         from .jobs.files import RowFields
@@ -212,6 +219,27 @@ def _classify_with_ray(args: argparse.Namespace, options: CallOptions) -> int:
         write_files(dataset, output, args.output_format)
     finally:
         ray.shutdown()
+    print(f"classified {args.input} into {output}/ ({args.output_format})", file=sys.stderr)
+    return 0
+
+
+def _classify_with_spark(args: argparse.Namespace, options: CallOptions) -> int:
+    try:
+        from .spark import classify_column, local_session, read_files, write_files
+    except ImportError as exc:
+        raise ValueError(f"--engine spark needs the spark extra: {install_hint('cpu,spark')} ({exc})") from exc
+    from .ray_data import check_output
+
+    output = Path(args.output)
+    check_output(output, args.output_format, engine="spark")
+    spark = local_session(args.master or "local[*]")
+    try:
+        classified = classify_column(read_files(spark, str(args.input)), args.labels, text_column=args.text_field or "text",
+                                     labels_column=args.labels_field, model=args.model, options=options,
+                                     threads=args.threads or 1, pairs_per_batch=args.batch_size)
+        write_files(classified, output, args.output_format)
+    finally:
+        spark.stop()
     print(f"classified {args.input} into {output}/ ({args.output_format})", file=sys.stderr)
     return 0
 

@@ -169,12 +169,12 @@ def read_files(pattern: str) -> ray.data.Dataset:
     return getattr(ray.data, reader)(paths, num_cpus=0)
 
 
-def check_output(output: Path, output_format: str) -> None:
-    """Refuse an output that would mix with other files, before any work."""
+def check_output(output: Path, output_format: str, engine: str = "ray") -> None:
+    """Refuse an output that would mix with other files, before any work (Ray and Spark alike)."""
     if output_format not in OUTPUT_FORMATS:
         raise InputError(f"output format {output_format!r}: use one of {', '.join(OUTPUT_FORMATS)}")
     if output.exists() and (not output.is_dir() or any(output.iterdir())):
-        raise InputError(f"--output {output}: must be a new or empty folder with --engine ray")
+        raise InputError(f"--output {output}: must be a new or empty folder with --engine {engine}")
 
 
 def write_files(ds: ray.data.Dataset, output: Path, output_format: str) -> None:

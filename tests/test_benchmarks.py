@@ -84,8 +84,8 @@ def test_scale_smoke(tmp_path):
     assert scale.returncode == 0, scale.stderr[-3000:]
     (result,) = tmp_path.glob("*-scale-quick.json")
     contenders = json.loads(result.read_text())["contenders"]
-    assert set(contenders) == {"in-process (2 threads)", "Ray, 2 actors x 1 thread"}
-    assert all(c["same_labels"] and c["max_abs_score_diff"] == 0 and c["rows_per_s"] > 0 for c in contenders.values())
+    assert set(contenders) == {"in-process (2 threads)", "Ray, 2 actors x 1 thread", "Spark, local[2] x 1 thread"}
+    assert all(c["same_labels"] and c["max_abs_score_diff"] == 0 and c["rows_per_s"] > 0 and c["startup_s"] > 0 for c in contenders.values())
 
 
 def test_hybrid_and_long_text_smoke(tmp_path):

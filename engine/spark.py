@@ -1,0 +1,233 @@
+"""Spark adapter: classify a column of a Spark DataFrame, in Spark's own idiom (a pandas UDF).
+
+    from pyspark.sql import SparkSession
+    from zsc.engine.spark import classify_column
+
+    df = spark.read.parquet("texts/")
+    classify_column(df, ["world", "sports", "business"]).write.parquet("labelled/")
+
+Each Python worker loads the model once (a per-process cache: Spark reuses its Python workers
+across tasks) and classifies Arrow batches with the in-process engine, so the scores are the
+engine's. A model directory reaches the executors through ``SparkContext.addFile`` (no shared
+filesystem needed); the embedded default is inside every executor's install; a hub id is fetched
+by each executor. Rows that cannot be classified (a null text, an empty label list) get their
+reason in ``zsc_error`` instead of failing the job. Needs ``pip install 'zsc-onnx[cpu,spark]'``;
+this module is the only one that imports pyspark or pandas.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd  # at module level: pandas UDFs read their type hints at run time
+
+from .inputs import InputError, hypotheses_for, normalise_labels, unusable_text
+from .loading import looks_like_hub_id
+from .options import CallOptions
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+    from .classifier import ZeroShotClassifier
+
+# The columns added, whatever the data: filterable top label and score, the full ranking, and why
+# a row was not classified (null when it was).
+RESULT_COLUMNS = ("zsc_label", "zsc_score", "zsc_ranking", "zsc_error")
+RESULT_TYPE = "label string, score double, ranking array<struct<label: string, score: double>>, error string"
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """How an executor finds the model: None (the embedded default), a name shipped with
+    ``SparkContext.addFile`` (``shipped``), or a hub id."""
+
+    name: str | None = None
+    shipped: bool = False
+
+    def resolve(self) -> str | None:
+        if not self.shipped:
+            return self.name
+        from pyspark import SparkFiles
+
+        path = Path(SparkFiles.get(str(self.name)))
+        if not path.is_dir():
+            raise FileNotFoundError(f"the model directory {self.name!r} is missing on this executor (looked in {path}): pass it "
+                                    "as classify_column(model=DIR), which ships it with SparkContext.addFile, or install it at "
+                                    "the same path on every node")
+        return str(path)
+
+
+_LOADED: dict[tuple[ModelRef, str], ZeroShotClassifier] = {}  # per Python worker process
+
+
+def _classifier(model: ModelRef, loading: str) -> ZeroShotClassifier:
+    from .classifier import ZeroShotClassifier
+
+    key = (model, loading)
+    if key not in _LOADED:
+        path, kwargs = model.resolve(), json.loads(loading)
+        _LOADED[key] = ZeroShotClassifier.from_pretrained(path, **kwargs) if path else ZeroShotClassifier.default(**kwargs)
+    return _LOADED[key]
+
+
+def classify_column(
+    df: DataFrame,
+    candidate_labels: str | Sequence[str] | None = None,
+    *,
+    text_column: str = "text",
+    labels_column: str | None = None,
+    model: str | Path | None = None,
+    options: CallOptions = CallOptions(),
+    threads: int = 1,
+    pairs_per_batch: int | None = None,
+) -> DataFrame:
+    """``df`` with ``zsc_label``, ``zsc_score``, ``zsc_ranking`` (an array of {label, score}, best
+    first) and ``zsc_error`` added. ``candidate_labels``: every row's labels; or ``labels_column``:
+    a column holding each row's own (an array of strings, or one comma-separated string).
+    ``model``: a model directory on the driver (shipped to the executors), a hub id, or None for
+    the embedded default. ``threads``: onnxruntime threads per Python worker (Spark runs one
+    worker per task slot). Lazy, like any transform: nothing runs until the result is used.
+    Bad labels, options or columns raise a ValueError here, before any work is scheduled."""
+    from pyspark.sql import functions as F
+
+    if (candidate_labels is None) == (labels_column is None):
+        raise InputError("give candidate_labels (the same for every row) or labels_column (each row's own), exactly one")
+    labels = None if candidate_labels is None else normalise_labels(candidate_labels)
+    if labels is not None:
+        if not labels:
+            raise InputError("candidate_labels is empty")
+        hypotheses_for(labels, options.hypothesis_template)
+    for column in (text_column, labels_column):
+        if column is not None and column not in df.columns:
+            raise InputError(f"no column {column!r} in the DataFrame (columns: {df.columns})")
+    if threads < 1 or (pairs_per_batch is not None and pairs_per_batch < 1):
+        raise InputError("threads and pairs_per_batch must be positive")
+    reference = _ship(df.sparkSession, model)
+    loading = json.dumps({"provider": "cpu", "threads": threads} | ({"batch_size": pairs_per_batch} if pairs_per_batch else {}))
+    function = _row_labels_udf(reference, loading, options) if labels is None else _fixed_labels_udf(reference, loading, options, labels)
+    udf = F.pandas_udf(function, RESULT_TYPE)  # type: ignore[call-overload]  # typed by the function's hints, as Spark reads them
+    arguments = [F.col(text_column)] + ([F.col(labels_column)] if labels_column is not None else [])
+    result = df.withColumn("__zsc", udf(*arguments))
+    return result.select(*[F.col(f"`{c}`") for c in df.columns], *[F.col(f"__zsc.{field}").alias(name) for field, name in
+                                                                   zip(("label", "score", "ranking", "error"), RESULT_COLUMNS)])
+
+
+def _ship(spark: SparkSession, model: str | Path | None) -> ModelRef:
+    if model is None:
+        return ModelRef()
+    local = Path(model).expanduser()
+    if local.is_dir():
+        spark.sparkContext.addFile(str(local.resolve()), recursive=True)
+        return ModelRef(local.resolve().name, shipped=True)
+    if looks_like_hub_id(str(model)):
+        return ModelRef(str(model))
+    raise FileNotFoundError(f"model directory not found: {local}")
+
+
+def _fixed_labels_udf(model: ModelRef, loading: str, options: CallOptions, labels: list[str]) -> Any:
+    def classify(texts: pd.Series) -> pd.DataFrame:
+        return classified(_classifier(model, loading), list(texts), [labels] * len(texts), options)
+
+    return classify
+
+
+def _row_labels_udf(model: ModelRef, loading: str, options: CallOptions) -> Any:
+    def classify(texts: pd.Series, row_labels: pd.Series) -> pd.DataFrame:
+        return classified(_classifier(model, loading), list(texts), [_labels_of(value) for value in row_labels], options)
+
+    return classify
+
+
+def _labels_of(value: Any) -> list[str] | str:
+    """A row's labels: an array of strings or one comma-separated string; the reason otherwise."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "the labels are null"
+    try:
+        labels = normalise_labels(value if isinstance(value, str) else [str(v) for v in value])
+    except (InputError, TypeError) as exc:
+        return f"labels: {exc}"
+    return labels or "the label list is empty"
+
+
+def classified(classifier: ZeroShotClassifier, texts: list[Any], label_sets: list[list[str] | str], options: CallOptions
+               ) -> pd.DataFrame:
+    """One batch: each row ranked (its rows as the engine ranks them, alone or together), or its
+    reason in ``error``."""
+    errors: list[str | None] = [_problem(text, labels, options) for text, labels in zip(texts, label_sets)]
+    good = [i for i, error in enumerate(errors) if error is None]
+    rankings: dict[int, Any] = {}
+    if good:
+        try:
+            results = classifier([texts[i] for i in good], [label_sets[i] for i in good], options=options)
+            rankings = dict(zip(good, results))
+        except InputError:  # something the checks above did not foresee: find the row, keep the others
+            for i in good:
+                try:
+                    rankings[i] = classifier([texts[i]], [label_sets[i]], options=options)[0]
+                except InputError as exc:
+                    errors[i] = str(exc)
+    return pd.DataFrame({
+        "label": [rankings[i][0]["label"] if i in rankings else None for i in range(len(texts))],
+        "score": [rankings[i][0]["score"] if i in rankings else None for i in range(len(texts))],
+        "ranking": [rankings.get(i) for i in range(len(texts))],
+        "error": errors,
+    })
+
+
+def _problem(text: Any, labels: list[str] | str, options: CallOptions) -> str | None:
+    if text is None or (isinstance(text, float) and text != text):
+        return "the text is null"
+    if not isinstance(text, str):
+        return f"the text must be a string, got {type(text).__name__}"
+    if (problem := unusable_text(text)) is not None:
+        return f"the text {problem}"
+    if isinstance(labels, str):
+        return labels
+    try:
+        hypotheses_for(labels, options.hypothesis_template)
+    except InputError as exc:
+        return str(exc)
+    return None
+
+
+def local_session(master: str = "local[*]", app_name: str = "zsc") -> SparkSession:
+    """A Spark session whose Python workers run this interpreter (so they import this zsc)."""
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the workers' interpreter, inherited through the JVM
+    return (SparkSession.builder.master(master).appName(app_name).config("spark.pyspark.python", sys.executable)
+            .config("spark.pyspark.driver.python", sys.executable).config("spark.ui.enabled", "false").getOrCreate())
+
+
+READERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
+
+
+def read_files(spark: SparkSession, pattern: str) -> DataFrame:
+    """A DataFrame from JSONL, CSV (with a header) or Parquet files: a path, a folder or a glob."""
+    import glob
+
+    paths = sorted(glob.glob(pattern)) if any(c in pattern for c in "*?[") else [pattern]
+    if not paths or not all(Path(p).exists() for p in paths):
+        raise InputError(f"--input {pattern}: no such files")
+    files = [f for p in paths for f in ([Path(p)] if Path(p).is_file() else sorted(Path(p).iterdir())) if f.is_file()]
+    suffixes = {f.suffix.lower() for f in files}
+    if len(suffixes) != 1 or next(iter(suffixes)) not in READERS:
+        raise InputError(f"--input {pattern}: use .jsonl, .csv or .parquet files of one type (found {sorted(suffixes)})")
+    kind = READERS[next(iter(suffixes))]
+    reader = spark.read.option("header", "true") if kind == "csv" else spark.read
+    return getattr(reader, kind)([str(f) for f in files])
+
+
+def write_files(df: DataFrame, output: Path, output_format: str) -> None:
+    """Write the classified rows into the folder ``output``: Parquet, or JSON lines."""
+    writer = df.write.mode("errorifexists")
+    if output_format == "jsonl":
+        writer.json(str(output))
+    else:
+        writer.parquet(str(output))
