@@ -211,3 +211,17 @@ def hypotheses_for(labels: list[str], template: object) -> list[str]:
                 f"{MAX_HYPOTHESIS_CHARS} are allowed (shorten the label or the template)"
             )
     return [template.format(label) for label in labels]
+
+
+def job_labels(candidate_labels: str | Iterable[str] | None, labels_column: str | None, template: str) -> list[str] | None:
+    """A table job's labels, checked before any work: the same for every row, or None when each row
+    brings its own from ``labels_column`` (exactly one of the two; Ray and Spark alike)."""
+    if (candidate_labels is None) == (labels_column is None):
+        raise InputError("give candidate_labels (the same for every row) or labels_column (each row's own), exactly one")
+    if candidate_labels is None:
+        return None
+    labels = normalise_labels(candidate_labels)
+    if not labels:
+        raise InputError("candidate_labels is empty")
+    hypotheses_for(labels, template)  # a label's errors now rather than on a worker
+    return labels

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .defaults import DEFAULT_LONG_TEXT, DEFAULT_SCORING, DEFAULT_TEMPLATE
-from .inputs import InputError, InputTypeError, hypotheses_for, normalise_labels
+from .inputs import InputError, InputTypeError, job_labels, normalise_labels
 from .options import CallOptions
 
 if TYPE_CHECKING:
@@ -113,13 +113,7 @@ def classify_dataset(
     if options is not None and CallOptions.of(**named) != CallOptions():
         raise InputError("give options= or the option keyword arguments, not both")
     options = options if options is not None else CallOptions.of(**named)
-    if (candidate_labels is None) == (labels_column is None):
-        raise InputError("give candidate_labels (the same for every row) or labels_column (each row's own), exactly one")
-    labels = None if candidate_labels is None else normalise_labels(candidate_labels)
-    if labels is not None:
-        if not labels:
-            raise InputError("candidate_labels is empty")
-        hypotheses_for(labels, options.hypothesis_template)  # a label's errors now rather than on a worker
+    labels = job_labels(candidate_labels, labels_column, options.hypothesis_template)
     for name, column in (("text_column", text_column), ("labels_column", labels_column or "-")):
         if not isinstance(column, str) or not column:
             raise InputTypeError(f"{name} must be a column name")

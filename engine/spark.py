@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd  # at module level: pandas UDFs read their type hints at run time
 
-from .inputs import InputError, hypotheses_for, normalise_labels, unusable_text
+from .inputs import InputError, hypotheses_for, job_labels, normalise_labels, unusable_text
 from .loading import looks_like_hub_id
 from .options import CallOptions
 
@@ -96,13 +96,7 @@ def classify_column(
     Bad labels, options or columns raise a ValueError here, before any work is scheduled."""
     from pyspark.sql import functions as F
 
-    if (candidate_labels is None) == (labels_column is None):
-        raise InputError("give candidate_labels (the same for every row) or labels_column (each row's own), exactly one")
-    labels = None if candidate_labels is None else normalise_labels(candidate_labels)
-    if labels is not None:
-        if not labels:
-            raise InputError("candidate_labels is empty")
-        hypotheses_for(labels, options.hypothesis_template)
+    labels = job_labels(candidate_labels, labels_column, options.hypothesis_template)
     for column in (text_column, labels_column):
         if column is not None and column not in df.columns:
             raise InputError(f"no column {column!r} in the DataFrame (columns: {df.columns})")
