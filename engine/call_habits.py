@@ -7,12 +7,10 @@ name, with the pipeline's deprecation warning). Everything else a call accepts i
 from __future__ import annotations
 
 import logging
-import numbers
 from dataclasses import fields
 from typing import Any
 
-from .inputs import InputError, InputTypeError, type_name
-from .options import CallOptions
+from .options import CallOptions, count_option
 
 logger = logging.getLogger("zsc")
 
@@ -33,18 +31,7 @@ def split_run_keywords(keywords: dict[str, Any]) -> tuple[dict[str, Any], int | 
             logger.warning("The `%s` argument has been deprecated and renamed to `%s`. `%s` will be removed in a future "
                            "version of zsc.", old, new, old)
             rest[new] = value
-    return rest, checked_batch_size(batch_size)
-
-
-def checked_batch_size(value: object) -> int | None:
-    """A per-call batch size: None (the classifier's budget) or a positive whole number."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise InputTypeError(f"batch_size must be a positive integer, got {type_name(value)}")
-    if value < 1:
-        raise InputError(f"batch_size must be a positive integer, got {value}")
-    return int(value)
+    return rest, count_option(batch_size, "batch_size", 1)  # None: the classifier's budget
 
 
 def refuse_unknown(names: set[str]) -> None:

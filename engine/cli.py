@@ -203,7 +203,8 @@ def _classify_with_ray(args: argparse.Namespace, options: CallOptions) -> int:
     try:
         import ray
 
-        from .ray_data import check_output, classify_dataset, read_files, write_files
+        from .ray_data import classify_dataset, read_files, write_files
+        from .table_files import check_output
     except ImportError as exc:
         raise ValueError(f"--engine ray needs the ray extra: {install_hint('ray')} ({exc})") from exc
     output = Path(args.output)
@@ -228,7 +229,7 @@ def _classify_with_spark(args: argparse.Namespace, options: CallOptions) -> int:
         from .spark import classify_column, local_session, read_files, write_files
     except ImportError as exc:
         raise ValueError(f"--engine spark needs the spark extra: {install_hint('cpu,spark')} ({exc})") from exc
-    from .ray_data import check_output
+    from .table_files import check_output
 
     output = Path(args.output)
     check_output(output, args.output_format, engine="spark")

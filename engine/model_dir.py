@@ -32,6 +32,14 @@ _UNBOUNDED_LENGTH = 1_000_000
 MAX_SEQUENCE_LENGTH = 1 << 17
 _TOKEN_ID_LIMIT = 1 << 31  # token ids are int32 in every vocabulary tokenizers writes
 _SHA256_HEX = frozenset("0123456789abcdef")
+MIN_PAIR_TOKENS = 8  # the least max_length of an NLI model: room for a premise and a hypothesis
+# Models whose position ids start after the padding index (RoBERTa family).
+_POSITION_OFFSET_MODELS = {"roberta", "xlm-roberta", "camembert", "longformer", "mpnet"}
+
+
+def is_sha256(value: object) -> bool:
+    """A sha256 as zsc writes it: 64 lower-case hex digits."""
+    return isinstance(value, str) and len(value) == 64 and set(value) <= _SHA256_HEX
 
 
 def plain_file_name(name: object, what: str) -> str:
@@ -47,8 +55,6 @@ def _whole_number(value: object, what: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value < high:
         raise ValueError(f"{MANIFEST_NAME}: {what} must be a whole number from {low} to {high - 1}, got {value!r}")
     return value
-# Models whose position ids start after the padding index (RoBERTa family).
-_POSITION_OFFSET_MODELS = {"roberta", "xlm-roberta", "camembert", "longformer", "mpnet"}
 
 
 @dataclass(frozen=True)
@@ -169,7 +175,7 @@ class Manifest:
             raise ValueError(f"{MANIFEST_NAME}: files must be an object {{file name: sha256}}, got {type(self.files).__name__}")
         for name, digest in self.files.items():
             plain_file_name(name, "each name in files")
-            if len(digest) != 64 or not set(digest) <= _SHA256_HEX:
+            if not is_sha256(digest):
                 raise ValueError(f"{MANIFEST_NAME}: files[{name!r}] must be a sha256 (64 hex digits)")
         if not isinstance(self.variants, list) or not all(isinstance(v, dict) for v in self.variants):
             raise ValueError(f"{MANIFEST_NAME}: variants must be a list of objects")
@@ -195,7 +201,7 @@ class Manifest:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value not in self.id2label:
                 raise ValueError(f"{MANIFEST_NAME}: {name} {value} is not one of the model's outputs {sorted(self.id2label)}")
-        if self.max_length < 8:
+        if self.max_length < MIN_PAIR_TOKENS:
             raise ValueError(f"{MANIFEST_NAME}: max_length {self.max_length} is too small for a premise and a hypothesis")
 
 
@@ -354,7 +360,7 @@ def load_model_directory(path: str | Path, verify: bool = True) -> ModelDirector
         try:
             manifest = Manifest.from_json(data)
         except ValueError as exc:
-            raise ValueError(f"{manifest_path}: {exc}") from None
+            raise _naming(exc, manifest_path) from None
     else:
         onnx_files = sorted(p.name for p in directory.glob("*.onnx"))
         if not onnx_files:
@@ -371,9 +377,8 @@ def load_model_directory(path: str | Path, verify: bool = True) -> ModelDirector
     try:
         manifest.check()
         referenced = manifest.referenced_files()
-    except ValueError as exc:  # name the file in full: "zsc.json: ..." -> "/models/x/zsc.json: ..."
-        message = str(exc)
-        raise ValueError(str(manifest_path) + message[len(MANIFEST_NAME):] if message.startswith(MANIFEST_NAME) else message) from None
+    except ValueError as exc:
+        raise _naming(exc, manifest_path) from None
     for required in referenced:
         if not (directory / required).is_file():
             raise FileNotFoundError(f"{directory} is missing {required}")
@@ -384,6 +389,12 @@ def load_model_directory(path: str | Path, verify: bool = True) -> ModelDirector
                              "verified; re-export the model")
         verify_hashes(directory, manifest.files)
     return ModelDirectory(directory, manifest)
+
+
+def _naming(exc: ValueError, manifest_path: Path) -> ValueError:
+    """The manifest's error with the file named in full: "zsc.json: ..." -> "/models/x/zsc.json: ..."."""
+    message = str(exc)
+    return ValueError(str(manifest_path) + message[len(MANIFEST_NAME):] if message.startswith(MANIFEST_NAME) else message)
 
 
 def verify_manifest_digest(path: Path, data: dict[str, Any]) -> None:

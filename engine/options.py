@@ -39,9 +39,9 @@ class CallOptions:
         """Check each option's type, range and combination; InputError (a ValueError) names the problem."""
         checked_multi_label = _flag(multi_label, "multi_label")
         checked_scoring = _one_of(scoring, "scoring", SCORING_MODES)
-        top_k = _count_option(prefilter_top_k, "prefilter_top_k", 1)
+        top_k = count_option(prefilter_top_k, "prefilter_top_k", 1)
         checked_long_text = _one_of(long_text, "long_text", LONG_TEXT_MODES)
-        window = _count_option(window_tokens, "window_tokens", 8)
+        window = count_option(window_tokens, "window_tokens", 8)
         if window is not None and checked_long_text == "truncate":
             raise InputError("window_tokens applies to long_text 'max' or 'mean'")
         if not isinstance(hypothesis_template, str):
@@ -105,7 +105,7 @@ def _flag(value: object, name: str) -> bool:
     raise InputTypeError(f"{name} must be a boolean, got {type_name(value)}")
 
 
-def _count_option(value: object, name: str, minimum: int) -> int | None:
+def count_option(value: object, name: str, minimum: int) -> int | None:
     """An optional whole-number option: None, or an integer (not a bool) of at least ``minimum``."""
     if value is None:
         return None

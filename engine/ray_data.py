@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from .defaults import DEFAULT_LONG_TEXT, DEFAULT_SCORING, DEFAULT_TEMPLATE
 from .inputs import InputError, InputTypeError, job_labels, normalise_labels
 from .options import CallOptions
+from .table_files import check_output, input_paths
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -30,7 +31,6 @@ logger = logging.getLogger("zsc.ray")
 
 LABELS_COLUMN, SCORES_COLUMN = "labels", "scores"
 READERS = {".parquet": "read_parquet", ".jsonl": "read_json", ".json": "read_json", ".csv": "read_csv"}
-OUTPUT_FORMATS = ("parquet", "jsonl")
 
 
 class ZeroShotBatches:
@@ -143,32 +143,12 @@ def classify_dataset(
 
 def read_files(pattern: str) -> ray.data.Dataset:
     """A dataset from JSONL, CSV or Parquet files (a path, a folder or a glob), by their suffix."""
-    import glob
-
     import ray.data
 
-    paths = sorted(glob.glob(pattern)) if any(c in pattern for c in "*?[") else [pattern]
-    if not paths:
-        raise InputError(f"--input {pattern}: no files match")
-    suffixes = {Path(p).suffix.lower() for p in paths if not Path(p).is_dir()}
-    if len(suffixes) > 1:
-        raise InputError(f"--input {pattern}: mixed file types {sorted(suffixes)}; give one type")
-    if not suffixes:  # folders: the type of the files inside
-        suffixes = {Path(f).suffix.lower() for p in paths for f in Path(p).iterdir() if f.is_file()}
-    reader = READERS.get(next(iter(suffixes), ""))
-    if reader is None or len(suffixes) != 1:
-        raise InputError(f"--input {pattern}: use .jsonl, .csv or .parquet files (found {sorted(suffixes)})")
+    paths, suffix = input_paths(pattern)
     # Reading is I/O and parsing: it asks for no CPU, so actors holding every CPU of a node (one
     # actor x all cores) cannot starve their own input (the job would wait forever).
-    return getattr(ray.data, reader)(paths, num_cpus=0)
-
-
-def check_output(output: Path, output_format: str, engine: str = "ray") -> None:
-    """Refuse an output that would mix with other files, before any work (Ray and Spark alike)."""
-    if output_format not in OUTPUT_FORMATS:
-        raise InputError(f"output format {output_format!r}: use one of {', '.join(OUTPUT_FORMATS)}")
-    if output.exists() and (not output.is_dir() or any(output.iterdir())):
-        raise InputError(f"--output {output}: must be a new or empty folder with --engine {engine}")
+    return getattr(ray.data, READERS[suffix])(paths, num_cpus=0)
 
 
 def write_files(ds: ray.data.Dataset, output: Path, output_format: str) -> None:

@@ -30,6 +30,7 @@ import pandas as pd  # at module level: pandas UDFs read their type hints at run
 from .inputs import InputError, hypotheses_for, job_labels, normalise_labels, unusable_text
 from .loading import looks_like_hub_id
 from .options import CallOptions
+from .table_files import input_paths
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -204,18 +205,10 @@ READERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parque
 
 def read_files(spark: SparkSession, pattern: str) -> DataFrame:
     """A DataFrame from JSONL, CSV (with a header) or Parquet files: a path, a folder or a glob."""
-    import glob
-
-    paths = sorted(glob.glob(pattern)) if any(c in pattern for c in "*?[") else [pattern]
-    if not paths or not all(Path(p).exists() for p in paths):
-        raise InputError(f"--input {pattern}: no such files")
-    files = [f for p in paths for f in ([Path(p)] if Path(p).is_file() else sorted(Path(p).iterdir())) if f.is_file()]
-    suffixes = {f.suffix.lower() for f in files}
-    if len(suffixes) != 1 or next(iter(suffixes)) not in READERS:
-        raise InputError(f"--input {pattern}: use .jsonl, .csv or .parquet files of one type (found {sorted(suffixes)})")
-    kind = READERS[next(iter(suffixes))]
+    paths, suffix = input_paths(pattern)
+    kind = READERS[suffix]
     reader = spark.read.option("header", "true") if kind == "csv" else spark.read
-    return getattr(reader, kind)([str(f) for f in files])
+    return getattr(reader, kind)(paths)
 
 
 def write_files(df: DataFrame, output: Path, output_format: str) -> None:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .api import export_model, require_export_stack
+from .api import export_model
 
 
 def export_nli(checkpoint: str, output: Path, source: str, options: dict[str, Any]) -> None:
-    """Export a downloaded NLI checkpoint into ``output`` (a fresh folder of zsc's cache)."""
-    require_export_stack()
+    """Export a downloaded NLI checkpoint into ``output`` (a fresh folder of zsc's cache); an
+    ImportError when the export stack is missing, as from export_model itself."""
     export_model(checkpoint, output, quantize=options["quantize"], optimize=options["optimize"], preset=options["preset"],
                  manifest_fields={"source": source})
 
@@ -20,5 +20,4 @@ def export_embedding(checkpoint: str, output: Path, source: str, options: dict[s
     """Export a downloaded sentence embedder into ``output``."""
     from .embedder import export_embedder
 
-    require_export_stack()
     export_embedder(checkpoint, output, quantize=options["quantize"], optimize=options["optimize"], preset=options["preset"])

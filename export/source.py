@@ -9,7 +9,7 @@ from typing import Any
 
 from tokenizers import Tokenizer
 
-from zsc.engine.model_dir import TOKENIZER_FILE, derive_max_length, label_maps, nli_label_ids
+from zsc.engine.model_dir import MIN_PAIR_TOKENS, TOKENIZER_FILE, derive_max_length, label_maps, nli_label_ids
 
 from .presets import SUPPORTED_ARCHITECTURES
 
@@ -76,9 +76,6 @@ def inspect_source(source: str, allow_no_entailment: bool = False) -> SourceMode
         max_length=max_length,
         pad_token_id=int(pad if pad is not None else 0),
     )
-
-
-MIN_PAIR_TOKENS = 8  # the least max_length the runtime accepts for an NLI model (Manifest.check)
 
 
 def load_fast_tokenizer(source: str) -> Any:

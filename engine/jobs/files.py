@@ -270,13 +270,11 @@ class OutputTarget:
     direct: bool = False
 
 
-def _written_stat(output: Path | None, stdout: IO[str] | None) -> os.stat_result | None:
-    """What a job's results would land in (the file behind ``output``, or behind standard output),
-    or None when that cannot be known (a stream with no descriptor)."""
+def _stdout_stat() -> os.stat_result | None:
+    """What standard output is (a file a shell redirected it to, a pipe, a terminal), or None when
+    it has no descriptor to ask."""
     try:
-        if output is not None:
-            return output.stat()
-        return os.fstat((stdout or sys.stdout).fileno())
+        return os.fstat(sys.stdout.fileno())
     except (OSError, AttributeError, ValueError, io.UnsupportedOperation):
         return None
 
@@ -291,7 +289,7 @@ def _is_input(written: os.stat_result | None, input_path: Path) -> bool:
     return written is not None and (written.st_dev, written.st_ino) == (source.st_dev, source.st_ino)
 
 
-def resolve_output(output: Path | None, input_path: Path, stdout: IO[str] | None = None) -> OutputTarget:
+def resolve_output(output: Path | None, input_path: Path) -> OutputTarget:
     """Check where results go before any row is read: refuse what would destroy data.
 
     A symlink is followed (its target is replaced, the link stays); a device or pipe such as
@@ -300,19 +298,20 @@ def resolve_output(output: Path | None, input_path: Path, stdout: IO[str] | None
     directory or a missing folder is an error.
     """
     if output is None:
-        if _is_input(_written_stat(None, stdout), input_path):
+        if _is_input(_stdout_stat(), input_path):
             raise InputFileError(f"standard output is the input file {input_path} (a shell redirection onto it?); "
                                  "writing there would read the results back as input forever. Write to another file with --output")
         return OutputTarget(None)
     try:
-        mode = output.stat().st_mode  # follows symlinks: the mode of what would be written
+        written: os.stat_result | None = output.stat()  # follows symlinks: what would be written
     except FileNotFoundError:
-        mode = None
+        written = None
     except OSError as exc:
         raise InputFileError(f"--output {output}: cannot use it ({exc.strerror})") from None
+    mode = written.st_mode if written is not None else None
     if mode is not None and stat.S_ISDIR(mode):
         raise InputFileError(f"--output {output}: is a directory; give a file name")
-    if mode is not None and _is_input(_written_stat(output, stdout), input_path):
+    if _is_input(written, input_path):
         raise InputFileError(f"--output {output} is the input file; writing it would destroy the input")
     if mode is not None and not stat.S_ISREG(mode):
         return OutputTarget(output, direct=True)  # /dev/stdout, /dev/null, a named pipe

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from ..model_dir import is_sha256
 from .files import InputFileError
 
 # 2: the record binds to its output (the committed bytes' sha256); a format-1 record cannot be checked.
@@ -104,8 +105,7 @@ def _schema_problem(data: object) -> str | None:
         value = data[name]
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             return f"{name} must be a whole number of 0 or more, got {value!r}"
-    digest = data["output_sha256"]
-    if not (isinstance(digest, str) and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)):
+    if not is_sha256(data["output_sha256"]):
         return "output_sha256 must be 64 lower-case hex digits"
     return None
 

@@ -108,19 +108,26 @@ class ServerConfig:
         """What heavy requests leave for light ones: an eighth of the queue and a quarter of the
         prepare slots (none where the bounds are too small to share); a light request fits in
         the queue's reserve."""
-        reserve = self.max_queue_pairs // 8
+        reserve = queue_reserve(self.max_queue_pairs)
         return Fairness(min(LIGHT_PAIRS, reserve), prepare_reserve=self.max_preparing // 4, queue_reserve=reserve)
 
     @property
     def heavy_queue_pairs(self) -> int:
         """The most pairs heavy requests may hold in the queue together."""
-        return self.max_queue_pairs - self.fairness.queue_reserve
+        return self.max_queue_pairs - queue_reserve(self.max_queue_pairs)
+
+
+def queue_reserve(max_queue_pairs: int) -> int:
+    """Queued pairs heavy requests leave to light ones: an eighth of the queue (none for a tiny one)."""
+    return max_queue_pairs // 8
 
 
 def default_max_pairs(max_queue_pairs: int) -> int:
-    """--max-pairs when not given: Limits' default, lowered to what a smaller queue can admit."""
-    config = ServerConfig(models={}, max_queue_pairs=max_queue_pairs, limits=Limits(max_pairs=1))
-    return min(Limits().max_pairs, config.heavy_queue_pairs)
+    """--max-pairs when not given: Limits' default, lowered to what a smaller queue can admit (a
+    queue that is not positive is ServerConfig's to refuse, by its own flag)."""
+    if max_queue_pairs < 1:
+        return Limits().max_pairs
+    return min(Limits().max_pairs, max_queue_pairs - queue_reserve(max_queue_pairs))
 
 
 # A light request: at most this many NLI pairs and embedder passes (a text or two with a handful
