@@ -9,45 +9,19 @@ Writes benchmarks/results/<date>-<host>-accuracy.json (and .md); `make bench` fo
 from __future__ import annotations
 
 import datetime
-import itertools
 import json
 from pathlib import Path
 
-import contenders as C  # noqa: E402
+import contenders as C
 import numpy as np
-import report  # noqa: E402
-import results_io as R  # noqa: E402
-import workloads as W  # noqa: E402
-from tqdm.auto import tqdm  # noqa: E402
+import report
+import results_io as R
+import workloads as W
+from metrics import label_phrase, macro_f1, micro_f1, read_jsonl
+from tqdm.auto import tqdm
 
 TEMPLATE = "This example is {}."
 MULTI_LABEL_THRESHOLD = 0.5
-
-
-def label_phrase(label: str) -> str:
-    """How a dataset label is put to the model: underscores and slashes become spaces."""
-    return label.replace("_", " ").replace("/", " ")
-
-
-def read_jsonl(path: Path, limit: int) -> list[dict]:
-    return [json.loads(l) for l in itertools.islice(open(path, encoding="utf-8"), limit)]
-
-
-def macro_f1(gold: list[str], predicted: list[str], labels: list[str]) -> float:
-    scores = []
-    for label in labels:
-        tp = sum(g == label and p == label for g, p in zip(gold, predicted))
-        fp = sum(g != label and p == label for g, p in zip(gold, predicted))
-        fn = sum(g == label and p != label for g, p in zip(gold, predicted))
-        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-    return float(np.mean(scores))
-
-
-def micro_f1(gold: list[set[str]], predicted: list[set[str]]) -> float:
-    tp = sum(len(g & p) for g, p in zip(gold, predicted))
-    fp = sum(len(p - g) for g, p in zip(gold, predicted))
-    fn = sum(len(g - p) for g, p in zip(gold, predicted))
-    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
 
 class NliRunners:

@@ -26,9 +26,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import results_io as R  # noqa: E402
-import workloads as W  # noqa: E402
-from accuracy import label_phrase, macro_f1  # noqa: E402
+import results_io as R
+import workloads as W
+from metrics import label_phrase, macro_f1
 from tqdm import tqdm
 
 TEMPLATE = "This example is {}."

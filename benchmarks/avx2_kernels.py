@@ -30,7 +30,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import results_io as R  # noqa: E402
+import results_io as R
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache"

@@ -60,7 +60,7 @@ def portable_default_dir() -> Path:
     dot products (AVX2 alone) runs; on a VNNI CPU, the side-by-side of the twin's speed-up."""
     import shutil
 
-    from zsc.engine.model_dir import MANIFEST_NAME, write_manifest
+    from zsc.engine.model_files import MANIFEST_NAME, write_manifest
 
     out = CACHE / "default-portable"
     shutil.rmtree(out, ignore_errors=True)

@@ -14,11 +14,11 @@ import json
 import statistics
 import time
 
-import contenders as C  # noqa: E402
-import measure as M  # noqa: E402
-import results_io as R  # noqa: E402
-import workloads as W  # noqa: E402
-from tqdm.auto import tqdm  # noqa: E402
+import contenders as C
+import measure as M
+import results_io as R
+import workloads as W
+from tqdm.auto import tqdm
 
 VARIANTS = {  # name -> export options
     "fp32": {"quantize": "none", "optimize": "none"},

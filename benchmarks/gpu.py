@@ -33,11 +33,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import contenders as C  # noqa: E402
-import measure as M  # noqa: E402
-import numpy as np  # noqa: E402
-import results_io as R  # noqa: E402
-import workloads as W  # noqa: E402
+import contenders as C
+import measure as M
+import numpy as np
+import results_io as R
+import workloads as W
 
 LABELS = W.AG_NEWS_LABELS
 BUILT_IN = [

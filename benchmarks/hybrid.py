@@ -27,10 +27,12 @@ import random
 import time
 
 import numpy as np
-import results_io as R  # noqa: E402
-import workloads as W  # noqa: E402
-from accuracy import label_phrase  # noqa: E402
+import results_io as R
+import workloads as W
+from metrics import label_phrase, micro_f1_matrix
 from tqdm import tqdm
+
+from zsc.engine.scoring import hybrid_scores
 
 SETS = ("ag_news", "dair_emotion", "sst2", "trec", "banking77")
 TEMPERATURES = (0.02, 0.03, 0.05, 0.1)
@@ -55,14 +57,9 @@ def distractors(count: int) -> list[str]:
     return random.Random(1).sample(pairs, count)
 
 
-def softmax(x: np.ndarray) -> np.ndarray:
-    e = np.exp(x - x.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def hybrid_accuracy(entail: np.ndarray, cos: np.ndarray, gold: np.ndarray, t: float, w: float) -> float:
-    log_nli = np.log(softmax(entail))
-    return float(((w * log_nli + cos / t).argmax(axis=1) == gold).mean())
+def hybrid_accuracy(logits: np.ndarray, head, cos: np.ndarray, gold: np.ndarray, t: float, w: float) -> float:
+    """Top-1 accuracy of the engine's single-label hybrid at temperature ``t`` and NLI weight ``w``."""
+    return float((hybrid_scores(logits, head, cos, t, w).argmax(axis=1) == gold).mean())
 
 
 def part_one(clf, rows: int) -> dict:
@@ -72,23 +69,25 @@ def part_one(clf, rows: int) -> dict:
     for name in tqdm(SETS, desc="sets", unit="set"):
         texts, gold, phrases = sample(name, rows)
         prepared = clf.prepare(texts, phrases)
-        entail = clf.logits(prepared.pairs).reshape(len(texts), len(phrases), -1)[..., clf.entailment_id]
+        logits = clf.logits(prepared.pairs).reshape(len(texts), len(phrases), -1)
         cos = clf.embedder.embed(texts) @ clf.embedder.embed(phrases).T
-        data[name] = (entail, cos, np.asarray(gold))
+        data[name] = (logits, cos, np.asarray(gold))
     half = {n: len(v[2]) // 2 for n, v in data.items()}
-    tune = {(t, w): float(np.mean([hybrid_accuracy(e[: half[n]], c[: half[n]], g[: half[n]], t, w) for n, (e, c, g) in data.items()]))
+    tune = {(t, w): float(np.mean([hybrid_accuracy(x[: half[n]], clf.head, c[: half[n]], g[: half[n]], t, w)
+                                   for n, (x, c, g) in data.items()]))
             for t in TEMPERATURES for w in NLI_WEIGHTS}
     best_t, best_w = max(tune, key=lambda k: tune[k])
     report = {}
-    for name, (entail, cos, gold) in data.items():
+    for name, (logits, cos, gold) in data.items():
         h = half[name]
         held = slice(h, None)
         report[name] = {
             "rows_held_out": len(gold) - h,
-            "nli": float((entail[held].argmax(1) == gold[held]).mean()),
+            "nli": float((clf.head.entailment(logits[held]).argmax(1) == gold[held]).mean()),
             "embedding": float((cos[held].argmax(1) == gold[held]).mean()),
-            "hybrid (tuned)": hybrid_accuracy(entail[held], cos[held], gold[held], best_t, best_w),
-            "hybrid (engine defaults)": hybrid_accuracy(entail[held], cos[held], gold[held], EMBEDDING_TEMPERATURE, HYBRID_NLI_WEIGHT),
+            "hybrid (tuned)": hybrid_accuracy(logits[held], clf.head, cos[held], gold[held], best_t, best_w),
+            "hybrid (engine defaults)": hybrid_accuracy(logits[held], clf.head, cos[held], gold[held], EMBEDDING_TEMPERATURE,
+                                                        HYBRID_NLI_WEIGHT),
         }
     means = {k: float(np.mean([r[k] for r in report.values()])) for k in ("nli", "embedding", "hybrid (tuned)", "hybrid (engine defaults)")}
     return {"tuned": {"temperature": best_t, "nli_weight": best_w}, "grid_tuning_mean_accuracy": {f"T={t} w={w}": a for (t, w), a in tune.items()},
@@ -98,11 +97,6 @@ def part_one(clf, rows: int) -> dict:
 OFFSETS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
 MULTI_TEMPERATURES = (0.01, 0.02, 0.05, 0.1)
 MULTI_WEIGHTS = (0.25, 0.5, 1.0, 2.0)
-
-
-def micro_f1(chosen: np.ndarray, gold: np.ndarray) -> float:
-    tp = float((chosen & gold).sum())
-    return 2 * tp / (chosen.sum() + gold.sum()) if tp else 0.0
 
 
 def part_three(clf, rows: int) -> dict:
@@ -115,13 +109,13 @@ def part_three(clf, rows: int) -> dict:
     gold = np.array([[label in r["labels"] for label in labels] for r in records])
     prepared = clf.prepare(texts, labels, multi_label=True)
     logits = clf.logits(prepared.pairs).reshape(len(texts), len(labels), -1).astype(np.float64)
-    nli_odds = logits[..., clf.entailment_id] - logits[..., clf.contradiction_id]
+    nli_odds = clf.head.log_odds(logits)
     cos = (clf.embedder.embed(texts) @ clf.embedder.embed(labels).T).astype(np.float64)
     half = len(texts) // 2
 
     def f1(part: slice, c: float, t: float, w: float | None) -> float:
         odds = (cos[part] - c) / t + (w * nli_odds[part] if w is not None else 0)
-        return micro_f1(odds > 0, gold[part])
+        return micro_f1_matrix(gold[part], odds > 0)
 
     tune = {(c, t, w): f1(slice(None, half), c, t, w) for c in OFFSETS for t in MULTI_TEMPERATURES for w in MULTI_WEIGHTS}
     best = max(tune, key=lambda k: tune[k])
@@ -131,7 +125,7 @@ def part_three(clf, rows: int) -> dict:
         "rows_held_out": len(texts) - half, "tuned": {"offset": best[0], "temperature": best[1], "nli_weight": best[2]},
         "tuning_micro_f1": tune[best],
         "held_out_micro_f1": {
-            "nli": micro_f1(nli_odds[held] > 0, gold[held]),
+            "nli": micro_f1_matrix(gold[held], nli_odds[held] > 0),
             "embedding (tuned)": f1(held, *embedding_best, None),
             "hybrid (tuned)": f1(held, *best),
         },

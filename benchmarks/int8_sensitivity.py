@@ -30,20 +30,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import contenders as C  # noqa: E402
-import measure as M  # noqa: E402
+import contenders as C
+import measure as M
 import numpy as np
-import results_io as R  # noqa: E402
-import workloads as W  # noqa: E402
-from accuracy import label_phrase, read_jsonl  # noqa: E402
-from tqdm.auto import tqdm  # noqa: E402
+import results_io as R
+import workloads as W
+from metrics import label_phrase, read_jsonl
+from tqdm.auto import tqdm
 
 SINGLE_LABEL_SETS = ("ag_news", "dair_emotion", "sst2", "trec", "banking77", "imdb")
 
 
 def _with_graph(fp32_dir: Path, name: str, write: Callable[[Path, Path], Any], precision: str) -> Path:
     """A copy of the fp32 model directory whose graph ``write(src, dst)`` produced."""
-    from zsc.engine.model_dir import MANIFEST_NAME, sha256_file, write_manifest
+    from zsc.engine.model_files import MANIFEST_NAME, sha256_file, write_manifest
 
     out = C.CACHE / name
     shutil.rmtree(out, ignore_errors=True)
@@ -59,7 +59,7 @@ def _with_graph(fp32_dir: Path, name: str, write: Callable[[Path, Path], Any], p
 def per_row(fp32_dir: Path, smooth: bool, grid: Any = None) -> Path:
     """The per-row graph as export builds it; ``grid`` (per_row.Grid) narrows weights or
     activations to 7 bits, with int8 weights, for AVX2's u8 x s8 kernel."""
-    from zsc.engine.model_dir import Manifest
+    from zsc.engine.manifest import Manifest
     from zsc.export.calibrate import smoothing_factors
     from zsc.export.per_row import EIGHT_BIT, quantize_per_row
     from zsc.export.presets import resolve_preset

@@ -3,7 +3,7 @@
     python benchmarks/large_models.py [--models bart-large-mnli,xlm-roberta-base] [--texts 8] [--quick]
 
 For each shape below, a checkpoint with exactly that architecture and size is built with random
-weights (zsc.export.random_checkpoints; a tokenizer trained on AG News text: the embedding matrix
+weights (tests/random_checkpoints.py; a tokenizer trained on AG News text: the embedding matrix
 keeps the published vocabulary size, so size and memory are the real model's), exported once by
 zsc (per-row int8, dynamic int8 and fp32 graphs in one directory, timed), and each contender runs
 in a fresh process of its own, one after another: transformers' pipeline on torch, optimum's
@@ -30,6 +30,7 @@ import results_io as R
 import workloads as W
 
 CACHE = Path(__file__).parent / ".cache" / "large"
+TESTS = Path(__file__).resolve().parents[1] / "tests"  # random_checkpoints.py, the offline checkpoint builder
 LABEL_ORDER = ["contradiction", "neutral", "entailment"]
 # The published configs (architecture sizes only); every other setting is transformers' default.
 SHAPES: dict[str, tuple[str, dict[str, Any]]] = {
@@ -72,7 +73,8 @@ def build_checkpoint(name: str, directory: Path, quick: bool) -> int:
     import torch
     import transformers
 
-    from zsc.export import random_checkpoints as RC
+    sys.path.insert(0, str(TESTS))  # test support, not shipped in the wheel
+    import random_checkpoints as RC
 
     family, shape = SHAPES[name]
     shape = shape | (QUICK[family] if quick else {})
@@ -143,7 +145,7 @@ def measure_one(contender: str, checkpoint: str, zsc_dir: str, threads: int, tex
     seconds = M.timed(lambda: classify(batch, labels))
     classify([W.LATENCY_TEXT], W.LATENCY_LABELS)
     single = [M.timed(lambda: classify([W.LATENCY_TEXT], W.LATENCY_LABELS)) for _ in range(calls)]
-    peak_kb = eval(M.PEAK_RSS_KB)  # noqa: S307 - our own constant expression
+    peak_kb = eval(M.PEAK_RSS_KB)
     return {"load_s": load_s, "pairs_per_s": len(batch) * len(labels) / seconds, "p50_ms": statistics.median(single) * 1000,
             "peak_rss_mb": peak_kb / 1024}
 

@@ -36,8 +36,8 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-import results_io as R  # noqa: E402
-import workloads as W  # noqa: E402
+import results_io as R
+import workloads as W
 from tqdm import tqdm
 
 DOCUMENT_WORDS = 650
@@ -197,7 +197,7 @@ def previous_rule_found(clf, prepared, logits: np.ndarray, labels: list[str], go
     window per label), recomputed from the same logits and window cosines for the side-by-side."""
     found = []
     for block, cosine, g in zip(prepared.pair_blocks(logits), prepared.window_similarity, gold):
-        evidence = block[..., clf.entailment_id] - block[..., clf.contradiction_id] + cosine / 0.05
+        evidence = clf.head.log_odds(block) + cosine / 0.05
         found.append(labels[int(evidence.max(axis=0).argmax())] == g)
     return found
 

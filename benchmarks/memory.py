@@ -14,10 +14,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import contenders as C  # noqa: E402
-import measure as M  # noqa: E402
-import results_io as R  # noqa: E402
-from tqdm.auto import tqdm  # noqa: E402
+import contenders as C
+import measure as M
+import results_io as R
+from tqdm.auto import tqdm
 
 LOADERS = {
     "zsc int8": "from zsc.engine import ZeroShotClassifier; c = ZeroShotClassifier.default(threads={threads}); "

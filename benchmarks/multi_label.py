@@ -23,9 +23,11 @@ import json
 import random
 
 import numpy as np
-import results_io as R  # noqa: E402
-import workloads as W  # noqa: E402
-from accuracy import label_phrase, micro_f1  # noqa: E402
+import results_io as R
+import workloads as W
+from metrics import label_phrase, micro_f1
+
+from zsc.engine.scoring import relative_similarity
 
 TEMPERATURES = (0.01, 0.02, 0.05, 0.1)
 NLI_WEIGHTS = (0.25, 0.5, 1.0)
@@ -61,10 +63,8 @@ def signals(clf, texts: list[str], labels: list[str]) -> tuple[np.ndarray, np.nd
     phrases = [label_phrase(label) for label in labels]
     prepared = clf.prepare(texts, phrases, multi_label=True, scoring="nli")
     logits = clf.logits(prepared.pairs).reshape(len(texts), len(labels), -1)
-    log_odds = logits[..., clf.entailment_id] - logits[..., clf.contradiction_id]
     cos = clf.embedder.embed(texts) @ clf.embedder.embed(phrases).T
-    others = (cos.sum(axis=1, keepdims=True) - cos) / (len(labels) - 1)
-    return log_odds.astype(np.float64), (cos - others).astype(np.float64)
+    return clf.head.log_odds(logits), relative_similarity(cos)
 
 
 def predicted(scores: np.ndarray, labels: list[str]) -> list[set[str]]:

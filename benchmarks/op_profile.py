@@ -14,11 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import contenders as C  # noqa: E402
-import measure as M  # noqa: E402
-import results_io as R  # noqa: E402
-import workloads as W  # noqa: E402
-from tqdm.auto import tqdm  # noqa: E402
+import contenders as C
+import measure as M
+import results_io as R
+import workloads as W
+from tqdm.auto import tqdm
 
 SHOWN_TYPES = 12  # op types per table; the rest are summed as "other"
 

@@ -20,12 +20,12 @@ import subprocess
 import sys
 import time
 
-import contenders as C  # noqa: E402
-import measure as M  # noqa: E402
-import report  # noqa: E402
-import results_io as R  # noqa: E402
-import workloads as W  # noqa: E402
-from tqdm.auto import tqdm  # noqa: E402
+import contenders as C
+import measure as M
+import report
+import results_io as R
+import workloads as W
+from tqdm.auto import tqdm
 
 # MiniLM-L6 (6 layers, hidden 384, FFN 1536): 2 FLOPs per multiply-add over the encoder weights per
 # token, plus attention scores/values (~2*2*L*384 per layer at L tokens), here for L≈64.

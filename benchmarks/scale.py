@@ -24,8 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import results_io as R  # noqa: E402
-import workloads as W  # noqa: E402
+import results_io as R
+import workloads as W
 from tqdm import tqdm
 
 CONTENDERS = {

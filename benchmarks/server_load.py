@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-import results_io as R  # noqa: E402
-import workloads as W  # noqa: E402
-from live_server import free_port, memory_mb, start_server, wait_ready  # noqa: E402
+import results_io as R
+import workloads as W
+from live_server import free_port, memory_mb, start_server, wait_ready
 
 LEVELS = (1, 8, 32)
 

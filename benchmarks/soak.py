@@ -30,9 +30,9 @@ from collections import Counter
 from collections.abc import Iterator
 
 import numpy as np
-import results_io as R  # noqa: E402
-import workloads as W  # noqa: E402
-from live_server import free_port, memory_mb, start_server, wait_ready  # noqa: E402
+import results_io as R
+import workloads as W
+from live_server import free_port, memory_mb, start_server, wait_ready
 from tqdm import tqdm
 
 

@@ -20,11 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import results_io as R  # noqa: E402
-import workloads as W  # noqa: E402
-from accuracy import label_phrase, macro_f1  # noqa: E402
+import results_io as R
+import workloads as W
+from metrics import label_phrase, macro_f1
 
-from zsc.export.tune import DEFAULT_EPOCHS, DEFAULT_LEARNING_RATE  # noqa: E402
+from zsc.export.tune import DEFAULT_EPOCHS, DEFAULT_LEARNING_RATE
 
 SETS = ("ag_news", "dair_emotion", "sst2", "trec")
 CHOICE_SETS = ("rottentomatoes", "financialphrasebank")  # where zsc tune's defaults were chosen (--sets)

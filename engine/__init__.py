@@ -17,6 +17,7 @@ _LAZY = {
     "Prediction": ".classifier",
     "LegacyPrediction": ".classifier",
     "CallOptions": ".options",
+    "LoadOptions": ".load_options",
     "PreparedCall": ".plan",
     "TextEmbedder": ".embedding",
     "InputError": ".inputs",
@@ -29,7 +30,7 @@ _LAZY = {
 }
 
 __all__ = [  # the names of _LAZY, spelled out for tools that read __all__
-    "ZeroShotClassifier", "Prediction", "LegacyPrediction", "CallOptions", "PreparedCall", "TextEmbedder",
+    "ZeroShotClassifier", "Prediction", "LegacyPrediction", "CallOptions", "LoadOptions", "PreparedCall", "TextEmbedder",
     "InputError", "InputTypeError", "DEFAULT_TEMPLATE", "PROVIDER_FEEDING", "Feeding",
     "default_model_path", "default_embedder_path", "__version__",
 ]
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from .embedding import TextEmbedder
     from .feeding import Feeding
     from .inputs import InputError, InputTypeError
+    from .load_options import LoadOptions
     from .loading import default_embedder_path, default_model_path
     from .options import CallOptions
     from .plan import PreparedCall

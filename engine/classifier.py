@@ -27,12 +27,17 @@ from .defaults import LONG_TEXT_MAX_TOKENS, PROVIDER_FEEDING, describe_window_de
 from .encoding import PairEncoder, PairSet, TextWindows
 from .feeding import Feeding
 from .inputs import NO_LABEL_OR_SEQUENCE, InputError, hypotheses_for, normalise_label_sets, normalise_texts
+from .load_options import LoadOptions, given_once
 from .loading import default_embedder_path, default_model_path, local_model_path, warn_if_int8_saturates
-from .model_dir import MANIFEST_NAME, GraphVariant, Manifest, ModelDirectory, load_model_directory
+from .manifest import GraphVariant, Manifest
+from .model_dir import ModelDirectory, load_model_directory
+from .model_files import MANIFEST_NAME
 from .options import CallOptions
-from .plan import PreparedCall
+from .plan import PreparedCall, scored_positions
+from .results import call_results
 from .runner import BatchRunner, Feeds
-from .scoring import aggregate_similarity, call_results
+from .scoring import aggregate_similarity
+from .scoring_modes import scoring_mode
 from .session import GraphSession, open_session
 
 if TYPE_CHECKING:
@@ -89,16 +94,13 @@ class ZeroShotClassifier:
         # batch sizes the caller gave.
         self.feeding = (feeding or PROVIDER_FEEDING[session.compute_type]).with_sizes(batch_size, max_batch_tokens)
         self.runner = BatchRunner(session, self.feeding, encoder.max_length)
-        manifest = model_dir.manifest
-        self.entailment_id = manifest.entailment_id
-        self.contradiction_id = manifest.contradiction_id
+        self.head = model_dir.manifest.head
         # The embedder (prefilter, hybrid and embedding scoring) loads on first use: exact NLI
         # calls never pay for it. Same threads; an int8 embedder stays on the CPU when the NLI
         # model runs on CUDA ("auto"); a feeding the caller chose reaches it too.
         self._embedder: TextEmbedder | str | Path | None = embedder
         self._embedder_lock = threading.Lock()
-        self._embedder_options: dict[str, Any] = {"provider": "cpu" if session.compute_type == "cpu" else "auto",
-                                                  "threads": session.threads, "feeding": feeding}
+        self._embedder_options = LoadOptions(threads=session.threads, feeding=feeding).for_embedder(session.compute_type)
 
     @classmethod
     def from_pretrained(
@@ -113,6 +115,7 @@ class ZeroShotClassifier:
         precision: str = "auto",
         feeding: Feeding | None = None,
         revision: str | None = None,
+        options: LoadOptions | None = None,
     ) -> ZeroShotClassifier:
         """Load an exported model directory, or a hub repo id ("org/name") holding one.
 
@@ -124,6 +127,7 @@ class ZeroShotClassifier:
         ``batch_size`` and ``max_batch_tokens`` bound each onnxruntime batch (pairs, and padded
         tokens); by default the provider's (``zsc.engine.defaults.PROVIDER_FEEDING``), as is
         ``feeding`` (which reaches the embedder too). ``verify`` checks the files against the manifest's sha256 hashes.
+        These are :class:`~zsc.engine.load_options.LoadOptions`; ``options=`` passes one whole instead (not both).
         A hub id is fetched once, as ``from_pretrained`` does elsewhere: a zsc export's listed files, an
         ONNX repository's graph (transformers.js layout), or a transformers checkpoint exported once
         into zsc's cache when the export extra is installed (see zsc.engine.hub); ``revision``: the
@@ -132,9 +136,9 @@ class ZeroShotClassifier:
         ``embedder``: a sentence-embedding model directory (``zsc export --task embedding``) or a
         TextEmbedder, for ``scoring="hybrid"|"embedding"`` and ``prefilter_top_k``; loaded on first use.
         """
-        model_dir = load_model_directory(local_model_path(path, revision=revision), verify=verify)
-        return cls._open(model_dir, model_dir.manifest.graphs(), provider, precision, threads, batch_size, max_batch_tokens,
-                         embedder, feeding)
+        load = given_once(options, LoadOptions.of(provider, precision, threads, batch_size, max_batch_tokens, verify, revision, feeding))
+        model_dir = load_model_directory(local_model_path(path, revision=load.revision), verify=load.verify)
+        return cls._open(model_dir, model_dir.manifest.graphs(), load, embedder)
 
     @classmethod
     def default(cls, **kwargs: Any) -> ZeroShotClassifier:
@@ -160,26 +164,35 @@ class ZeroShotClassifier:
         ones the exporter checks and calibrates before it writes a directory."""
         graph = Path(graph)
         directory = ModelDirectory(graph.parent, replace(manifest, model_file=graph.name, variants=[]))
-        return cls._open(directory, [GraphVariant(manifest.precision, graph.name)], provider, "auto", threads, batch_size,
-                         max_batch_tokens, None, None, tokenizer)
+        load = LoadOptions.of(provider, threads=threads, batch_size=batch_size, max_batch_tokens=max_batch_tokens)
+        return cls._open(directory, [GraphVariant(manifest.precision, graph.name)], load, None, tokenizer)
 
     @classmethod
-    def _open(cls, model_dir: ModelDirectory, graphs: list[GraphVariant], provider: str, precision: str, threads: int | None,
-              batch_size: int | None, max_batch_tokens: int | None, embedder: TextEmbedder | str | Path | None,
-              feeding: Feeding | None, tokenizer: str | Path | None = None) -> ZeroShotClassifier:
+    def _open(cls, model_dir: ModelDirectory, graphs: list[GraphVariant], load: LoadOptions,
+              embedder: TextEmbedder | str | Path | None, tokenizer: str | Path | None = None) -> ZeroShotClassifier:
         manifest = model_dir.manifest
         if manifest.task != "nli":
             raise ValueError(f"{model_dir.path} holds a model for task {manifest.task!r}; the classifier needs an NLI model "
                              "(an embedder goes in embedder=)")
         encoder = PairEncoder.from_file(tokenizer or model_dir.tokenizer_path, manifest.max_length, manifest.pad_token_id)
-        session = open_session(model_dir.path, graphs, provider, precision, threads, num_labels=len(manifest.id2label))
+        session = open_session(model_dir.path, graphs, load.provider, load.precision, load.threads, num_labels=len(manifest.id2label))
         if manifest.input_names and set(manifest.input_names) != set(session.input_names):
             raise ValueError(
                 f"{model_dir.path}: {MANIFEST_NAME} lists inputs {manifest.input_names} but the graph takes "
                 f"{list(session.input_names)}; the manifest does not describe this graph"
             )
         warn_if_int8_saturates(session.precision, manifest.quantization_preset, session.compute_type)
-        return cls(model_dir, session, encoder, batch_size, max_batch_tokens, embedder, feeding)
+        return cls(model_dir, session, encoder, load.batch_size, load.max_batch_tokens, embedder, load.feeding)
+
+    @property
+    def entailment_id(self) -> int:
+        """The entailment class in this model's logits (``nli_logits``' columns)."""
+        return self.head.entailment_id
+
+    @property
+    def contradiction_id(self) -> int:
+        """The contradiction class in this model's logits."""
+        return self.head.contradiction_id
 
     @property
     def compute_type(self) -> str:
@@ -203,7 +216,7 @@ class ZeroShotClassifier:
                     "pass embedder=<model directory from `zsc export --task embedding`> to from_pretrained"
                 )
             if not isinstance(self._embedder, TextEmbedder):
-                self._embedder = TextEmbedder.from_pretrained(self._embedder, **self._embedder_options)
+                self._embedder = TextEmbedder.from_pretrained(self._embedder, options=self._embedder_options)
             return self._embedder
 
     # str is a Sequence[str] too: the str overloads come first and win (as in typeshed).
@@ -298,32 +311,33 @@ class ZeroShotClassifier:
         scorings = [options.resolved_scoring(len(labels), embedder=self._embedder is not None) for labels in label_sets]
         narrowed = [options.narrows(len(labels)) for labels in label_sets]
         windows = self._windows(texts, options, hypotheses, label_index)
-        embeds = any(narrowed) or any(mode != "nli" for mode in scorings)  # then the embedder reads every text
+        embeds = any(narrowed) or any(scoring_mode(mode).uses_embedder for mode in scorings)  # then the embedder reads every text
         if admit is not None:
             window_counts = [len(w.ids) for w in windows] if windows is not None else [1] * len(texts)
             admit(sum(options.nli_labels(len(labels)) * count for labels, count in zip(label_sets, window_counts)),
                   sum(window_counts) + len(call_labels) if embeds else 0)
-        prepared = PreparedCall(texts, label_sets, options, scorings, single, PairSet([], []))
+        similarity = window_similarity = chosen = None
         if embeds:
             if windows is None:
-                prepared.similarity = [rows[0] for rows in self._similarity([[text] for text in texts], call_labels, label_index)]
+                similarity = [rows[0] for rows in self._similarity([[text] for text in texts], call_labels, label_index)]
             else:
-                prepared.window_similarity = self._similarity([w.texts() for w in windows], call_labels, label_index)
-                prepared.similarity = [aggregate_similarity(rows, options.long_text) for rows in prepared.window_similarity]
+                window_similarity = self._similarity([w.texts() for w in windows], call_labels, label_index)
+                similarity = [aggregate_similarity(rows, options.long_text) for rows in window_similarity]
             if any(narrowed):
                 # The K most similar labels per text, most similar first (a stable order for ties); a
                 # text with K labels or fewer keeps them all, in their order, as it would alone.
-                prepared.chosen = [np.argsort(-row, kind="stable")[: options.prefilter_top_k] if narrows else np.arange(len(row))
-                                   for row, narrows in zip(prepared.similarity, narrowed)]
+                chosen = [np.argsort(-row, kind="stable")[: options.prefilter_top_k] if narrows else np.arange(len(row))
+                          for row, narrows in zip(similarity, narrowed)]
         # Each text's pairs: its windows (premises like any other) x the hypotheses of the labels NLI scores.
-        columns = [label_index[i][prepared.scored_labels(i)] for i in range(len(texts))]
+        columns = [label_index[i][scored_positions(len(label_sets[i]), scorings[i], chosen[i] if chosen is not None else None)]
+                   for i in range(len(texts))]
         if windows is None:
             premises = [[ids] for ids in self.encoder.encode_texts(texts, self.encoder.max_length)]
         else:
             premises = [w.ids for w in windows]
-            prepared.windows = [len(w) for w in premises]
-        prepared.pairs = self.encoder.pairs_of(premises, hypotheses, call_labels, columns)
-        return prepared
+        pairs = self.encoder.pairs_of(premises, hypotheses, call_labels, columns)
+        return PreparedCall(texts, label_sets, options, scorings, single, pairs, chosen, similarity,
+                            [len(w) for w in premises] if windows is not None else None, window_similarity)
 
     def _similarity(self, passages: list[list[str]], call_labels: list[str], label_index: list[np.ndarray]) -> list[np.ndarray]:
         """Each text's passages' (the text, or its windows) cosine with each of the text's labels,
@@ -393,7 +407,7 @@ class ZeroShotClassifier:
     def finish(self, prepared: PreparedCall, logits: np.ndarray, legacy: bool = False) -> Any:
         """Scores and rankings from the logits of ``prepared.pairs``, shaped as ``__call__`` returns them."""
         results: list[Any] = []
-        ranked = call_results(prepared, logits, self.entailment_id, self.contradiction_id)
+        ranked = call_results(prepared, logits, self.head)
         for text, labels, (row, order) in zip(prepared.texts, prepared.labels, ranked):
             if legacy:
                 results.append({"sequence": text, "labels": [labels[i] for i in order], "scores": [float(row[i]) for i in order]})

@@ -14,20 +14,20 @@ from typing import Any
 
 from . import __version__
 from .defaults import (
-    AUTO_SCORING_RULE,
     DEFAULT_LONG_TEXT,
     DEFAULT_SCORING,
     DEFAULT_TEMPLATE,
     LONG_TEXT_MAX_TOKENS,
     LONG_TEXT_MODES,
     PROVIDER_FEEDING,
-    SCORING_MODES,
     describe_window_defaults,
 )
 from .distribution import RUNTIME_MISSING, install_hint
 from .graph_choice import PRECISION_CHOICES, PROVIDER_CHOICES
 from .jobs.files import MAX_ROW_BYTES
+from .load_options import LoadOptions
 from .options import CallOptions
+from .scoring_modes import SCORING_MODES, describe_scoring_modes
 from .server.config import add_serve_arguments
 
 EXIT_USAGE = 2
@@ -46,10 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--labels", "-l", help="candidate labels, comma-separated (or --labels-field with --input)")
     classify.add_argument("--multi-label", action="store_true", help="score each label independently")
     classify.add_argument("--template", default=DEFAULT_TEMPLATE, help="hypothesis template with {} (default: %(default)r)")
-    classify.add_argument("--scoring", choices=SCORING_MODES, default=DEFAULT_SCORING,
-                          help=f"auto: {AUTO_SCORING_RULE}; nli: the pipeline's scores; hybrid: "
-                               "NLI x embedding similarity; embedding: similarity alone (the embedded model has its embedder) "
-                               "(default: %(default)s)")
+    classify.add_argument("--scoring", choices=list(SCORING_MODES), default=DEFAULT_SCORING,
+                          help=f"{describe_scoring_modes()} (the embedded model has its embedder; default: %(default)s)")
     classify.add_argument("--prefilter-top-k", type=int, metavar="K",
                           help="run NLI only on the K labels most similar to each text (the others score 0.0)")
     classify.add_argument("--long-text", choices=LONG_TEXT_MODES, default=DEFAULT_LONG_TEXT,
@@ -119,16 +117,19 @@ def _add_runtime_options(parser: argparse.ArgumentParser) -> None:
                              f"CPU, {cuda.max_batch_tokens} on CUDA)")
 
 
+def load_options(args: argparse.Namespace) -> LoadOptions:
+    """The runtime flags (``_add_runtime_options``) as one checked value."""
+    return LoadOptions.of(provider=args.provider, precision=args.precision, threads=args.threads, batch_size=args.batch_size,
+                          max_batch_tokens=args.max_batch_tokens)
+
+
 def _load_classifier(args: argparse.Namespace) -> Any:
     from .classifier import ZeroShotClassifier
 
-    options = {"provider": args.provider, "precision": args.precision, "threads": args.threads, "batch_size": args.batch_size,
-               "max_batch_tokens": args.max_batch_tokens}
-    if args.embedder:
-        options["embedder"] = args.embedder
+    embedder = {"embedder": args.embedder} if args.embedder else {}
     if args.model:
-        return ZeroShotClassifier.from_pretrained(args.model, **options)
-    return ZeroShotClassifier.default(**options)
+        return ZeroShotClassifier.from_pretrained(args.model, options=load_options(args), **embedder)
+    return ZeroShotClassifier.default(options=load_options(args), **embedder)
 
 
 def _print_table(text: str, predictions: list[dict[str, Any]]) -> None:

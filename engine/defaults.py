@@ -24,8 +24,7 @@ PROVIDER_FEEDING = {
 # 0.40-0.51 against 0.65; hybrid on the K 0.67), and with long_text "max", where the hybrid over
 # windows finds one on-topic sentence in ~650 words of unrelated text far more often than NLI
 # alone (`make bench-long`).
-AUTO_SCORING_RULE = "nli; hybrid when prefilter_top_k narrows the labels or long_text is max (single-label, with an embedder)"
-SCORING_MODES = ("auto", "nli", "hybrid", "embedding")
+# The modes themselves, what each needs and auto's rule as code: scoring_modes.py.
 DEFAULT_SCORING = "auto"
 EMBEDDING_TEMPERATURE = 0.05  # softmax(cosine / T) over the labels
 HYBRID_NLI_WEIGHT = 1.0  # log p_hybrid = w log p_nli + log p_embedding + const

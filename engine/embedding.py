@@ -9,6 +9,7 @@ batch-mates (per-row int8 is batch-invariant, padding is masked out of the mean)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +18,12 @@ from tokenizers import Tokenizer
 from .batching import BatchBudget
 from .defaults import PROVIDER_FEEDING
 from .feeding import Feeding
+from .load_options import LoadOptions, given_once
 from .loading import local_model_path
 from .lru import LruCache
-from .model_dir import MANIFEST_NAME, ModelDirectory, load_model_directory
+from .manifest import GraphVariant, Manifest
+from .model_dir import ModelDirectory, load_model_directory
+from .model_files import MANIFEST_NAME
 from .runner import BatchRunner, Feeds
 from .session import GraphSession, open_session
 from .text_bounds import bounded_text
@@ -52,18 +56,30 @@ class TextEmbedder:
     @classmethod
     def from_pretrained(cls, path: str | Path, provider: str = "auto", threads: int | None = None,
                         batch_size: int | None = None, max_batch_tokens: int | None = None,
-                        verify: bool = True, precision: str = "auto", feeding: Feeding | None = None) -> TextEmbedder:
-        """Load an embedding model directory written by ``zsc export --task embedding``; the graph
-        and the feeding (batch sizes, I/O binding, prefetch) follow the provider unless given, as
-        for the classifier."""
-        model_dir = load_model_directory(local_model_path(path, task="embedding"), verify=verify)
+                        verify: bool = True, precision: str = "auto", feeding: Feeding | None = None,
+                        revision: str | None = None, options: LoadOptions | None = None) -> TextEmbedder:
+        """Load an embedding model directory written by ``zsc export --task embedding`` (or a hub
+        id holding one); the keyword arguments are ``LoadOptions``' (or pass ``options=``, not
+        both): the graph and the feeding follow the provider unless given, as for the classifier."""
+        load = given_once(options, LoadOptions.of(provider, precision, threads, batch_size, max_batch_tokens, verify, revision, feeding))
+        model_dir = load_model_directory(local_model_path(path, task="embedding", revision=load.revision), verify=load.verify)
         manifest = model_dir.manifest
         if manifest.task != "embedding":
             raise ValueError(f"{model_dir.path} holds a model for task {manifest.task!r}; an embedder's {MANIFEST_NAME} says task 'embedding'")
-        session = open_session(model_dir.path, manifest.graphs(), provider, precision, threads, output_rank=3)
+        session = open_session(model_dir.path, manifest.graphs(), load.provider, load.precision, load.threads, output_rank=3)
         tokenizer = Tokenizer.from_file(str(model_dir.tokenizer_path))
-        chosen = (feeding or PROVIDER_FEEDING[session.compute_type]).with_sizes(batch_size, max_batch_tokens)
+        chosen = (load.feeding or PROVIDER_FEEDING[session.compute_type]).with_sizes(load.batch_size, load.max_batch_tokens)
         return cls(model_dir, session, tokenizer, chosen)
+
+    @classmethod
+    def from_graph(cls, graph: str | Path, tokenizer: str | Path, manifest: Manifest, batch_size: int | None = None,
+                   max_batch_tokens: int | None = None) -> TextEmbedder:
+        """An embedder over one graph (of ``manifest.precision``) and a tokenizer on the CPU: the
+        graphs the exporter checks before it writes a directory (as ``ZeroShotClassifier.from_graph``)."""
+        graph = Path(graph)
+        directory = ModelDirectory(graph.parent, replace(manifest, model_file=graph.name, variants=[], int8_view={}))
+        session = open_session(graph.parent, [GraphVariant(manifest.precision, graph.name)], "cpu", "auto", None, output_rank=3)
+        return cls(directory, session, Tokenizer.from_file(str(tokenizer)), PROVIDER_FEEDING["cpu"].with_sizes(batch_size, max_batch_tokens))
 
     @property
     def budget(self) -> BatchBudget:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from .distribution import install_hint
-from .model_dir import PRECISIONS, GraphVariant
+from .manifest import PRECISIONS, GraphVariant
 
 PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
 PROVIDER_CHOICES = ("auto", *PROVIDERS)
@@ -41,12 +41,12 @@ class GraphChoice:
     compute: str  # "cpu" or "cuda"
     reason: str
     slow: bool = False  # a combination "auto" would not pick: logged as a warning
-    through_view: bool = False  # run the int8 graph's sign-flipped twin (graph.view)
+    through_twin: bool = False  # run the int8 graph's twin (graph.twin)
 
     @property
     def file(self) -> str:
         """The graph file onnxruntime loads."""
-        return self.graph.view.file if self.through_view and self.graph.view is not None else self.graph.file
+        return self.graph.twin.file if self.through_twin and self.graph.twin is not None else self.graph.file
 
     @property
     def providers(self) -> list[str]:
@@ -54,7 +54,7 @@ class GraphChoice:
         return [PROVIDERS["cuda"], PROVIDERS["cpu"]] if self.compute == "cuda" else [PROVIDERS["cpu"]]
 
 
-def check_choices(provider: str, precision: str) -> None:
+def check_choices(provider: object, precision: object) -> None:
     if provider not in PROVIDER_CHOICES:
         raise ValueError(f"provider must be one of {PROVIDER_CHOICES}, got {provider!r}")
     if precision not in PRECISION_CHOICES:
@@ -67,8 +67,8 @@ def choose_graph(graphs: Sequence[GraphVariant], provider: str, precision: str, 
     an int8 graph on a CPU with 8-bit dot products (``dot_products``) runs through its twin where
     the directory has one: the same scores from the faster kernel."""
     choice = _choose(graphs, provider, precision, available)
-    if choice.compute == "cpu" and choice.graph.view is not None and dot_products:
-        return replace(choice, through_view=True, reason=f"{choice.reason}; through {choice.graph.view.file}, its int8-weight twin "
+    if choice.compute == "cpu" and choice.graph.twin is not None and dot_products:
+        return replace(choice, through_twin=True, reason=f"{choice.reason}; through {choice.graph.twin.file}, its int8-weight twin "
                        "for this CPU's 8-bit dot products (the same integers, so the same scores)")
     return choice
 

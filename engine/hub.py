@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from .distribution import install_hint
-from .model_dir import CONFIG_FILE, MANIFEST_NAME, TOKENIZER_FILE, Manifest, read_json
+from .manifest import Manifest
+from .model_files import CONFIG_FILE, MANIFEST_NAME, TOKENIZER_FILE, read_json
 
 logger = logging.getLogger("zsc")
 

@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from .defaults import DEFAULT_LONG_TEXT, DEFAULT_SCORING, DEFAULT_TEMPLATE, DEFAULT_WINDOW_TOKENS, LONG_TEXT_MODES, SCORING_MODES
+from .defaults import DEFAULT_LONG_TEXT, DEFAULT_SCORING, DEFAULT_TEMPLATE, DEFAULT_WINDOW_TOKENS, LONG_TEXT_MODES
 from .inputs import InputError, InputTypeError, label_fields, type_name
+from .scoring_modes import SCORING_MODES, TextShape, scoring_mode
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,11 @@ class CallOptions:
            prefilter_top_k: object = None, long_text: object = DEFAULT_LONG_TEXT, window_tokens: object = None) -> CallOptions:
         """Check each option's type, range and combination; InputError (a ValueError) names the problem."""
         checked_multi_label = _flag(multi_label, "multi_label")
-        checked_scoring = _one_of(scoring, "scoring", SCORING_MODES)
+        checked_scoring = _one_of(scoring, "scoring", tuple(SCORING_MODES))
         top_k = count_option(prefilter_top_k, "prefilter_top_k", 1)
+        if top_k is not None and not scoring_mode(checked_scoring).uses_nli:
+            raise InputError(f"prefilter_top_k narrows the labels NLI scores; scoring {checked_scoring!r} runs no NLI "
+                             "(it scores every label from the embedding alone)")
         checked_long_text = _one_of(long_text, "long_text", LONG_TEXT_MODES)
         window = count_option(window_tokens, "window_tokens", 8)
         if window is not None and checked_long_text == "truncate":
@@ -72,22 +76,18 @@ class CallOptions:
         return self.window_tokens or DEFAULT_WINDOW_TOKENS[self.long_text]
 
     def resolved_scoring(self, label_count: int, embedder: bool = True) -> str:
-        """The scoring a call with ``label_count`` labels runs: as asked, or for "auto" in a
-        single-label call the hybrid when a prefilter narrows the labels or when long_text "max"
-        looks for the passage that carries a label (and the classifier has an ``embedder``),
-        else exact NLI (so "auto" is the pipeline whenever the call uses only the pipeline's parameters)."""
-        if self.scoring != "auto":
-            return self.scoring
-        if self.multi_label:
-            return "nli"
-        if self.narrows(label_count) or (self.long_text == "max" and embedder):
-            return "hybrid"
-        return "nli"
+        """The mode a text with ``label_count`` labels runs: as asked, or what "auto" resolves to
+        (scoring_modes.py: exact NLI, so the pipeline, whenever the call uses only the pipeline's
+        parameters), given whether the classifier has an ``embedder``."""
+        mode = scoring_mode(self.scoring)
+        if mode.resolve is None:
+            return mode.name
+        return mode.resolve(TextShape(self.multi_label, self.narrows(label_count), self.long_text, embedder))
 
     def nli_labels(self, label_count: int) -> int:
-        """How many of a text's ``label_count`` labels NLI scores in each of its windows: none with
-        scoring "embedding", at most K with a prefilter, else all (known before any work)."""
-        if self.scoring == "embedding":
+        """How many of a text's ``label_count`` labels NLI scores in each of its windows: none in a
+        mode without NLI, at most K with a prefilter, else all (known before any work)."""
+        if not scoring_mode(self.scoring).uses_nli:
             return 0
         return min(label_count, self.prefilter_top_k or label_count)
 

@@ -14,9 +14,10 @@ import numpy as np
 
 from .encoding import PairSet
 from .options import CallOptions
+from .scoring_modes import scoring_mode
 
 
-@dataclass
+@dataclass(frozen=True)
 class PreparedCall:
     """A call from ``ZeroShotClassifier.prepare``, ready for ``logits`` and ``finish``.
 
@@ -27,6 +28,8 @@ class PreparedCall:
     where the embedder ran (with windows: aggregated over them as the NLI logits are);
     ``window_similarity[i]``: each window's, (windows, labels). ``scorings[i]``: the mode text i
     runs (``options.scoring`` resolved for its label count).
+    Built whole by ``ZeroShotClassifier.prepare`` (``scored_labels`` decides the pairs before they
+    exist, so ``pairs`` is the one field that follows the others); frozen after.
     """
 
     texts: list[str]
@@ -56,9 +59,7 @@ class PreparedCall:
 
     def scored_labels(self, text: int) -> np.ndarray:
         """Positions in ``labels[text]`` that NLI scores, in pair order."""
-        if self.chosen is not None:
-            return self.chosen[text]
-        return np.arange(0 if self.scorings[text] == "embedding" else len(self.labels[text]))
+        return scored_positions(len(self.labels[text]), self.scorings[text], self.chosen[text] if self.chosen is not None else None)
 
     def pair_blocks(self, logits: np.ndarray) -> list[np.ndarray]:
         """``logits`` of ``pairs`` cut per text, shaped (windows, scored labels, classes)."""
@@ -69,3 +70,11 @@ class PreparedCall:
             blocks.append(logits[start : start + windows * count].reshape(windows, count, logits.shape[-1]))
             start += windows * count
         return blocks
+
+
+def scored_positions(label_count: int, scoring: str, chosen: np.ndarray | None) -> np.ndarray:
+    """The positions among a text's ``label_count`` labels that NLI scores, in pair order: the
+    prefilter's ``chosen``, or all of them, or none in a mode without NLI."""
+    if chosen is not None:
+        return chosen
+    return np.arange(label_count if scoring_mode(scoring).uses_nli else 0)

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .defaults import DEFAULT_LONG_TEXT, DEFAULT_SCORING, DEFAULT_TEMPLATE
 from .inputs import InputError, InputTypeError, job_labels, normalise_labels
+from .load_options import LoadOptions
 from .options import CallOptions
 from .table_files import check_output, input_paths
 
@@ -41,15 +43,18 @@ class ZeroShotBatches:
     onnxruntime does not read (ray#28044), so without this every actor would use every core.
     """
 
-    def __init__(self, model: str | None, labels: list[str] | None, options: CallOptions, text_column: str, provider: str,
-                 classifier_kwargs: dict[str, Any], labels_column: str | None = None) -> None:
+    def __init__(self, model: str | None, labels: list[str] | None, options: CallOptions, text_column: str, loading: LoadOptions,
+                 embedder: str | Path | None = None, labels_column: str | None = None) -> None:
         import ray
 
         from .classifier import ZeroShotClassifier
 
         cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
-        loading: dict[str, Any] = {"provider": provider, "threads": max(1, int(cpus))} | classifier_kwargs
-        self.classifier = ZeroShotClassifier.from_pretrained(model, **loading) if model else ZeroShotClassifier.default(**loading)
+        load = replace(loading, threads=max(1, int(cpus)))
+        if model:
+            self.classifier = ZeroShotClassifier.from_pretrained(model, options=load, embedder=embedder)
+        else:  # the embedded model keeps its own embedder unless one is given
+            self.classifier = ZeroShotClassifier.default(options=load, **({"embedder": embedder} if embedder is not None else {}))
         self.labels, self.options, self.text_column, self.labels_column = labels, options, text_column, labels_column
 
     def __call__(self, batch: pa.Table) -> pa.Table:
@@ -119,9 +124,11 @@ def classify_dataset(
             raise InputTypeError(f"{name} must be a column name")
     if batch_size < 1:
         raise InputError(f"batch_size must be positive, got {batch_size}")
-    if {"provider", "threads", "batch_size"} & set(classifier_kwargs):
+    if {"provider", "threads", "batch_size", "options"} & set(classifier_kwargs):
         raise InputError("on Ray, provider and threads follow num_gpus and num_cpus, and the engine's batch size is "
                          "pairs_per_batch (batch_size is rows per Ray batch); pass those instead")
+    embedder = classifier_kwargs.pop("embedder", None)
+    loading = LoadOptions.of(provider="cuda" if num_gpus else "cpu", batch_size=pairs_per_batch, **classifier_kwargs)
     if isinstance(concurrency, tuple):
         compute = ActorPoolStrategy(min_size=concurrency[0], max_size=concurrency[1])
     else:
@@ -130,8 +137,8 @@ def classify_dataset(
         ZeroShotBatches,
         fn_constructor_kwargs={
             "model": str(model) if model is not None else None, "labels": labels, "options": options,
-            "text_column": text_column, "provider": "cuda" if num_gpus else "cpu", "labels_column": labels_column,
-            "classifier_kwargs": {k: v for k, v in ({"batch_size": pairs_per_batch} | classifier_kwargs).items() if v is not None},
+            "text_column": text_column, "loading": loading, "embedder": embedder,
+            "labels_column": labels_column,
         },
         batch_size=batch_size,
         batch_format="pyarrow",

@@ -1,9 +1,7 @@
-"""Pure numpy post-processing: transformers' two normalisation modes (stable) and its ranking
-order, the embedding and hybrid modes (over whole texts or their windows), window aggregation and
-the prefilter's ordering.
-
-``call_results`` turns a prepared call's logits into each text's scores and label order; the
-functions under it work on arrays only.
+"""Pure numpy scoring math: transformers' two normalisation modes (stable) and its ranking order,
+the embedding and hybrid formulas (over whole texts or their windows), window aggregation and the
+prefilter's ordering. Arrays in, arrays out; which mode uses which formula is scoring_modes.py's
+table, and ``results.call_results`` applies it to a prepared call.
 """
 
 from __future__ import annotations
@@ -11,13 +9,12 @@ from __future__ import annotations
 import numpy as np
 
 from .defaults import (
-    EMBEDDING_TEMPERATURE,
     HYBRID_NLI_WEIGHT,
     MULTI_LABEL_NLI_WEIGHT,
     MULTI_LABEL_TEMPERATURE,
     WINDOW_TEMPERATURE,
 )
-from .plan import PreparedCall
+from .nli_head import NliHead
 
 Ranked = tuple[np.ndarray, np.ndarray]  # one text's scores (its labels) and its labels' order, best first
 
@@ -28,17 +25,15 @@ def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
     return exp / exp.sum(axis=axis, keepdims=True)
 
 
-def label_scores(logits: np.ndarray, entailment_id: int, contradiction_id: int, multi_label: bool) -> np.ndarray:
+def label_scores(logits: np.ndarray, head: NliHead, multi_label: bool) -> np.ndarray:
     """Scores of shape (texts, labels) from logits of shape (texts, labels, classes).
 
     Single-label with several labels: softmax over labels of the entailment logit.
     Multi-label, or one label: per label, softmax of [contradiction, entailment], entailment part.
     """
-    logits = logits.astype(np.float64)
     if multi_label or logits.shape[1] == 1:
-        pair = logits[..., [contradiction_id, entailment_id]]
-        return _softmax(pair, axis=-1)[..., 1]
-    return _softmax(logits[..., entailment_id], axis=-1)
+        return _softmax(head.contradiction_entailment(logits), axis=-1)[..., 1]
+    return _softmax(head.entailment(logits), axis=-1)
 
 
 def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
@@ -51,13 +46,13 @@ def embedding_scores(similarity: np.ndarray, temperature: float) -> np.ndarray:
     return _softmax(similarity.astype(np.float64) / temperature, axis=-1)
 
 
-def hybrid_scores(logits: np.ndarray, entailment_id: int, similarity: np.ndarray, temperature: float, nli_weight: float) -> np.ndarray:
+def hybrid_scores(logits: np.ndarray, head: NliHead, similarity: np.ndarray, temperature: float, nli_weight: float) -> np.ndarray:
     """Single-label scores from both opinions: the product of the NLI distribution (raised to
     ``nli_weight``) and the embedding distribution, renormalised over the labels.
 
     ``logits`` (texts, labels, classes) and ``similarity`` (texts, labels) cover the same labels.
     """
-    nli = _log_softmax(logits[..., entailment_id].astype(np.float64), axis=-1)
+    nli = _log_softmax(head.entailment(logits), axis=-1)
     return _softmax(nli_weight * nli + similarity.astype(np.float64) / temperature, axis=-1)
 
 
@@ -81,24 +76,18 @@ def relative_similarity(similarity: np.ndarray) -> np.ndarray:
     return (similarity - others).astype(np.float64)
 
 
-def multi_label_hybrid_scores(logits: np.ndarray, entailment_id: int, contradiction_id: int, relative: np.ndarray,
-                              temperature: float, nli_weight: float) -> np.ndarray:
+def multi_label_hybrid_scores(logits: np.ndarray, head: NliHead, relative: np.ndarray, temperature: float,
+                              nli_weight: float) -> np.ndarray:
     """Multi-label scores from both opinions, each label on its own: sigmoid of the NLI log-odds
     (entailment minus contradiction, as the pipeline's multi-label mode) times ``nli_weight`` plus
     the relative cosine over ``temperature``. ``logits`` (texts, labels, classes), ``relative`` (texts, labels)."""
-    return _sigmoid(hybrid_evidence(logits, entailment_id, contradiction_id, relative, temperature, nli_weight))
+    return _sigmoid(hybrid_evidence(logits, head, relative, temperature, nli_weight))
 
 
-def _log_odds(logits: np.ndarray, entailment_id: int, contradiction_id: int) -> np.ndarray:
-    """Entailment minus contradiction logit per pair (any leading shape), in float64."""
-    return (logits[..., entailment_id] - logits[..., contradiction_id]).astype(np.float64)
-
-
-def hybrid_evidence(logits: np.ndarray, entailment_id: int, contradiction_id: int, relative: np.ndarray,
-                    temperature: float, nli_weight: float) -> np.ndarray:
+def hybrid_evidence(logits: np.ndarray, head: NliHead, relative: np.ndarray, temperature: float, nli_weight: float) -> np.ndarray:
     """Each label's evidence on its own: ``nli_weight`` x NLI log-odds + relative cosine /
     ``temperature``, per (text or window, label); the multi-label hybrid's before its sigmoid."""
-    return nli_weight * _log_odds(logits, entailment_id, contradiction_id) + relative / temperature
+    return nli_weight * head.log_odds(logits) + relative / temperature
 
 
 def multi_label_embedding_scores(relative: np.ndarray, temperature: float) -> np.ndarray:
@@ -106,13 +95,13 @@ def multi_label_embedding_scores(relative: np.ndarray, temperature: float) -> np
     return _sigmoid(relative / temperature)
 
 
-def aggregate_windows(block: np.ndarray, long_text: str, entailment_id: int) -> np.ndarray:
+def aggregate_windows(block: np.ndarray, long_text: str, head: NliHead) -> np.ndarray:
     """One text's logits (windows, labels, classes) as (labels, classes): per label, the row of the
     window with the highest entailment logit ("max"), or the mean over windows ("mean")."""
     if block.shape[0] == 1:
         return block[0]
     if long_text == "max":
-        best = block[..., entailment_id].argmax(axis=0)
+        best = head.entailment(block).argmax(axis=0)
         return block[best, np.arange(block.shape[1])]
     return block.mean(axis=0)
 
@@ -124,7 +113,7 @@ def aggregate_similarity(window_similarity: np.ndarray, long_text: str) -> np.nd
 
 
 def windowed_hybrid_scores(block: np.ndarray, window_similarity: np.ndarray, scored: np.ndarray, long_text: str,
-                           multi_label: bool, entailment_id: int, contradiction_id: int) -> np.ndarray:
+                           multi_label: bool, head: NliHead) -> np.ndarray:
     """The hybrid over a text's windows: each window's evidence for each label on its own, NLI
     log-odds (entailment against contradiction) plus the window's cosine with the label relative to
     its cosine with the call's other labels, over T; then per label the best window ("max") or the
@@ -138,8 +127,7 @@ def windowed_hybrid_scores(block: np.ndarray, window_similarity: np.ndarray, sco
     """
     temperature = MULTI_LABEL_TEMPERATURE if multi_label else WINDOW_TEMPERATURE
     weight = MULTI_LABEL_NLI_WEIGHT if multi_label else HYBRID_NLI_WEIGHT
-    evidence = hybrid_evidence(block, entailment_id, contradiction_id, relative_similarity(window_similarity)[:, scored],
-                               temperature, weight)
+    evidence = hybrid_evidence(block, head, relative_similarity(window_similarity)[:, scored], temperature, weight)
     combined = evidence.max(axis=0) if long_text == "max" else evidence.mean(axis=0)
     return _sigmoid(combined) if multi_label else _softmax(combined, axis=-1)
 
@@ -152,40 +140,3 @@ def prefiltered_order(part: np.ndarray, chosen: np.ndarray, similarity: np.ndarr
     by_similarity = np.argsort(-similarity, kind="stable")
     rest = by_similarity[~np.isin(by_similarity, chosen)]
     return scores, np.concatenate([chosen[ranking(part)], rest])
-
-
-def text_scores(logits: np.ndarray, similarity: np.ndarray | None, scored: np.ndarray, scoring: str, multi_label: bool,
-                entailment_id: int, contradiction_id: int) -> np.ndarray:
-    """One text's scores for the labels NLI scored (``scored``, positions among its labels), from
-    their logits (scored, classes) and, for the embedder's modes, its cosine with every one of its
-    labels (the multi-label baseline is the text's whole label set, prefiltered or not)."""
-    if scoring == "embedding" and similarity is not None:
-        if multi_label:
-            return multi_label_embedding_scores(relative_similarity(similarity[None]), MULTI_LABEL_TEMPERATURE)[0]
-        return embedding_scores(similarity[None], EMBEDDING_TEMPERATURE)[0]
-    if scoring == "hybrid" and similarity is not None and multi_label:
-        relative = relative_similarity(similarity[None])[:, scored]
-        return multi_label_hybrid_scores(logits[None], entailment_id, contradiction_id, relative, MULTI_LABEL_TEMPERATURE,
-                                         MULTI_LABEL_NLI_WEIGHT)[0]
-    if scoring == "hybrid" and similarity is not None:
-        return hybrid_scores(logits[None], entailment_id, similarity[None, scored], EMBEDDING_TEMPERATURE, HYBRID_NLI_WEIGHT)[0]
-    return label_scores(logits[None], entailment_id, contradiction_id, multi_label)[0]
-
-
-def call_results(prepared: PreparedCall, logits: np.ndarray, entailment_id: int, contradiction_id: int) -> list[Ranked]:
-    """Each text's scores (over its labels) and label order, from the logits of ``prepared.pairs``."""
-    results = []
-    for i, block in enumerate(prepared.pair_blocks(logits)):
-        similarity = prepared.similarity[i] if prepared.similarity is not None else None
-        scored = prepared.scored_labels(i)
-        if prepared.window_similarity is not None and prepared.scorings[i] == "hybrid":
-            part = windowed_hybrid_scores(block, prepared.window_similarity[i], scored, prepared.long_text, prepared.multi_label,
-                                          entailment_id, contradiction_id)
-        else:
-            part = text_scores(aggregate_windows(block, prepared.long_text, entailment_id), similarity, scored, prepared.scorings[i],
-                               prepared.multi_label, entailment_id, contradiction_id)
-        if prepared.chosen is not None and similarity is not None:
-            results.append(prefiltered_order(part, prepared.chosen[i], similarity))
-        else:
-            results.append((part, ranking(part)))
-    return results

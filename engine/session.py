@@ -19,7 +19,8 @@ except ImportError as exc:  # the runtime depends on neither build: say how to c
 
 from .cpu import has_int8_dot_products
 from .graph_choice import PROVIDERS, GraphChoice, choose_graph
-from .model_dir import GraphVariant, SignFlippedView
+from .int8_twin import Int8Twin
+from .manifest import GraphVariant
 
 logger = logging.getLogger("zsc")
 
@@ -83,19 +84,19 @@ def open_session(directory: Path, graphs: Sequence[GraphVariant], provider: str 
     return info
 
 
-def sign_flipped_weights(directory: Path, view: SignFlippedView) -> tuple[list[str], list[ort.OrtValue]]:
+def twin_weights(directory: Path, twin: Int8Twin) -> tuple[list[str], list[ort.OrtValue]]:
     """The twin's int8 weights: the portable graph's uint8 bytes with the sign bit flipped (q + 128
     -> q). onnxruntime copies them into the session it creates: they must live until then, not after."""
-    path = directory / view.weights
+    path = directory / twin.weights
     try:
         stored = np.memmap(path, dtype=np.uint8, mode="r")
     except (OSError, ValueError) as exc:
-        raise ValueError(f"cannot read {path}, the 8-bit weights of {view.file}: {exc}") from exc
+        raise ValueError(f"cannot read {path}, the 8-bit weights of {twin.file}: {exc}") from exc
     names, values = [], []
-    for name, offset, shape in view.tensors:
+    for name, offset, shape in twin.tensors:
         size = int(np.prod(shape))
         if offset + size > len(stored):
-            raise ValueError(f"{view.file}: tensor {name} lies past the end of {path} (the model directory is damaged)")
+            raise ValueError(f"{twin.file}: tensor {name} lies past the end of {path} (the model directory is damaged)")
         flipped = (stored[offset:offset + size] ^ np.uint8(0x80)).view(np.int8).reshape(shape)
         names.append(name)
         values.append(ort.OrtValue.ortvalue_from_numpy(flipped))
@@ -126,9 +127,9 @@ def create_session(model_path: Path, choice: GraphChoice, threads: int | None = 
     (batch, tokens, hidden) for an embedder (``output_rank=3``)."""
     options = session_options(choice, threads)
     flipped: tuple[list[str], list[ort.OrtValue]] = ([], [])
-    if choice.through_view and choice.graph.view is not None:
+    if choice.through_twin and choice.graph.twin is not None:
         # The options hold bare pointers to these values until the session has copied them: keep them alive till then.
-        flipped = sign_flipped_weights(model_path.parent, choice.graph.view)
+        flipped = twin_weights(model_path.parent, choice.graph.twin)
         options.add_external_initializers(*flipped)
     try:
         session = ort.InferenceSession(str(model_path), sess_options=options, providers=choice.providers)

@@ -17,7 +17,6 @@ this module is the only one that imports pyspark or pandas.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd  # at module level: pandas UDFs read their type hints at run time
 
 from .inputs import InputError, hypotheses_for, job_labels, normalise_labels, unusable_text
+from .load_options import LoadOptions
 from .loading import looks_like_hub_id
 from .options import CallOptions
 from .table_files import input_paths
@@ -64,16 +64,16 @@ class ModelRef:
         return str(path)
 
 
-_LOADED: dict[tuple[ModelRef, str], ZeroShotClassifier] = {}  # per Python worker process
+_LOADED: dict[tuple[ModelRef, LoadOptions], ZeroShotClassifier] = {}  # per Python worker process
 
 
-def _classifier(model: ModelRef, loading: str) -> ZeroShotClassifier:
+def _classifier(model: ModelRef, loading: LoadOptions) -> ZeroShotClassifier:
     from .classifier import ZeroShotClassifier
 
     key = (model, loading)
     if key not in _LOADED:
-        path, kwargs = model.resolve(), json.loads(loading)
-        _LOADED[key] = ZeroShotClassifier.from_pretrained(path, **kwargs) if path else ZeroShotClassifier.default(**kwargs)
+        path = model.resolve()
+        _LOADED[key] = ZeroShotClassifier.from_pretrained(path, options=loading) if path else ZeroShotClassifier.default(options=loading)
     return _LOADED[key]
 
 
@@ -104,7 +104,7 @@ def classify_column(
     if threads < 1 or (pairs_per_batch is not None and pairs_per_batch < 1):
         raise InputError("threads and pairs_per_batch must be positive")
     reference = _ship(df.sparkSession, model)
-    loading = json.dumps({"provider": "cpu", "threads": threads} | ({"batch_size": pairs_per_batch} if pairs_per_batch else {}))
+    loading = LoadOptions.of(provider="cpu", threads=threads, batch_size=pairs_per_batch)
     function = _row_labels_udf(reference, loading, options) if labels is None else _fixed_labels_udf(reference, loading, options, labels)
     udf = F.pandas_udf(function, RESULT_TYPE)  # type: ignore[call-overload]  # typed by the function's hints, as Spark reads them
     arguments = [F.col(text_column)] + ([F.col(labels_column)] if labels_column is not None else [])
@@ -125,14 +125,14 @@ def _ship(spark: SparkSession, model: str | Path | None) -> ModelRef:
     raise FileNotFoundError(f"model directory not found: {local}")
 
 
-def _fixed_labels_udf(model: ModelRef, loading: str, options: CallOptions, labels: list[str]) -> Any:
+def _fixed_labels_udf(model: ModelRef, loading: LoadOptions, options: CallOptions, labels: list[str]) -> Any:
     def classify(texts: pd.Series) -> pd.DataFrame:
         return classified(_classifier(model, loading), list(texts), [labels] * len(texts), options)
 
     return classify
 
 
-def _row_labels_udf(model: ModelRef, loading: str, options: CallOptions) -> Any:
+def _row_labels_udf(model: ModelRef, loading: LoadOptions, options: CallOptions) -> Any:
     def classify(texts: pd.Series, row_labels: pd.Series) -> pd.DataFrame:
         return classified(_classifier(model, loading), list(texts), [_labels_of(value) for value in row_labels], options)
 

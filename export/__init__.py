@@ -8,7 +8,8 @@ __all__ = ["export_model", "SUPPORTED_ARCHITECTURES", "QUANTIZE_CHOICES", "OPTIM
 
 if TYPE_CHECKING:
     from .api import export_model
-    from .presets import OPTIMIZE_CHOICES, QUANTIZE_CHOICES, SUPPORTED_ARCHITECTURES
+    from .presets import OPTIMIZE_CHOICES, SUPPORTED_ARCHITECTURES
+    from .recipes import QUANTIZE_CHOICES
 
 
 def __getattr__(name: str) -> Any:
@@ -16,8 +17,12 @@ def __getattr__(name: str) -> Any:
         from .api import export_model
 
         return export_model
-    if name in {"SUPPORTED_ARCHITECTURES", "QUANTIZE_CHOICES", "OPTIMIZE_CHOICES"}:
+    if name in {"SUPPORTED_ARCHITECTURES", "OPTIMIZE_CHOICES"}:
         from . import presets
 
         return getattr(presets, name)
+    if name == "QUANTIZE_CHOICES":
+        from .recipes import QUANTIZE_CHOICES
+
+        return QUANTIZE_CHOICES
     raise AttributeError(f"module 'zsc.export' has no attribute {name!r}")

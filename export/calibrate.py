@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from zsc.engine.encoding import PairEncoder
-from zsc.engine.model_dir import Manifest
+from zsc.engine.manifest import Manifest
 
 from .per_row import quantised_inputs
 

@@ -10,7 +10,9 @@ from pathlib import Path
 from zsc.engine.distribution import install_hint
 from zsc.engine.jobs.files import MAX_ROW_BYTES, read_records
 
-from .presets import OPTIMIZE_CHOICES, QUANTIZE_CHOICES
+from .errors import ExamplesError, ExportError, OptionError
+from .presets import OPTIMIZE_CHOICES
+from .recipes import QUANTIZE_CHOICES, RECIPES
 
 DEFAULT_VALIDATION_SIZE = 256
 
@@ -21,13 +23,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("output", help="model directory to write")  # a str: "" must stay empty, not become "."
     export.add_argument("--task", choices=["nli", "embedding"], default="nli",
                         help="nli: a premise/hypothesis classifier; embedding: a sentence encoder (mean pooling, "
-                             "normalised) for prefiltering and hybrid scoring; --quantize int8, none or int8,fp16-w8 only (default: %(default)s)")
+                             "normalised) for prefiltering and hybrid scoring; --quantize "
+                             f"{', '.join(name for name, r in RECIPES.items() if 'embedding' in r.tasks)} only (default: %(default)s)")
     export.add_argument("--quantize", default="int8", metavar="{" + ",".join(QUANTIZE_CHOICES) + "}[,...]",
-                        help="int8: per-row activations, batch-invariant, calibrated on --validation-data; "
-                             "int8-dynamic: onnxruntime's dynamic int8, a little faster but a text's scores depend on "
-                             "the other texts in its batch; fp16: for the CUDA provider; fp16-w8: fp16 sharing the int8 "
-                             "graph's 8-bit weights (with int8); none: fp32. Several comma-separated write one graph each "
-                             "(e.g. int8,fp16), the first as model.onnx; the runtime picks one per provider (default: %(default)s)")
+                        help="; ".join(f"{name}: {recipe.help}" for name, recipe in RECIPES.items())
+                        + ". int8 is calibrated on --validation-data. Several comma-separated write one graph each "
+                          "(e.g. int8,fp16), the first as model.onnx; the runtime picks one per provider (default: %(default)s)")
     export.add_argument("--optimize", choices=OPTIMIZE_CHOICES, default="O2", help="onnxruntime fusions (default: %(default)s)")
     export.add_argument("--preset", default="auto",
                         help="int8 preset: auto (portable: avx2 on x86, arm64 on ARM), avx512_vnni, avx2 or arm64; avx2 "
@@ -48,13 +49,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.validation_size < 1:
-        raise ValueError(f"--validation-size must be positive, got {args.validation_size}")
+        raise OptionError(f"--validation-size must be positive, got {args.validation_size}")
     try:
-        from .api import export_model, require_export_stack
+        from .api import export_model
+        from .pipeline import require_export_stack
 
         require_export_stack()
     except ImportError as exc:
-        raise ValueError(str(exc)) from exc
+        raise ExportError(str(exc)) from exc
     pairs = read_validation_pairs(args.validation_data, args.validation_size) if args.validation_data else None
     if args.task == "embedding":
         from .embedder import export_embedder
@@ -85,10 +87,10 @@ def read_validation_pairs(path: Path, size: int) -> list[tuple[str, str]]:
             if len(pairs) >= size:
                 break
             if "premise" not in record or "hypothesis" not in record:
-                raise ValueError(f"{path}:{line}: expected JSON with premise and hypothesis")
+                raise ExamplesError(f"{path}:{line}: expected JSON with premise and hypothesis")
             pairs.append((str(record["premise"]), str(record["hypothesis"])))
     if not pairs:
-        raise ValueError(f"{path} holds no premise/hypothesis pairs")
+        raise ExamplesError(f"{path} holds no premise/hypothesis pairs")
     return pairs
 
 
@@ -123,7 +125,7 @@ def run_tune(args: argparse.Namespace) -> int:
     try:
         from .tune import tune_model
     except ImportError as exc:
-        raise ValueError(str(exc)) from exc
+        raise ExportError(str(exc)) from exc
     labels = [label.strip() for label in args.labels.split(",") if label.strip()] if args.labels else None
     try:
         manifest = tune_model(args.source, args.output, args.examples, text_field=args.text_field, label_field=args.label_field,
@@ -131,7 +133,7 @@ def run_tune(args: argparse.Namespace) -> int:
                               batch_size=args.batch_size, negatives=args.negatives, seed=args.seed, quantize=args.quantize,
                               force=args.force, max_row_bytes=args.max_row_bytes)
     except ImportError as exc:
-        raise ValueError(str(exc)) from exc
+        raise ExportError(str(exc)) from exc
     print(json.dumps({"output": args.output, "precision": manifest.precision, "tuning": manifest.tuning, "parity": manifest.parity},
                      indent=2, ensure_ascii=False))
     return 0

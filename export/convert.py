@@ -1,21 +1,20 @@
-"""Step 1: the fp32 ONNX graph, exported by optimum for task text-classification."""
+"""Step 1: the fp32 ONNX graph, exported by optimum for the task's optimum task
+(text-classification for an NLI model, feature-extraction for an embedder)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from .source import SourceModel
 
-
-def export_fp32(source: SourceModel, work_dir: Path, opset: int | None = None) -> Path:
+def export_fp32(source: str, work_dir: Path, optimum_task: str, opset: int | None = None) -> Path:
     from optimum.exporters.onnx import main_export
 
     main_export(
-        source.name,
+        source,
         output=work_dir,
-        task="text-classification",
+        task=optimum_task,
         opset=opset,
-        do_validation=False,  # zsc validates against torch itself, on NLI pairs
+        do_validation=False,  # zsc validates against torch itself
         device="cpu",
     )
     graph = work_dir / "model.onnx"

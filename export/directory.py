@@ -9,7 +9,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from zsc.engine.model_dir import MANIFEST_DIGEST_KEY, MANIFEST_NAME, Manifest, manifest_digest, read_json, sha256_file, write_manifest
+from zsc.engine.manifest import Manifest
+from zsc.engine.model_files import MANIFEST_DIGEST_KEY, MANIFEST_NAME, manifest_digest, read_json, sha256_file, write_manifest
+
+from .errors import OutputError
 
 
 def checked_output(output: str | Path, force: bool, source: str | Path | None = None) -> Path:
@@ -21,7 +24,7 @@ def checked_output(output: str | Path, force: bool, source: str | Path | None = 
     variable would otherwise name the current directory).
     """
     if not str(output).strip():
-        raise ValueError("the output path is empty (an unset shell variable?); name the model directory to write")
+        raise OutputError("the output path is empty (an unset shell variable?); name the model directory to write")
     out = Path(output).expanduser().resolve()
     if not out.exists():
         return out
@@ -30,17 +33,17 @@ def checked_output(output: str | Path, force: bool, source: str | Path | None = 
     refuse = f"--force will not replace {out}: it"
     cwd = Path.cwd().resolve()
     if out == cwd or out in cwd.parents:
-        raise ValueError(f"{refuse} is the current directory or holds it; name a new directory")
+        raise OutputError(f"{refuse} is the current directory or holds it; name a new directory")
     if source is not None and Path(source).expanduser().exists():
         src = Path(source).expanduser().resolve()
         if out == src or out in src.parents:
-            raise ValueError(f"{refuse} {'is' if out == src else 'holds'} the source checkpoint {src}; write the export elsewhere")
+            raise OutputError(f"{refuse} {'is' if out == src else 'holds'} the source checkpoint {src}; write the export elsewhere")
     if not out.is_dir():
-        raise ValueError(f"{refuse} is a file, not a model directory")
+        raise OutputError(f"{refuse} is a file, not a model directory")
     if any(out.iterdir()):
         problem = not_a_zsc_directory(out)
         if problem is not None:
-            raise ValueError(f"{refuse} {problem}; remove it yourself or name a new directory")
+            raise OutputError(f"{refuse} {problem}; remove it yourself or name a new directory")
     return out
 
 

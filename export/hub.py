@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .api import export_model
+from .embedder import export_embedder
 
 
 def export_nli(checkpoint: str, output: Path, source: str, options: dict[str, Any]) -> None:
@@ -18,6 +19,5 @@ def export_nli(checkpoint: str, output: Path, source: str, options: dict[str, An
 
 def export_embedding(checkpoint: str, output: Path, source: str, options: dict[str, Any]) -> None:
     """Export a downloaded sentence embedder into ``output``."""
-    from .embedder import export_embedder
 
     export_embedder(checkpoint, output, quantize=options["quantize"], optimize=options["optimize"], preset=options["preset"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from .errors import ConversionError
+
 # Architectures on which onnxruntime's fusion pass stalls in its symbolic shape inference: on
 # deberta-v3-base's If subgraphs it ran 12 minutes (10-18 GB) without finishing on 2 cores. They
 # are fused without it (the fusions then skip the shape checks they cannot make).
@@ -20,7 +22,7 @@ def optimize_graph(fp32_dir: Path, out_dir: Path, level: str, model_type: str | 
         optimizer = ORTOptimizer.from_pretrained(fp32_dir, file_names=["model.onnx"])
         optimizer.optimize(save_dir=out_dir, optimization_config=config)
     except (KeyError, NotImplementedError, ValueError) as exc:
-        raise ValueError(f"graph optimisation {level} failed ({exc}); export with --optimize none") from exc
+        raise ConversionError(f"graph optimisation {level} failed ({exc}); export with --optimize none") from exc
     produced = sorted(out_dir.glob("*.onnx"))
     if not produced:
         raise RuntimeError(f"optimum's optimizer wrote no graph into {out_dir}")

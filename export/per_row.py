@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from .errors import ConversionError, OptionError
+
 logger = logging.getLogger("zsc.export")
 
 # Tables smaller than this (position and token-type embeddings) are not worth quantising.
@@ -61,7 +63,7 @@ class Grid:
 
     def __post_init__(self) -> None:
         if self.weight_bits not in (7, 8) or self.activation_bits not in (7, 8):
-            raise ValueError(f"per-row int8 takes 7 or 8 bits for weights and activations, got {self}")
+            raise OptionError(f"per-row int8 takes 7 or 8 bits for weights and activations, got {self}")
 
     @property
     def weight_levels(self) -> int:
@@ -118,7 +120,7 @@ def quantize_per_row(graph_path: Path, out_path: Path, weight_type: str, keep_fp
     import onnx
 
     if weight_type not in ("uint8", "int8"):
-        raise ValueError(f"weight_type must be 'uint8' or 'int8', got {weight_type!r}")
+        raise OptionError(f"weight_type must be 'uint8' or 'int8', got {weight_type!r}")
     model = _at_opset(onnx.load(str(graph_path)), QUANTIZE_OPSET)
     counts = rewrite_model(model, weight_type, keep_fp32, smoothing or {}, weights_only, grid)
     _ensure_opsets(model)
@@ -403,7 +405,7 @@ def _at_opset(model: Any, version: int) -> Any:
     try:
         return version_converter.convert_version(model, version)
     except Exception as exc:  # the converter raises bare RuntimeErrors for ops it cannot move
-        raise ValueError(f"per-row int8 needs opset {version}; converting this opset-{current} graph failed ({exc}); "
+        raise ConversionError(f"per-row int8 needs opset {version}; converting this opset-{current} graph failed ({exc}); "
                          f"export with --opset {version}") from exc
 
 

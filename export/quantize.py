@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .per_row import DEQUANTISED_PREFIX, quantize_per_row
 from .presets import QuantPreset
 
 # Fused Attention quantises to QAttention and Gather (the embedding table, most of the bytes)
@@ -17,7 +18,6 @@ INT8_OPS = ["MatMul", "Attention", "Gather"]
 def quantize_int8_per_row(graph: Path, out_path: Path, preset: QuantPreset, smoothing: dict | None = None) -> dict[str, int]:
     """Per-row int8 (see per_row.py), with SmoothQuant factors when calibration gave them; returns
     the counts of what the pass quantised and left in fp32."""
-    from .per_row import quantize_per_row
 
     return quantize_per_row(graph, out_path, preset.per_row_weights, smoothing=smoothing)
 
@@ -62,7 +62,6 @@ def derive_fp16_from_int8(graph: Path, out_path: Path, preset: QuantPreset, smoo
     import onnx
     from onnxruntime.transformers.float16 import convert_float_to_float16
 
-    from .per_row import DEQUANTISED_PREFIX, quantize_per_row
 
     quantize_per_row(graph, out_path, preset.per_row_weights, smoothing=smoothing, weights_only=True)
     model = onnx.load(str(out_path))

@@ -9,8 +9,11 @@ from typing import Any
 
 from tokenizers import Tokenizer
 
-from zsc.engine.model_dir import MIN_PAIR_TOKENS, TOKENIZER_FILE, derive_max_length, label_maps, nli_label_ids
+from zsc.engine.hf_config import derive_max_length, label_maps, nli_label_ids
+from zsc.engine.manifest import MIN_PAIR_TOKENS
+from zsc.engine.model_files import TOKENIZER_FILE
 
+from .errors import SourceError
 from .presets import SUPPORTED_ARCHITECTURES
 
 logger = logging.getLogger("zsc")
@@ -35,21 +38,21 @@ def inspect_source(source: str, allow_no_entailment: bool = False) -> SourceMode
     except (OSError, ValueError) as exc:
         raise FileNotFoundError(f"cannot read a Hugging Face config from {source!r}: {exc}") from exc
     except (TypeError, AttributeError, KeyError) as exc:  # config.json holds JSON of the wrong shape ([] or a string)
-        raise ValueError(f"{source}: config.json is not a Hugging Face model config ({type(exc).__name__}: {exc})") from None
+        raise SourceError(f"{source}: config.json is not a Hugging Face model config ({type(exc).__name__}: {exc})") from None
     architectures = list(config.architectures or [])
     if not any(a.endswith("ForSequenceClassification") for a in architectures):
-        raise ValueError(
+        raise SourceError(
             f"{source} is not a sequence-classification model (architectures: {architectures or 'none'}); "
             "zero-shot classification needs an NLI classifier such as facebook/bart-large-mnli"
         )
     if config.model_type not in SUPPORTED_ARCHITECTURES:
-        raise ValueError(
+        raise SourceError(
             f"unsupported architecture {config.model_type!r}; zsc export supports {sorted(SUPPORTED_ARCHITECTURES)}"
         )
     try:
         _, label2id = label_maps({"id2label": dict(config.id2label), "label2id": dict(config.label2id)}, Path(source) / "config.json")
     except ValueError as exc:
-        raise ValueError(f"{source}: config.json's label2id must map labels to whole-number ids of id2label ({exc})") from None
+        raise SourceError(f"{source}: config.json's label2id must map labels to whole-number ids of id2label ({exc})") from None
     entailment, contradiction, found = nli_label_ids(label2id, config.num_labels)
     if not found:
         message = (
@@ -57,7 +60,7 @@ def inspect_source(source: str, allow_no_entailment: bool = False) -> SourceMode
             "it does not look like an NLI model"
         )
         if not allow_no_entailment:
-            raise ValueError(message + " (pass --allow-no-entailment to use the last logit, as transformers does)")
+            raise SourceError(message + " (pass --allow-no-entailment to use the last logit, as transformers does)")
         logger.warning("%s; using the last logit as entailment, as transformers' pipeline does", message)
     tokenizer = load_fast_tokenizer(source)
     check_local_weights(source)
@@ -65,7 +68,7 @@ def inspect_source(source: str, allow_no_entailment: bool = False) -> SourceMode
     tokenizer_config: dict[str, Any] = {"model_max_length": tokenizer.model_max_length}
     max_length = derive_max_length(config.to_dict(), tokenizer_config)
     if max_length < MIN_PAIR_TOKENS:
-        raise ValueError(f"{source}: a model_max_length of {max_length} tokens (tokenizer_config.json) leaves no room for a "
+        raise SourceError(f"{source}: a model_max_length of {max_length} tokens (tokenizer_config.json) leaves no room for a "
                          f"premise and a hypothesis; it needs at least {MIN_PAIR_TOKENS}")
     return SourceModel(
         name=source,
@@ -88,14 +91,14 @@ def load_fast_tokenizer(source: str) -> Any:
         try:
             Tokenizer.from_file(str(local))
         except Exception as exc:  # tokenizers' own errors are bare Exceptions
-            raise ValueError(f"{local}: not a tokenizers file ({exc})") from None
+            raise SourceError(f"{local}: not a tokenizers file ({exc})") from None
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, use_fast=True)
-    except Exception as exc:  # noqa: BLE001 - any failure here is the checkpoint's tokenizer files
-        raise ValueError(f"{source}: cannot load its tokenizer ({type(exc).__name__}: {exc}); zsc needs a fast tokenizer "
+    except Exception as exc:
+        raise SourceError(f"{source}: cannot load its tokenizer ({type(exc).__name__}: {exc}); zsc needs a fast tokenizer "
                          f"({TOKENIZER_FILE})") from None
     if not getattr(tokenizer, "is_fast", False):
-        raise ValueError(f"{source} has no fast tokenizer ({TOKENIZER_FILE}); zsc needs one")
+        raise SourceError(f"{source} has no fast tokenizer ({TOKENIZER_FILE}); zsc needs one")
     return tokenizer
 
 
@@ -110,4 +113,4 @@ def check_local_weights(source: str) -> None:
             with safe_open(str(weights), framework="np") as handle:
                 handle.keys()
         except Exception as exc:  # safetensors raises its own SafetensorError (not an OSError)
-            raise ValueError(f"{weights}: a damaged or truncated safetensors file ({exc})") from None
+            raise SourceError(f"{weights}: a damaged or truncated safetensors file ({exc})") from None

@@ -23,9 +23,15 @@ from typing import Any
 from zsc.engine import DEFAULT_TEMPLATE, CallOptions
 from zsc.engine.inputs import InputError, hypotheses_for, unusable_text
 from zsc.engine.jobs.files import MAX_ROW_BYTES, InputFileError, read_records
-from zsc.engine.model_dir import Manifest, sha256_file
+from zsc.engine.manifest import Manifest
+from zsc.engine.model_files import sha256_file
 
+from .api import export_model
 from .directory import checked_output
+from .errors import ExamplesError, OptionError
+from .pipeline import require_export_stack
+from .source import inspect_source
+from .train import fine_tune
 
 logger = logging.getLogger("zsc")
 
@@ -52,15 +58,15 @@ def read_examples(path: str | Path, text_field: str = "text", label_field: str =
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such examples file")
     if path.suffix.lower() not in (".jsonl", ".csv"):
-        raise ValueError(f"{path}: examples must be a .jsonl or .csv file, got {path.suffix.lower()!r}")
+        raise ExamplesError(f"{path}: examples must be a .jsonl or .csv file, got {path.suffix.lower()!r}")
     with open(path, "rb") as handle:
         try:
             examples = [_example(record, line, path, text_field, label_field)
                         for line, record in read_records(path, handle, (text_field, label_field), max_row_bytes)]
         except InputFileError as exc:
-            raise ValueError(str(exc).replace("raise --max-row-bytes", "raise --max-row-bytes (zsc tune)")) from None
+            raise ExamplesError(str(exc).replace("raise --max-row-bytes", "raise --max-row-bytes (zsc tune)")) from None
     if not examples:
-        raise ValueError(f"{path} holds no examples")
+        raise ExamplesError(f"{path} holds no examples")
     return examples
 
 
@@ -69,14 +75,14 @@ def _example(record: dict[str, Any], line: int, path: Path, text_field: str, lab
     for field, flag in ((text_field, "--text-field"), (label_field, "--label-field")):
         value = record.get(field)
         if field not in record:
-            raise ValueError(f"{path}:{line}: no field {field!r} (fields: {sorted(record)}); name it with {flag}")
+            raise ExamplesError(f"{path}:{line}: no field {field!r} (fields: {sorted(record)}); name it with {flag}")
         if not isinstance(value, str) or unusable_text(value) is not None:
-            raise ValueError(f"{path}:{line}: field {field!r} must be a non-empty string with something to read, got {_shown(value)}")
+            raise ExamplesError(f"{path}:{line}: field {field!r} must be a non-empty string with something to read, got {_shown(value)}")
         values.append(value.strip() if field == label_field else value)
     try:
         hypotheses_for([values[1]], DEFAULT_TEMPLATE)  # the runtime's bound on a label, checked again with the template
     except InputError as exc:
-        raise ValueError(f"{path}:{line}: field {label_field!r}: {exc}") from None
+        raise ExamplesError(f"{path}:{line}: field {label_field!r}: {exc}") from None
     return Example(line, values[0], values[1])
 
 
@@ -92,12 +98,12 @@ def check_examples(examples: list[Example], labels: list[str] | None) -> list[st
     labels = list(dict.fromkeys(labels)) if labels else found
     unknown = [e for e in examples if e.label not in labels]
     if unknown:
-        raise ValueError(f"line {unknown[0].line}: label {unknown[0].label!r} is not one of --labels {labels}")
+        raise ExamplesError(f"line {unknown[0].line}: label {unknown[0].label!r} is not one of --labels {labels}")
     missing = [label for label in labels if label not in found]
     if missing:
-        raise ValueError(f"label {missing[0]!r} has no examples; give at least one per label (or leave it out of --labels)")
+        raise ExamplesError(f"label {missing[0]!r} has no examples; give at least one per label (or leave it out of --labels)")
     if len(labels) < 2:
-        raise ValueError(f"tuning needs at least 2 labels, the examples have {labels}")
+        raise ExamplesError(f"tuning needs at least 2 labels, the examples have {labels}")
     return labels
 
 
@@ -144,22 +150,19 @@ def tune_model(
     examples, options and output runs before any training."""
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("negatives", negatives), ("max_row_bytes", max_row_bytes)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            raise OptionError(f"{name} must be a positive integer, got {value!r}")
     if not 0 < learning_rate < 1:
-        raise ValueError(f"learning_rate must be between 0 and 1, got {learning_rate}")
+        raise OptionError(f"learning_rate must be between 0 and 1, got {learning_rate}")
     _check_template(template)
     examples = read_examples(examples_path, text_field, label_field, max_row_bytes)
     labels = check_examples(examples, labels)
     try:
         hypotheses_for(labels, template)  # every label as the runtime will build its hypothesis
     except InputError as exc:
-        raise ValueError(f"--labels / the examples' labels: {exc}") from None
+        raise ExamplesError(f"--labels / the examples' labels: {exc}") from None
     checked_output(output, force, source)
-    from .api import export_model, require_export_stack
 
     require_export_stack()
-    from .source import inspect_source
-    from .train import fine_tune
 
     model = inspect_source(source)
     rng = random.Random(seed)

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zsc.engine import ZeroShotClassifier
-from zsc.engine.model_dir import Manifest
+from zsc.engine.manifest import Manifest
 
 from .source import SourceModel
 
@@ -65,6 +64,8 @@ def torch_logits(source: SourceModel, pairs: list[tuple[str, str]], batch_size: 
 
 
 def onnx_logits(graph: Path, tokenizer_path: Path, manifest: Manifest, pairs: list[tuple[str, str]]) -> np.ndarray:
+    from zsc.engine import ZeroShotClassifier  # onnxruntime loads when a graph runs: `zsc --help` works without it
+
     classifier = ZeroShotClassifier.from_graph(graph, tokenizer_path, manifest)
     return classifier.nli_logits([p for p, _ in pairs], [h for _, h in pairs])
 
@@ -74,6 +75,8 @@ def batch_invariance(graph: Path, tokenizer_path: Path, manifest: Manifest, pair
 
     0 (or float rounding, ~1e-6) for a batch-invariant graph; dynamic int8 moves by tenths.
     """
+    from zsc.engine import ZeroShotClassifier
+
     premises, hypotheses = [p for p, _ in pairs], [h for _, h in pairs]
     together = ZeroShotClassifier.from_graph(graph, tokenizer_path, manifest, batch_size=len(pairs), max_batch_tokens=1 << 30)
     # The same session and encoder, planned one pair per batch.

@@ -7,7 +7,7 @@ import pytest
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from tiny_models import BUILDERS, SHARED  # noqa: E402  (pytest puts tests/ on the path: rootdir conftest)
+from tiny_models import BUILDERS, SHARED
 
 REPO = Path(__file__).resolve().parents[1]
 MINILM = SHARED / "models" / "minilm-l6-nli"

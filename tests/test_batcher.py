@@ -11,8 +11,10 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-from zsc.engine import ZeroShotClassifier  # noqa: E402
-from zsc.engine.server.batcher import MicroBatcher, QueueFull  # noqa: E402
+from waiting import event_set, until
+
+from zsc.engine import ZeroShotClassifier
+from zsc.engine.server.batcher import MicroBatcher, QueueFull
 
 
 class CountingClassifier:
@@ -20,6 +22,7 @@ class CountingClassifier:
 
     def __init__(self, classifier: ZeroShotClassifier, hold: threading.Event | None = None):
         self.classifier, self.hold = classifier, hold
+        self.held = threading.Event()  # set when the first batch has started and is being held
         self.batches: list[tuple[int, int]] = []  # (pairs, padded tokens) of each run
         self.finished: list[str] = []  # order in which tagged requests completed, filled by tests
 
@@ -28,6 +31,7 @@ class CountingClassifier:
 
     def run_batch(self, pairs):
         if self.hold is not None and not self.batches:
+            self.held.set()
             self.hold.wait(10)
         self.batches.append((len(pairs), len(pairs) * int(self.classifier.pair_lengths(pairs).max())))
         return self.classifier.run_batch(pairs)
@@ -54,9 +58,9 @@ def test_queued_jobs_merge_with_zero_wait(tiny):
         batcher = MicroBatcher(counting, max_wait_ms=0)
         batcher.start()
         first = asyncio.ensure_future(batcher.logits(pairs_for(tiny, "the first text")))
-        await asyncio.sleep(0.1)  # the first batch is now running (held)
+        await event_set(counting.held, "the first batch to run")
         rest = [asyncio.ensure_future(batcher.logits(pairs_for(tiny, f"text number {i}"))) for i in range(50)]
-        await asyncio.sleep(0.1)
+        await until(lambda: batcher.queued_pairs == 4 * 51, "the 50 requests to be queued")
         release.set()
         results = await asyncio.gather(first, *rest)
         await batcher.stop()
@@ -102,9 +106,9 @@ def test_requests_of_very_different_lengths_are_not_merged(tiny):
         batcher = MicroBatcher(counting, max_wait_ms=0)
         batcher.start()
         first = asyncio.ensure_future(batcher.logits(pairs_for(tiny, "held")))
-        await asyncio.sleep(0.1)
+        await event_set(counting.held, "the first batch to run")
         jobs = [asyncio.ensure_future(batcher.logits(pairs_for(tiny, text))) for text in (long_text, "short", "tiny", long_text)]
-        await asyncio.sleep(0.1)
+        await until(lambda: batcher.queued_pairs == 4 * 5, "the four requests to be queued")
         release.set()
         await asyncio.gather(first, *jobs)
         await batcher.stop()
@@ -130,7 +134,7 @@ def test_a_large_request_takes_turns(tiny):
             return result
 
         big = asyncio.ensure_future(tagged("big", pairs_for(tiny, "large request", labels=[str(i) for i in range(640)])))
-        await asyncio.sleep(0)  # the big request is queued (and its first batch starts) first
+        await until(lambda: batcher.queued_pairs > 0, "the big request to be queued first")
         small = asyncio.ensure_future(tagged("small", pairs_for(tiny, "small request")))
         await asyncio.gather(big, small)
         await batcher.stop()
@@ -149,7 +153,7 @@ def test_full_queue_refuses_at_once(tiny):
         batcher.start()
         first = asyncio.ensure_future(batcher.logits(pairs_for(tiny, "one")))
         second = asyncio.ensure_future(batcher.logits(pairs_for(tiny, "two")))
-        await asyncio.sleep(0.1)
+        await until(lambda: batcher.queued_pairs == 8, "both requests to be queued")
         with pytest.raises(QueueFull, match="8 pairs are queued; the limit is 8"):
             await batcher.logits(pairs_for(tiny, "three"))
         release.set()
@@ -171,14 +175,13 @@ def test_abandoned_requests_are_not_computed(tiny_exported):
         batcher = MicroBatcher(counting, max_wait_ms=0)
         batcher.start()
         first = asyncio.ensure_future(batcher.logits(pairs_for(tiny, "busy")))
-        await asyncio.sleep(0.1)
+        await event_set(counting.held, "the first batch to run")
         gone = asyncio.ensure_future(batcher.logits(pairs_for(tiny, "client went away", labels=[str(i) for i in range(12)])))
-        await asyncio.sleep(0.05)
+        await until(lambda: batcher.queued_pairs == 4 + 12, "the second request to be queued")
         gone.cancel()
         release.set()
         await first
-        await asyncio.sleep(0.2)
-        assert batcher.queued_pairs == 0
+        await until(lambda: batcher.queued_pairs == 0, "the queue to empty")
         await batcher.stop()
 
     asyncio.run(scenario())

@@ -1,4 +1,7 @@
-"""The benchmark scripts run end to end at tiny sizes (they measure nothing here; no timing asserted)."""
+"""The benchmark scripts run end to end at tiny sizes (they measure nothing here; no timing asserted).
+
+Each runs a whole script in a subprocess, so the module is marked slow: `make test` (and CI) runs
+it, `make test-fast` leaves it out."""
 
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ from conftest import REPO
 from ranking import assert_same_ranking
 
 from zsc.engine.cpu import cpu_flags, has_int8_dot_products
+
+pytestmark = pytest.mark.slow
 
 
 def run_script(name: str, out) -> subprocess.CompletedProcess:

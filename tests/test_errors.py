@@ -9,7 +9,7 @@ import pytest
 
 from zsc.engine import ZeroShotClassifier
 from zsc.engine.inputs import InputError
-from zsc.engine.model_dir import MANIFEST_NAME
+from zsc.engine.model_files import MANIFEST_NAME
 
 
 @pytest.fixture(scope="module")
@@ -260,7 +260,7 @@ def test_edited_manifest_is_detected(tiny_exported, tmp_path):
     ("input_names", ["input_ids"], "lists inputs \\['input_ids'\\] but the graph takes"),
 ])
 def test_manifest_that_does_not_fit_the_graph_fails_at_load(tiny_exported, tmp_path, field, value, match):
-    from zsc.engine.model_dir import write_manifest
+    from zsc.engine.model_files import write_manifest
 
     model = copy_model(tiny_exported("bert", "none"), tmp_path)
     data = json.loads((model / MANIFEST_NAME).read_text())

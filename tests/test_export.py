@@ -10,7 +10,7 @@ from conftest import MINILM
 from tiny_models import BUILDERS
 
 from zsc.engine import ZeroShotClassifier
-from zsc.engine.model_dir import MANIFEST_NAME
+from zsc.engine.model_files import MANIFEST_NAME
 from zsc.export import SUPPORTED_ARCHITECTURES, export_model
 
 

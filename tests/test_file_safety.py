@@ -9,25 +9,22 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from zsc_command import ZSC, zsc
 
 from zsc.engine import ZeroShotClassifier
 from zsc.engine.jobs.classify_file import FileJob, classify_file
 from zsc.engine.jobs.files import InputFileError
 from zsc.engine.jobs.progress import progress_path
-from zsc.engine.model_dir import MANIFEST_NAME
+from zsc.engine.model_files import MANIFEST_NAME
 from zsc.engine.options import CallOptions
 
-ZSC = [sys.executable, "-m", "zsc.engine.cli"]
 ROWS = 300
 
 
-def zsc(*args: str, timeout: int = 300, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([*ZSC, *args], capture_output=True, text=True, timeout=timeout, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +100,7 @@ def test_force_replaces_only_a_directory_exactly_as_zsc_wrote_it(tmp_path, tiny_
                     "a manifest with its digest recomputed by hand": json.dumps({"manifest_sha256": "0" * 64})}[case]
         (target / MANIFEST_NAME).write_text(manifest)
     if case == "a manifest of the wrong shape":
-        from zsc.engine.model_dir import write_manifest
+        from zsc.engine.model_files import write_manifest
 
         write_manifest(target / MANIFEST_NAME, {"zsc_version": "0.1.0", "files": {}})
     (target / "notes.txt").write_text("keep")

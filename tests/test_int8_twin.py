@@ -14,12 +14,14 @@ import pytest
 from zsc.engine import ZeroShotClassifier
 from zsc.engine.cpu import has_int8_dot_products
 from zsc.engine.graph_choice import choose_graph
-from zsc.engine.model_dir import MANIFEST_NAME, GraphVariant, SignFlippedView, write_manifest
+from zsc.engine.int8_twin import Int8Twin
+from zsc.engine.manifest import GraphVariant
+from zsc.engine.model_files import MANIFEST_NAME, write_manifest
 
 CPU = ["CPUExecutionProvider"]
 GPU_HOST = ["CUDAExecutionProvider", "CPUExecutionProvider"]
-VIEW = SignFlippedView("model_int8_dot.onnx", "weights.bin", (("w_q", 0, (4, 4)),))
-INT8_WITH_TWIN = GraphVariant("int8", "model.onnx", view=VIEW)
+VIEW = Int8Twin("model_int8_dot.onnx", "weights.bin", (("w_q", 0, (4, 4)),))
+INT8_WITH_TWIN = GraphVariant("int8", "model.onnx", twin=VIEW)
 FP16_W8 = GraphVariant("fp16", "model_fp16.onnx", "int8")
 PREMISES = ["The striker scored twice in the final.", "Rates rose again.", "A long text about markets. " * 20]
 HYPOTHESES = ["This example is sports.", "This example is finance.", "This example is cooking."]
@@ -35,8 +37,8 @@ needs_dot_products = pytest.mark.skipif(not has_int8_dot_products(), reason="thi
 ])
 def test_the_twin_runs_only_for_int8_on_a_cpu_with_dot_products(graphs, provider, precision, available, dot_products, file):
     choice = choose_graph(graphs, provider, precision, available, dot_products)
-    assert choice.file == file and choice.through_view is (file == VIEW.file)
-    assert ("twin" in choice.reason) is choice.through_view
+    assert choice.file == file and choice.through_twin is (file == VIEW.file)
+    assert ("twin" in choice.reason) is choice.through_twin
 
 
 @pytest.fixture(scope="module")

@@ -78,7 +78,7 @@ def test_dynamic_int8_is_the_batch_dependent_mode(minilm_fp32, tmp_path):
     """The check above can fail: int8-dynamic (named for it) moves with batch-mates on the real model."""
     import shutil
 
-    from zsc.engine.model_dir import MANIFEST_NAME, sha256_file, write_manifest
+    from zsc.engine.model_files import MANIFEST_NAME, sha256_file, write_manifest
     from zsc.export.presets import resolve_preset
     from zsc.export.quantize import quantize_int8_dynamic
 

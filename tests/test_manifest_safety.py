@@ -6,19 +6,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from zsc_command import zsc
 
-from zsc.engine.model_dir import MANIFEST_NAME, load_model_directory, write_manifest
-
-ZSC = [sys.executable, "-m", "zsc.engine.cli"]
-
-
-def zsc(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([*ZSC, *args], capture_output=True, text=True, timeout=timeout)
+from zsc.engine.model_dir import load_model_directory
+from zsc.engine.model_files import MANIFEST_NAME, write_manifest
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ import pytest
 from zsc.engine import ZeroShotClassifier
 from zsc.engine.cpu import has_int8_dot_products
 from zsc.engine.graph_choice import choose_graph
-from zsc.engine.model_dir import MANIFEST_NAME, GraphVariant
+from zsc.engine.manifest import GraphVariant
+from zsc.engine.model_files import MANIFEST_NAME
 
 CPU = ["CPUExecutionProvider"]
 GPU_HOST = ["CUDAExecutionProvider", "CPUExecutionProvider"]
@@ -152,7 +153,7 @@ def test_cli_precision_flag(two_graphs):
 def test_bad_variant_lists_fail_at_load(two_graphs, tmp_path, variants, match):
     import shutil
 
-    from zsc.engine.model_dir import write_manifest
+    from zsc.engine.model_files import write_manifest
 
     model = tmp_path / "model"
     shutil.copytree(two_graphs, model)

@@ -11,6 +11,7 @@ import pytest
 ray = pytest.importorskip("ray")
 
 from zsc.engine import CallOptions, ZeroShotClassifier  # noqa: E402
+from zsc.engine.load_options import LoadOptions  # noqa: E402
 from zsc.engine.ray_data import ZeroShotBatches, classify_dataset, write_files  # noqa: E402
 
 LABELS = ["sports", "business", "world", "science"]
@@ -66,7 +67,7 @@ def test_each_row_can_bring_its_own_labels(cluster):
 def test_onnxruntime_threads_follow_the_actors_cpus(cluster):
     @ray.remote
     def threads_in_actor() -> int:
-        batches = ZeroShotBatches(None, LABELS, CallOptions(), "text", "cpu", {})
+        batches = ZeroShotBatches(None, LABELS, CallOptions(), "text", LoadOptions(provider="cpu"))
         return batches.classifier.session.inference.get_session_options().intra_op_num_threads
 
     assert ray.get(threads_in_actor.options(num_cpus=1).remote()) == 1

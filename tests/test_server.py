@@ -17,12 +17,13 @@ import httpx
 import pytest
 
 pytest.importorskip("fastapi")
-import uvicorn  # noqa: E402
-from ranking import assert_same_ranking  # noqa: E402
+import uvicorn
+from ranking import assert_same_ranking
 
-from zsc.engine import ZeroShotClassifier  # noqa: E402
-from zsc.engine.server.app import create_app  # noqa: E402
-from zsc.engine.server.config import Limits, ServerConfig  # noqa: E402
+from zsc.engine import ZeroShotClassifier
+from zsc.engine.load_options import LoadOptions
+from zsc.engine.server.app import create_app
+from zsc.engine.server.config import Limits, ServerConfig
 
 TEXT = "Hi, I recently bought a device from your company but it is not working as advertised and I would like to get reimbursed!"
 LABELS = ["refund", "legal", "faq"]
@@ -511,14 +512,14 @@ def test_serve_batch_options_fill_the_engine_budget(default_model_dir):
     from zsc.engine.server.config import config_from_args
 
     config = config_from_args(build_parser().parse_args(["serve", "--batch-size", "32", "--max-batch-tokens", "4096"]))
-    assert (config.batch_size, config.max_batch_tokens) == (32, 4096)
+    assert (config.loading.batch_size, config.loading.max_batch_tokens) == (32, 4096)
     # The old name for the pairs per batch still works, as --batch-size.
-    assert config_from_args(build_parser().parse_args(["serve", "--max-batch-pairs", "48"])).batch_size == 48
+    assert config_from_args(build_parser().parse_args(["serve", "--max-batch-pairs", "48"])).loading.batch_size == 48
 
 
 def test_precision_option_serves_that_graph(config, default_model_dir):
     """`zsc serve --precision fp16`: the embedded model's fp16 graph (over its 8-bit weights) answers."""
-    with running(replace(config, models={"minilm": default_model_dir}, precision="fp16")) as base:
+    with running(replace(config, models={"minilm": default_model_dir}, loading=LoadOptions(precision="fp16"))) as base:
         wait_ready(base)
         (model,) = httpx.get(base + "/models").json()["models"]
         assert (model["precision"], model["compute_type"]) == ("fp16", "cpu")

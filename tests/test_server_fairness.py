@@ -15,13 +15,14 @@ import numpy as np
 import pytest
 
 pytest.importorskip("fastapi")
-from test_batcher import CountingClassifier, pairs_for  # noqa: E402
-from test_server import running, wait_ready  # noqa: E402
+from test_batcher import CountingClassifier, pairs_for
+from test_server import running, wait_ready
+from waiting import event_set, until
 
-from zsc.engine import ZeroShotClassifier  # noqa: E402
-from zsc.engine.cli import build_parser  # noqa: E402
-from zsc.engine.server.batcher import MicroBatcher, QueueFull  # noqa: E402
-from zsc.engine.server.config import Fairness, Limits, ServerConfig, config_from_args  # noqa: E402
+from zsc.engine import ZeroShotClassifier
+from zsc.engine.cli import build_parser
+from zsc.engine.server.batcher import MicroBatcher, QueueFull
+from zsc.engine.server.config import Fairness, Limits, ServerConfig, config_from_args
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +44,11 @@ def test_heavy_requests_leave_the_queues_reserve_to_light_ones(tiny):
         batcher = MicroBatcher(counting, max_queue_pairs=16, fairness=Fairness(light_pairs=4, queue_reserve=4))
         batcher.start()
         heavy = asyncio.ensure_future(batcher.logits(pairs_for(tiny, "a heavy text", labels(8))))
-        await asyncio.sleep(0.1)
+        await event_set(counting.held, "the heavy request's first batch to run")
         with pytest.raises(QueueFull, match="8 pairs are queued; the limit is 12 for requests over 4 pairs"):
             await batcher.logits(pairs_for(tiny, "another heavy text", labels(8)))
         light = [asyncio.ensure_future(batcher.logits(pairs_for(tiny, f"light {i}", labels(4)))) for i in range(2)]
-        await asyncio.sleep(0.1)
+        await until(lambda: batcher.queued_pairs == 16, "both light requests to be queued")
         with pytest.raises(QueueFull, match="16 pairs are queued; the limit is 16$"):
             await batcher.logits(pairs_for(tiny, "one light too many", labels(1)))
         release.set()
@@ -71,9 +72,10 @@ def test_a_light_request_runs_in_the_next_batch_ahead_of_queued_heavy_ones(tiny)
             finished_after[name] = len(counting.batches)
 
         jobs = [asyncio.ensure_future(tagged(f"heavy {i}", pairs_for(tiny, f"heavy text {i}", labels(40)))) for i in range(2)]
-        await asyncio.sleep(0.1)  # the first batch of heavy 0 is running (held)
+        await event_set(counting.held, "the first batch of heavy 0 to run")
+        await until(lambda: batcher.queued_pairs == 80, "both heavy requests to be queued")
         jobs.append(asyncio.ensure_future(tagged("light", pairs_for(tiny, "a light text", labels(2)))))
-        await asyncio.sleep(0.1)
+        await until(lambda: batcher.queued_pairs == 82, "the light request to be queued")
         release.set()
         await asyncio.gather(*jobs)
         await batcher.stop()
@@ -91,7 +93,7 @@ def test_heavy_requests_leave_prepare_slots_and_a_thread_to_light_ones(tiny):
     async def scenario() -> tuple[str, str]:
         batcher = MicroBatcher(tiny, max_preparing=4, fairness=Fairness(light_pairs=4, prepare_reserve=1))
         heavy = [asyncio.ensure_future(batcher.prepared(release.wait)) for _ in range(3)]  # both prepare threads blocked
-        await asyncio.sleep(0.05)
+        await until(lambda: batcher.preparing == 3, "three heavy requests to be preparing")
         try:
             await batcher.prepared(lambda: "fourth heavy")
             refused = ""

@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 pytest.importorskip("fastapi")
-from test_server import LABELS, TEXT, running, wait_ready  # noqa: E402
+from test_server import LABELS, TEXT, running, wait_ready
 
-from zsc.engine.server.config import ServerConfig  # noqa: E402
-from zsc.engine.server.guard import RequestGuard, host_name, is_loopback  # noqa: E402
+from zsc.engine.server.config import ServerConfig
+from zsc.engine.server.guard import RequestGuard, host_name, is_loopback
 
 BODY = {"inputs": TEXT, "parameters": {"candidate_labels": LABELS}}
 

@@ -21,7 +21,7 @@ from schemathesis.checks import (  # noqa: E402
     response_schema_conformance,
     status_code_conformance,
 )
-from test_server import config, running, wait_ready  # noqa: E402,F401,F811  (config: the same server fixture)
+from test_server import config, running, wait_ready  # noqa: E402, F401  (config: the same server fixture)
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, response_headers_conformance]

@@ -12,9 +12,9 @@ import pytest
 
 pytest.importorskip("pyspark")
 
-from zsc.engine import CallOptions, ZeroShotClassifier  # noqa: E402
-from zsc.engine.inputs import InputError  # noqa: E402
-from zsc.engine.spark import RESULT_COLUMNS, ModelRef, classify_column, local_session  # noqa: E402
+from zsc.engine import CallOptions, ZeroShotClassifier
+from zsc.engine.inputs import InputError
+from zsc.engine.spark import RESULT_COLUMNS, ModelRef, classify_column, local_session
 
 TEXTS = ["Shares fell after the quarterly earnings report", "The football team won the cup final",
          "Parliament passed the new tax law", "A new vaccine was tested on volunteers", "The striker signed a new contract",

@@ -14,7 +14,7 @@ import pytest
 from test_server import running, wait_ready
 
 from zsc.engine import ZeroShotClassifier
-from zsc.engine.model_dir import MANIFEST_NAME
+from zsc.engine.model_files import MANIFEST_NAME
 from zsc.engine.server.config import ServerConfig
 
 ZSC = [sys.executable, "-m", "zsc.engine.cli"]

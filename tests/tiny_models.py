@@ -1,4 +1,4 @@
-"""Tiny random NLI models, one per supported architecture, built offline (zsc.export.random_checkpoints).
+"""Tiny random NLI models, one per supported architecture, built offline (random_checkpoints.py beside this file).
 
 Each has a tokenizer trained with the `tokenizers` library on shared text, saved as a fast
 tokenizer, a short model_max_length so truncation is exercised, and its own label order so
@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from zsc.export.random_checkpoints import (
+from random_checkpoints import (
     BERT_LAYOUT,
     BERT_SPECIALS,
     ROBERTA_LAYOUT,

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..inputs import InputError, normalise_labels
-from ..model_dir import sha256_file
+from ..model_files import sha256_file
 from ..options import CallOptions
 from .files import (
     MAX_ROW_BYTES,

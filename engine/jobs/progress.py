@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..model_dir import is_sha256
+from ..model_files import is_sha256
 from .files import InputFileError
 
 # 2: the record binds to its output (the committed bytes' sha256); a format-1 record cannot be checked.

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..load_options import LoadOptions
+
 logger = logging.getLogger("zsc.server")
 
 
@@ -53,14 +55,10 @@ class ServerConfig:
     max_queue_pairs: int = 8192  # pairs admitted per model before new requests get 503 + Retry-After
     cache_entries: int = 1024
     cache_bytes: int = 64 * 1024 * 1024
-    provider: str = "auto"
-    precision: str = "auto"
-    threads: int | None = None
+    # Where each model runs, its graph, threads and the one batch budget: the engine's, which the
+    # server's batcher fills from its queue (batch sizes None: zsc.engine.defaults.PROVIDER_FEEDING).
+    loading: LoadOptions = field(default_factory=LoadOptions)
     embedder: Path | None = None  # for scoring hybrid/embedding and prefilter_top_k (the embedded model has its own)
-    # The one batch budget: the engine's, which the server's batcher fills from its queue
-    # (None: the provider's default, zsc.engine.defaults.PROVIDER_FEEDING).
-    batch_size: int | None = None
-    max_batch_tokens: int | None = None
     read_timeout_s: float = 10.0  # a request body must arrive within this
     header_timeout_s: float = 10.0  # request headers must arrive within this (uvicorn has no such limit)
     shutdown_timeout_s: float = 30.0  # on SIGTERM, in-flight requests get this long to finish
@@ -78,9 +76,6 @@ class ServerConfig:
     def __post_init__(self) -> None:
         for name in ("max_queue_pairs", "max_preparing", "read_timeout_s", "header_timeout_s"):
             _require_positive(name, getattr(self, name))
-        for name in ("batch_size", "max_batch_tokens", "threads"):
-            if getattr(self, name) is not None:
-                _require_positive(name, getattr(self, name))
         for name in ("cache_entries", "max_wait_ms", "shutdown_timeout_s"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{_flag(name)} must be 0 or more, got {getattr(self, name)}")
@@ -227,7 +222,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
 
 def check_model_directory(path: Path) -> None:
     """Refuse at start a --model that cannot be a model directory (the full check runs at load)."""
-    from ..model_dir import MANIFEST_NAME
+    from ..model_files import MANIFEST_NAME
 
     if not path.is_dir():
         raise FileNotFoundError(f"model directory not found: {path}")
@@ -254,6 +249,9 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         logger.warning("--max-batch-pairs is deprecated: it now sets --batch-size, the pairs per onnxruntime batch, "
                        "which the server fills from its queue")
         batch_size = args.max_batch_pairs
+    for name, value in (("threads", args.threads), ("batch_size", batch_size), ("max_batch_tokens", args.max_batch_tokens)):
+        if value is not None:
+            _require_positive(name, value)  # named as the flag, before LoadOptions' own check names the parameter
     return ServerConfig(
         models=dict(zip(ids, paths)),
         tokens=read_tokens(args.token_file) if args.token_file else frozenset(),
@@ -270,12 +268,9 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         max_wait_ms=args.max_wait_ms,
         max_queue_pairs=args.max_queue_pairs,
         cache_entries=args.cache_entries,
-        provider=args.provider,
-        precision=args.precision,
-        threads=args.threads,
+        loading=LoadOptions.of(provider=args.provider, precision=args.precision, threads=args.threads, batch_size=batch_size,
+                               max_batch_tokens=args.max_batch_tokens),
         embedder=args.embedder,
-        batch_size=batch_size,
-        max_batch_tokens=args.max_batch_tokens,
         read_timeout_s=args.read_timeout,
         header_timeout_s=args.header_timeout,
         shutdown_timeout_s=args.shutdown_timeout,

@@ -82,9 +82,7 @@ class ModelRegistry:
             started = time.perf_counter()
             embedder = config.embedder or (default_embedder_path() if _is_embedded_model(slot.path) else None)
             slot.classifier = await asyncio.to_thread(
-                ZeroShotClassifier.from_pretrained, slot.path, provider=config.provider, precision=config.precision, threads=config.threads,
-                batch_size=config.batch_size, max_batch_tokens=config.max_batch_tokens, embedder=embedder,
-            )
+                ZeroShotClassifier.from_pretrained, slot.path, options=config.loading, embedder=embedder)
             self.metrics.load_seconds.labels(slot.model_id).set(time.perf_counter() - started)
             batcher = MicroBatcher(slot.classifier, config.max_wait_ms, config.batching, config.max_queue_pairs,
                                    on_batch=self.metrics.batch_observer(slot.model_id), max_preparing=config.max_preparing,

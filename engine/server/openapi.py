@@ -12,14 +12,13 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from ..defaults import (
-    AUTO_SCORING_RULE,
     DEFAULT_LONG_TEXT,
     DEFAULT_SCORING,
     DEFAULT_TEMPLATE,
     LONG_TEXT_MODES,
-    SCORING_MODES,
     describe_window_defaults,
 )
+from ..scoring_modes import SCORING_MODES, describe_scoring_modes
 
 _RANKED = {"type": "array", "items": {
     "type": "object", "required": ["label", "score"],
@@ -70,8 +69,7 @@ def openapi_contract() -> tuple[dict[str, Any], dict[Any, Any], list[dict[str, A
                     "hypothesis_template": {"type": "string", "default": DEFAULT_TEMPLATE},
                     "multi_label": {"type": "boolean", "default": False},
                     "scoring": {"type": "string", "enum": list(SCORING_MODES), "default": DEFAULT_SCORING,
-                                "description": f"zsc extension: auto ({AUTO_SCORING_RULE}), nli (the pipeline), "
-                                               "hybrid (NLI x embedding similarity) or embedding (similarity alone)"},
+                                "description": f"zsc extension: {describe_scoring_modes()}"},
                     "prefilter_top_k": {"type": "integer", "minimum": 1,
                                         "description": "zsc extension: run NLI on the K labels most similar to each text only"},
                     "long_text": {"type": "string", "enum": list(LONG_TEXT_MODES), "default": DEFAULT_LONG_TEXT,

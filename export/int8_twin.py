@@ -3,7 +3,7 @@
 The portable int8 graph stores its weights as uint8 with zero point 128 (``per_row``), which
 AVX2 without VNNI multiplies without int16 saturation. Where the CPU has 8-bit dot products,
 onnxruntime's u8 x s8 kernel is the fast one, so the directory also gets a small twin graph that
-declares the same weight bytes int8 with zero point 0 (``zsc.engine.model_dir.SignFlippedView``);
+declares the same weight bytes int8 with zero point 0 (``zsc.engine.model_dir.Int8Twin``);
 the runtime flips their sign bit at load (q + 128 -> q). The twin shares the weights file: it
 adds a graph's structure (tens of kB), not a second copy of the weights.
 """
@@ -18,11 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from zsc.engine.model_dir import MANIFEST_NAME, Manifest, write_manifest
+from zsc.engine.manifest import Manifest
+from zsc.engine.model_files import MANIFEST_NAME, write_manifest
 
 from .directory import finalise_manifest
+from .errors import ParityError
 from .per_row import UINT8_WEIGHT_OFFSET
-from .presets import WEIGHTS_FILE, QuantPreset
+from .presets import QuantPreset
+from .quantize import share_weights
+from .recipes import WEIGHTS_FILE
 
 logger = logging.getLogger("zsc.export")
 
@@ -42,13 +46,12 @@ def twin_for(directory: Path, graph_file: str, preset: QuantPreset | None, weigh
     if preset is None or preset.per_row_weights != "uint8":
         return {}
     if not weights_in_file:
-        from .quantize import share_weights
 
         share_weights(directory / graph_file, [], WEIGHTS_FILE)
-    return write_int8_view(directory, graph_file)
+    return write_twin(directory, graph_file)
 
 
-def write_int8_view(directory: Path, graph_file: str) -> dict[str, Any]:
+def write_twin(directory: Path, graph_file: str) -> dict[str, Any]:
     """Write the twin of ``directory / graph_file`` and return its manifest entry (``int8_view``),
     or {} where there is nothing to flip: int8 weights already (the avx512_vnni or arm64 preset),
     or weights kept inside the graph rather than in a weights file."""
@@ -110,8 +113,8 @@ def twin_difference(run_twin: Callable[[], tuple[np.ndarray, str]], portable: np
         return {"twin": TWIN_FILE, "checked": False, "why": "this CPU has no 8-bit dot products, so it never runs the twin"}
     outputs, reason = run_twin()
     if TWIN_FILE not in reason:
-        raise ValueError(f"the runtime did not choose {TWIN_FILE} on a CPU with 8-bit dot products ({reason})")
+        raise ParityError(f"the runtime did not choose {TWIN_FILE} on a CPU with 8-bit dot products ({reason})")
     worst = float(np.abs(outputs - portable).max())
     if worst > 1e-4:
-        raise ValueError(f"{TWIN_FILE} differs from the portable int8 graph by {worst:.3g}; it must compute the same integers")
+        raise ParityError(f"{TWIN_FILE} differs from the portable int8 graph by {worst:.3g}; it must compute the same integers")
     return {"twin": TWIN_FILE, "checked": True, "inputs": len(portable), "max_abs_diff_vs_int8": worst}

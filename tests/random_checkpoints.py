@@ -4,6 +4,7 @@ the caller gives, and a model of any shape from its config, saved as a Hugging F
 zsc's tests build tiny ones of every supported architecture; `make bench-large` builds ones with
 the exact shapes of production checkpoints (bart-large-mnli, deberta-v3-base, ...) to measure
 speed, memory and export without downloading them. Random weights say nothing about accuracy.
+Test support, so it lives beside the tests and is not shipped in the wheel.
 """
 
 from __future__ import annotations
