@@ -223,25 +223,25 @@ class ZeroShotClassifier:
     @overload
     def __call__(self, inputs: str, candidate_labels: Labels, hypothesis_template: str = ...,  # type: ignore[overload-overlap]
                  multi_label: bool = ..., legacy: Literal[False] = ..., *, scoring: str = ...,
-                 prefilter_top_k: int | None = ..., long_text: str = ..., window_tokens: int | None = ...,
+                 prefilter_top_k: int | str | None = ..., long_text: str = ..., window_tokens: int | None = ...,
                  options: CallOptions | None = ...) -> list[Prediction]: ...
 
     @overload
     def __call__(self, inputs: Iterable[str], candidate_labels: Labels, hypothesis_template: str = ...,
                  multi_label: bool = ..., legacy: Literal[False] = ..., *, scoring: str = ...,
-                 prefilter_top_k: int | None = ..., long_text: str = ..., window_tokens: int | None = ...,
+                 prefilter_top_k: int | str | None = ..., long_text: str = ..., window_tokens: int | None = ...,
                  options: CallOptions | None = ...) -> list[list[Prediction]]: ...
 
     @overload
     def __call__(self, inputs: str, candidate_labels: Labels, hypothesis_template: str = ...,  # type: ignore[overload-overlap]
                  multi_label: bool = ..., *, legacy: Literal[True], scoring: str = ...,
-                 prefilter_top_k: int | None = ..., long_text: str = ..., window_tokens: int | None = ...,
+                 prefilter_top_k: int | str | None = ..., long_text: str = ..., window_tokens: int | None = ...,
                  options: CallOptions | None = ...) -> LegacyPrediction: ...
 
     @overload
     def __call__(self, inputs: Iterable[str], candidate_labels: Labels, hypothesis_template: str = ...,
                  multi_label: bool = ..., *, legacy: Literal[True], scoring: str = ...,
-                 prefilter_top_k: int | None = ..., long_text: str = ..., window_tokens: int | None = ...,
+                 prefilter_top_k: int | str | None = ..., long_text: str = ..., window_tokens: int | None = ...,
                  options: CallOptions | None = ...) -> list[LegacyPrediction]: ...
 
     def __call__(self, inputs: str | Iterable[str], candidate_labels: Labels, *args: Any, legacy: bool = False,
@@ -260,11 +260,14 @@ class ZeroShotClassifier:
         alone (no NLI pass); with ``multi_label=True`` each label is scored on its own against a
         baseline from the text's labels (its cosine minus the mean of the other labels').
         ``prefilter_top_k=K`` runs NLI only on the K labels most similar to each text; the others
-        follow with score 0.0, in order of similarity.
+        follow with score 0.0, in order of similarity. Its default, ``"auto"``, is scoring "auto"'s
+        rule for long label lists: a single-label call of more than 10 labels (with an embedder)
+        keeps the ``AUTO_PREFILTER_TOP_K`` most similar; ``None`` keeps every label.
         ``scoring="auto"`` (the default) is exact NLI, the pipeline, unless a single-label call
         narrows its labels with a prefilter (the hybrid ranks the K: exact NLI on the K alone ranks
         worse than the embedding that chose them) or reads windows with ``long_text="max"`` (the
-        hybrid over windows, below). ``"nli"`` is always the pipeline.
+        hybrid over windows, below). So a call with at most 10 labels and only the pipeline's
+        arguments is the pipeline; ``"nli"`` is always the pipeline.
         ``long_text="max"|"mean"``: instead of truncating a long text (the pipeline's behaviour),
         cut its first ``LONG_TEXT_MAX_TOKENS`` tokens into windows of ``window_tokens`` tokens at
         sentence ends (default per mode: ``DEFAULT_WINDOW_TOKENS``, both in ``zsc.engine.defaults``:
@@ -308,13 +311,15 @@ class ZeroShotClassifier:
         call_labels = list(dict.fromkeys(label for labels in label_sets for label in labels))
         hypotheses = hypotheses_for(call_labels, options.hypothesis_template)
         label_index = _positions(label_sets, call_labels)
-        scorings = [options.resolved_scoring(len(labels), embedder=self._embedder is not None) for labels in label_sets]
-        narrowed = [options.narrows(len(labels)) for labels in label_sets]
+        has_embedder = self._embedder is not None
+        scorings = [options.resolved_scoring(len(labels), embedder=has_embedder) for labels in label_sets]
+        top_ks = [options.top_k(len(labels), has_embedder) for labels in label_sets]
+        narrowed = [k is not None and k < len(labels) for k, labels in zip(top_ks, label_sets)]
         windows = self._windows(texts, options, hypotheses, label_index)
         embeds = any(narrowed) or any(scoring_mode(mode).uses_embedder for mode in scorings)  # then the embedder reads every text
         if admit is not None:
             window_counts = [len(w.ids) for w in windows] if windows is not None else [1] * len(texts)
-            admit(sum(options.nli_labels(len(labels)) * count for labels, count in zip(label_sets, window_counts)),
+            admit(sum(options.nli_labels(len(labels), has_embedder) * count for labels, count in zip(label_sets, window_counts)),
                   sum(window_counts) + len(call_labels) if embeds else 0)
         similarity = window_similarity = chosen = None
         if embeds:
@@ -326,8 +331,8 @@ class ZeroShotClassifier:
             if any(narrowed):
                 # The K most similar labels per text, most similar first (a stable order for ties); a
                 # text with K labels or fewer keeps them all, in their order, as it would alone.
-                chosen = [np.argsort(-row, kind="stable")[: options.prefilter_top_k] if narrows else np.arange(len(row))
-                          for row, narrows in zip(similarity, narrowed)]
+                chosen = [np.argsort(-row, kind="stable")[:k] if narrows else np.arange(len(row))
+                          for row, k, narrows in zip(similarity, top_ks, narrowed)]
         # Each text's pairs: its windows (premises like any other) x the hypotheses of the labels NLI scores.
         columns = [label_index[i][scored_positions(len(label_sets[i]), scorings[i], chosen[i] if chosen is not None else None)]
                    for i in range(len(texts))]

@@ -14,7 +14,10 @@ from typing import Any
 
 from . import __version__
 from .defaults import (
+    AUTO_PREFILTER_MIN_LABELS,
+    AUTO_PREFILTER_TOP_K,
     DEFAULT_LONG_TEXT,
+    DEFAULT_PREFILTER_TOP_K,
     DEFAULT_SCORING,
     DEFAULT_TEMPLATE,
     LONG_TEXT_MAX_TOKENS,
@@ -48,8 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--template", default=DEFAULT_TEMPLATE, help="hypothesis template with {} (default: %(default)r)")
     classify.add_argument("--scoring", choices=list(SCORING_MODES), default=DEFAULT_SCORING,
                           help=f"{describe_scoring_modes()} (the embedded model has its embedder; default: %(default)s)")
-    classify.add_argument("--prefilter-top-k", type=int, metavar="K",
-                          help="run NLI only on the K labels most similar to each text (the others score 0.0)")
+    classify.add_argument("--prefilter-top-k", type=_prefilter_top_k, metavar="K|auto|none", default=DEFAULT_PREFILTER_TOP_K,
+                          help="run NLI only on the K labels most similar to each text (the others score 0.0); auto: with "
+                               f"--scoring auto, {AUTO_PREFILTER_TOP_K} for a single-label call of more than "
+                               f"{AUTO_PREFILTER_MIN_LABELS - 1} labels (with an embedder), else every label; none: every "
+                               "label (default: %(default)s)")
     classify.add_argument("--long-text", choices=LONG_TEXT_MODES, default=DEFAULT_LONG_TEXT,
                           help="truncate: cut long texts to the model's window (the pipeline); max/mean: score every window "
                                "and aggregate per label (default: %(default)s)")
@@ -115,6 +121,16 @@ def _add_runtime_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-batch-tokens", type=int,
                         help=f"padded tokens per onnxruntime batch, pairs x longest pair (default: {cpu.max_batch_tokens} on the "
                              f"CPU, {cuda.max_batch_tokens} on CUDA)")
+
+
+def _prefilter_top_k(value: str) -> int | str | None:
+    """--prefilter-top-k: a number, "auto" or "none" (CallOptions checks the number)."""
+    if value in ("auto", "none"):
+        return None if value == "none" else value
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, auto or none, got {value!r}") from None
 
 
 def load_options(args: argparse.Namespace) -> LoadOptions:

@@ -15,7 +15,16 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from .defaults import DEFAULT_LONG_TEXT, DEFAULT_SCORING, DEFAULT_TEMPLATE, DEFAULT_WINDOW_TOKENS, LONG_TEXT_MODES
+from .defaults import (
+    AUTO_PREFILTER_MIN_LABELS,
+    AUTO_PREFILTER_TOP_K,
+    DEFAULT_LONG_TEXT,
+    DEFAULT_PREFILTER_TOP_K,
+    DEFAULT_SCORING,
+    DEFAULT_TEMPLATE,
+    DEFAULT_WINDOW_TOKENS,
+    LONG_TEXT_MODES,
+)
 from .inputs import InputError, InputTypeError, label_fields, type_name
 from .scoring_modes import SCORING_MODES, TextShape, scoring_mode
 
@@ -30,18 +39,21 @@ class CallOptions:
     hypothesis_template: str = DEFAULT_TEMPLATE
     multi_label: bool = False
     scoring: str = DEFAULT_SCORING
-    prefilter_top_k: int | None = None
+    prefilter_top_k: int | str | None = DEFAULT_PREFILTER_TOP_K  # K, "auto" (scoring auto's rule) or None (every label)
     long_text: str = DEFAULT_LONG_TEXT
     window_tokens: int | None = None
 
     @classmethod
     def of(cls, hypothesis_template: object = DEFAULT_TEMPLATE, multi_label: object = False, scoring: object = DEFAULT_SCORING,
-           prefilter_top_k: object = None, long_text: object = DEFAULT_LONG_TEXT, window_tokens: object = None) -> CallOptions:
+           prefilter_top_k: object = DEFAULT_PREFILTER_TOP_K, long_text: object = DEFAULT_LONG_TEXT, window_tokens: object = None
+           ) -> CallOptions:
         """Check each option's type, range and combination; InputError (a ValueError) names the problem."""
         checked_multi_label = _flag(multi_label, "multi_label")
         checked_scoring = _one_of(scoring, "scoring", tuple(SCORING_MODES))
-        top_k = count_option(prefilter_top_k, "prefilter_top_k", 1)
-        if top_k is not None and not scoring_mode(checked_scoring).uses_nli:
+        if isinstance(prefilter_top_k, str) and prefilter_top_k != "auto":
+            raise InputTypeError(f"prefilter_top_k must be 'auto', null or a positive integer, got str {prefilter_top_k!r}")
+        top_k = "auto" if prefilter_top_k == "auto" else count_option(prefilter_top_k, "prefilter_top_k", 1)
+        if isinstance(top_k, int) and not scoring_mode(checked_scoring).uses_nli:
             raise InputError(f"prefilter_top_k narrows the labels NLI scores; scoring {checked_scoring!r} runs no NLI "
                              "(it scores every label from the embedding alone)")
         checked_long_text = _one_of(long_text, "long_text", LONG_TEXT_MODES)
@@ -82,18 +94,31 @@ class CallOptions:
         mode = scoring_mode(self.scoring)
         if mode.resolve is None:
             return mode.name
-        return mode.resolve(TextShape(self.multi_label, self.narrows(label_count), self.long_text, embedder))
+        return mode.resolve(TextShape(self.multi_label, self.narrows(label_count, embedder), self.long_text, embedder))
 
-    def nli_labels(self, label_count: int) -> int:
+    def top_k(self, label_count: int, embedder: bool = True) -> int | None:
+        """How many of a text's ``label_count`` labels the prefilter keeps (None: every label).
+        prefilter_top_k "auto" is scoring "auto"'s rule: a single-label call past
+        ``AUTO_PREFILTER_MIN_LABELS`` labels, with an ``embedder``, keeps ``AUTO_PREFILTER_TOP_K``;
+        any other call keeps every label (scoring "nli" is always the pipeline)."""
+        if self.prefilter_top_k != "auto":
+            return self.prefilter_top_k if isinstance(self.prefilter_top_k, int) else None
+        if scoring_mode(self.scoring).auto_prefilter and not self.multi_label and embedder and label_count >= AUTO_PREFILTER_MIN_LABELS:
+            return AUTO_PREFILTER_TOP_K
+        return None
+
+    def nli_labels(self, label_count: int, embedder: bool = True) -> int:
         """How many of a text's ``label_count`` labels NLI scores in each of its windows: none in a
-        mode without NLI, at most K with a prefilter, else all (known before any work)."""
+        mode without NLI, at most K with a prefilter, else all (known before any work). Without
+        knowing whether there is an ``embedder``, True gives the fewest, False the most."""
         if not scoring_mode(self.scoring).uses_nli:
             return 0
-        return min(label_count, self.prefilter_top_k or label_count)
+        return min(label_count, self.top_k(label_count, embedder) or label_count)
 
-    def narrows(self, label_count: int) -> bool:
+    def narrows(self, label_count: int, embedder: bool = True) -> bool:
         """Whether the prefilter drops some of ``label_count`` labels."""
-        return self.prefilter_top_k is not None and self.prefilter_top_k < label_count
+        k = self.top_k(label_count, embedder)
+        return k is not None and k < label_count
 
 
 def _flag(value: object, name: str) -> bool:

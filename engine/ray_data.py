@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .defaults import DEFAULT_LONG_TEXT, DEFAULT_SCORING, DEFAULT_TEMPLATE
+from .defaults import DEFAULT_LONG_TEXT, DEFAULT_PREFILTER_TOP_K, DEFAULT_SCORING, DEFAULT_TEMPLATE
 from .inputs import InputError, InputTypeError, job_labels, normalise_labels
 from .load_options import LoadOptions
 from .options import CallOptions
@@ -89,7 +89,7 @@ def classify_dataset(
     num_gpus: float = 0,
     pairs_per_batch: int | None = None,
     scoring: str = DEFAULT_SCORING,
-    prefilter_top_k: int | None = None,
+    prefilter_top_k: int | str | None = DEFAULT_PREFILTER_TOP_K,
     long_text: str = DEFAULT_LONG_TEXT,
     window_tokens: int | None = None,
     options: CallOptions | None = None,

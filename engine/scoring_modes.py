@@ -83,6 +83,7 @@ class ScoringMode:
     uses_embedder: bool  # reads the text-label cosine
     scorer: Scorer | None = None
     resolve: Resolver | None = None
+    auto_prefilter: bool = False  # prefilter_top_k "auto" narrows a long label list (defaults.AUTO_PREFILTER_*)
 
 
 def _nli(evidence: TextEvidence) -> np.ndarray:
@@ -118,8 +119,9 @@ def _auto(text: TextShape) -> str:
 
 
 SCORING_MODES: dict[str, ScoringMode] = {mode.name: mode for mode in (
-    ScoringMode("auto", "nli; hybrid when prefilter_top_k narrows the labels or long_text is max (single-label, with an embedder)",
-                uses_nli=True, uses_embedder=False, resolve=_auto),
+    ScoringMode("auto", "nli; hybrid when a prefilter narrows the labels (prefilter_top_k, or its default 'auto' past 10 labels) "
+                        "or long_text is max (single-label, with an embedder)",
+                uses_nli=True, uses_embedder=False, resolve=_auto, auto_prefilter=True),
     ScoringMode("nli", "the pipeline's scores, exactly", uses_nli=True, uses_embedder=False, scorer=_nli),
     ScoringMode("hybrid", "NLI x text-label embedding similarity", uses_nli=True, uses_embedder=True, scorer=_hybrid),
     ScoringMode("embedding", "text-label embedding similarity alone, no NLI pass", uses_nli=False, uses_embedder=True,

@@ -250,6 +250,17 @@ def test_accuracy_by_mode_smoke(tmp_path):
     assert modes["default call (auto)"] == modes["nli (the pipeline)"] and all(0 <= m["accuracy"] <= 1 for m in modes.values())
 
 
+def test_auto_rules_smoke(tmp_path):
+    """The study that chose the default call's K: runs, chooses a K among its candidates, and the
+    default call itself picks the labels the study computed for it."""
+    study = run_script("auto_rules.py", tmp_path)
+    assert study.returncode == 0, study.stderr[-3000:]
+    (result,) = tmp_path.glob("*-auto-rules-quick.json")
+    data = json.loads(result.read_text())
+    assert data["chosen_k"] in data["candidate_k"] and set(data["held_out"]) == {"banking77", "massive"}
+    assert all(call["same labels as computed"] and call["exact NLI seconds"] > 0 for call in data["calls"].values())
+
+
 def test_large_models_smoke(tmp_path):
     """Shrunk shapes, the same code path: build, export, and each contender in its own process."""
     done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "large_models.py"), "--quick", "--out", str(tmp_path),

@@ -12,7 +12,10 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from ..defaults import (
+    AUTO_PREFILTER_MIN_LABELS,
+    AUTO_PREFILTER_TOP_K,
     DEFAULT_LONG_TEXT,
+    DEFAULT_PREFILTER_TOP_K,
     DEFAULT_SCORING,
     DEFAULT_TEMPLATE,
     LONG_TEXT_MODES,
@@ -70,8 +73,12 @@ def openapi_contract() -> tuple[dict[str, Any], dict[Any, Any], list[dict[str, A
                     "multi_label": {"type": "boolean", "default": False},
                     "scoring": {"type": "string", "enum": list(SCORING_MODES), "default": DEFAULT_SCORING,
                                 "description": f"zsc extension: {describe_scoring_modes()}"},
-                    "prefilter_top_k": {"type": "integer", "minimum": 1,
-                                        "description": "zsc extension: run NLI on the K labels most similar to each text only"},
+                    "prefilter_top_k": {"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "enum": ["auto"]},
+                                                  {"type": "null"}], "default": DEFAULT_PREFILTER_TOP_K,
+                                        "description": "zsc extension: run NLI on the K labels most similar to each text only; "
+                                                       f"auto: with scoring auto, {AUTO_PREFILTER_TOP_K} for a single-label call "
+                                                       f"of more than {AUTO_PREFILTER_MIN_LABELS - 1} labels, else every label; "
+                                                       "null: every label"},
                     "long_text": {"type": "string", "enum": list(LONG_TEXT_MODES), "default": DEFAULT_LONG_TEXT,
                                   "description": "zsc extension: truncate (the pipeline), or score windows and take the max or mean"},
                     "window_tokens": {"type": "integer", "minimum": 8,

@@ -57,7 +57,7 @@ class ZeroShotRequest:
         except InputError:
             return False  # refused with a 400 when it is prepared
         distinct = len({label for own in labels for label in own})
-        pairs = sum(self.options.nli_labels(len(own)) for own in labels)
+        pairs = sum(self.options.nli_labels(len(own), embedder=False) for own in labels)  # the most: "auto" may not narrow
         return fairness.is_light(pairs) and fairness.is_light(len(self.texts) + distinct)
 
 
