@@ -14,8 +14,6 @@ from typing import Any
 
 from . import __version__
 from .defaults import (
-    AUTO_PREFILTER_MIN_LABELS,
-    AUTO_PREFILTER_TOP_K,
     DEFAULT_LONG_TEXT,
     DEFAULT_PREFILTER_TOP_K,
     DEFAULT_SCORING,
@@ -23,6 +21,7 @@ from .defaults import (
     LONG_TEXT_MAX_TOKENS,
     LONG_TEXT_MODES,
     PROVIDER_FEEDING,
+    describe_auto_prefilter,
     describe_window_defaults,
 )
 from .distribution import RUNTIME_MISSING, install_hint
@@ -52,10 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--scoring", choices=list(SCORING_MODES), default=DEFAULT_SCORING,
                           help=f"{describe_scoring_modes()} (the embedded model has its embedder; default: %(default)s)")
     classify.add_argument("--prefilter-top-k", type=_prefilter_top_k, metavar="K|auto|none", default=DEFAULT_PREFILTER_TOP_K,
-                          help="run NLI only on the K labels most similar to each text (the others score 0.0); auto: with "
-                               f"--scoring auto, {AUTO_PREFILTER_TOP_K} for a single-label call of more than "
-                               f"{AUTO_PREFILTER_MIN_LABELS - 1} labels (with an embedder), else every label; none: every "
-                               "label (default: %(default)s)")
+                          help="run NLI only on the K labels most similar to each text (the others score 0.0); auto: "
+                               f"{describe_auto_prefilter()}; none: every label (default: %(default)s)")
     classify.add_argument("--long-text", choices=LONG_TEXT_MODES, default=DEFAULT_LONG_TEXT,
                           help="truncate: cut long texts to the model's window (the pipeline); max/mean: score every window "
                                "and aggregate per label (default: %(default)s)")

@@ -36,6 +36,12 @@ DEFAULT_SCORING = "auto"
 DEFAULT_PREFILTER_TOP_K = "auto"
 AUTO_PREFILTER_MIN_LABELS = 11
 AUTO_PREFILTER_TOP_K = 5
+
+
+def describe_auto_prefilter() -> str:
+    """What prefilter_top_k "auto" does, as --help and the OpenAPI contract say it."""
+    return (f"with scoring auto, {AUTO_PREFILTER_TOP_K} for a single-label call of more than {AUTO_PREFILTER_MIN_LABELS - 1} "
+            "labels (with an embedder), else every label")
 EMBEDDING_TEMPERATURE = 0.05  # softmax(cosine / T) over the labels
 HYBRID_NLI_WEIGHT = 1.0  # log p_hybrid = w log p_nli + log p_embedding + const
 # Multi-label: sigmoid(w * NLI log-odds + (cos - mean cos of the call's other labels) / T), chosen by

@@ -12,13 +12,12 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from ..defaults import (
-    AUTO_PREFILTER_MIN_LABELS,
-    AUTO_PREFILTER_TOP_K,
     DEFAULT_LONG_TEXT,
     DEFAULT_PREFILTER_TOP_K,
     DEFAULT_SCORING,
     DEFAULT_TEMPLATE,
     LONG_TEXT_MODES,
+    describe_auto_prefilter,
     describe_window_defaults,
 )
 from ..scoring_modes import SCORING_MODES, describe_scoring_modes
@@ -76,9 +75,7 @@ def openapi_contract() -> tuple[dict[str, Any], dict[Any, Any], list[dict[str, A
                     "prefilter_top_k": {"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "enum": ["auto"]},
                                                   {"type": "null"}], "default": DEFAULT_PREFILTER_TOP_K,
                                         "description": "zsc extension: run NLI on the K labels most similar to each text only; "
-                                                       f"auto: with scoring auto, {AUTO_PREFILTER_TOP_K} for a single-label call "
-                                                       f"of more than {AUTO_PREFILTER_MIN_LABELS - 1} labels, else every label; "
-                                                       "null: every label"},
+                                                       f"auto: {describe_auto_prefilter()}; null: every label"},
                     "long_text": {"type": "string", "enum": list(LONG_TEXT_MODES), "default": DEFAULT_LONG_TEXT,
                                   "description": "zsc extension: truncate (the pipeline), or score windows and take the max or mean"},
                     "window_tokens": {"type": "integer", "minimum": 8,
