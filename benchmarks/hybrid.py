@@ -68,7 +68,7 @@ def part_one(clf, rows: int) -> dict:
     data = {}
     for name in tqdm(SETS, desc="sets", unit="set"):
         texts, gold, phrases = sample(name, rows)
-        prepared = clf.prepare(texts, phrases)
+        prepared = clf.prepare(texts, phrases, scoring="nli")  # every pair: the study combines the scores itself
         logits = clf.logits(prepared.pairs).reshape(len(texts), len(phrases), -1)
         cos = clf.embedder.embed(texts) @ clf.embedder.embed(phrases).T
         data[name] = (logits, cos, np.asarray(gold))

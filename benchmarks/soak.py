@@ -59,9 +59,10 @@ def hostile_stream(count: int, texts: list[str], labels: list[str], probe: bytes
     valid = 0
     for i, kind in zip(range(count), kinds):
         if kind == "windows past the caps":
-            body = {"inputs": ["a " * 7000] * 64, "parameters": {"candidate_labels": many, "long_text": "mean"}}
+            body = {"inputs": ["a " * 7000] * 64, "parameters": {"candidate_labels": many, "long_text": "mean", "prefilter_top_k": None}}
         elif kind == "tiny windows":
-            body = {"inputs": "中" * 19_000, "parameters": {"candidate_labels": many[:32], "long_text": "max", "window_tokens": 8}}
+            body = {"inputs": "中" * 19_000, "parameters": {"candidate_labels": many[:32], "long_text": "max", "window_tokens": 8,
+                                                              "prefilter_top_k": None}}
         elif kind == "embedding, 64 texts":
             body = {"inputs": [texts[(i + j) % len(texts)] for j in range(64)], "parameters": {"candidate_labels": labels, "scoring": "embedding"}}
         elif kind == "padded cache key":
@@ -189,9 +190,9 @@ def heavy_bodies() -> dict[str, tuple[int, bytes]]:
     labels = [f"topic number {i}" for i in range(64)]
     return {
         "two clients, max-size requests (64 x 64 x ~450 words)": (2, json.dumps(
-            {"inputs": [f"{i}. {HEAVY_TEXT}" for i in range(64)], "parameters": {"candidate_labels": labels}}).encode()),
+            {"inputs": [f"{i}. {HEAVY_TEXT}" for i in range(64)], "parameters": {"candidate_labels": labels, "prefilter_top_k": None}}).encode()),
         "six clients, cheap 64 x 64 requests": (6, json.dumps(
-            {"inputs": [f"short text {i}" for i in range(64)], "parameters": {"candidate_labels": labels}}).encode()),
+            {"inputs": [f"short text {i}" for i in range(64)], "parameters": {"candidate_labels": labels, "prefilter_top_k": None}}).encode()),
     }
 
 
