@@ -47,10 +47,14 @@ def prefilter_top1(logits: np.ndarray, cosine: np.ndarray, head, k: int) -> np.n
     return chosen[np.arange(len(cosine)), scores.argmax(axis=1)]
 
 
+def prefilter_mode(k: int) -> str:
+    return f"prefilter K={k} + hybrid"
+
+
 def accuracies(logits: np.ndarray, cosine: np.ndarray, gold: np.ndarray, head) -> dict[str, float]:
     found = {"exact NLI (the pipeline)": head.entailment(logits).argmax(axis=1), "embedding alone": cosine.argmax(axis=1),
              "hybrid, every label": hybrid_scores(logits, head, cosine, EMBEDDING_TEMPERATURE, HYBRID_NLI_WEIGHT).argmax(axis=1)}
-    found |= {f"prefilter K={k} + hybrid": prefilter_top1(logits, cosine, head, k) for k in CANDIDATE_K}
+    found |= {prefilter_mode(k): prefilter_top1(logits, cosine, head, k) for k in CANDIDATE_K}
     return {name: float((top == gold).mean()) for name, top in found.items()}
 
 
@@ -94,8 +98,8 @@ def main() -> None:
     half = args.rows // 2
     tuning = {name: accuracies(x[3][:half], x[4][:half], x[1][:half], clf.head) for name, x in data.items()}
     tuning_mean = {mode: float(np.mean([tuning[s][mode] for s in SETS])) for mode in tuning[SETS[0]]}
-    chosen_name = max((f"prefilter K={k} + hybrid" for k in CANDIDATE_K), key=lambda mode: (tuning_mean[mode], -int(mode.split("=")[1].split()[0])))
-    chosen_k = int(chosen_name.split("=")[1].split()[0])
+    chosen_k = max(CANDIDATE_K, key=lambda k: (tuning_mean[prefilter_mode(k)], -k))  # the smaller K on a tie
+    chosen_name = prefilter_mode(chosen_k)
     held_out = {name: accuracies(x[3][half:], x[4][half:], x[1][half:], clf.head) for name, x in data.items()}
     calls = {}
     for name, (texts, gold, labels, logits, cosine) in tqdm(data.items(), desc="the default call, timed", unit="set"):

@@ -162,10 +162,9 @@ class ZeroShotClassifier:
     ) -> ZeroShotClassifier:
         """A classifier over one graph (of ``manifest.precision``), a tokenizer and a manifest: the
         ones the exporter checks and calibrates before it writes a directory."""
-        graph = Path(graph)
-        directory = ModelDirectory(graph.parent, replace(manifest, model_file=graph.name, variants=[]))
+        directory, graphs = ModelDirectory.of_graph(Path(graph), manifest)
         load = LoadOptions.of(provider, threads=threads, batch_size=batch_size, max_batch_tokens=max_batch_tokens)
-        return cls._open(directory, [GraphVariant(manifest.precision, graph.name)], load, None, tokenizer)
+        return cls._open(directory, graphs, load, None, tokenizer)
 
     @classmethod
     def _open(cls, model_dir: ModelDirectory, graphs: list[GraphVariant], load: LoadOptions,
@@ -313,8 +312,7 @@ class ZeroShotClassifier:
         label_index = _positions(label_sets, call_labels)
         has_embedder = self._embedder is not None
         scorings = [options.resolved_scoring(len(labels), embedder=has_embedder) for labels in label_sets]
-        top_ks = [options.top_k(len(labels), has_embedder) for labels in label_sets]
-        narrowed = [k is not None and k < len(labels) for k, labels in zip(top_ks, label_sets)]
+        narrowed = [options.narrows(len(labels), has_embedder) for labels in label_sets]
         windows = self._windows(texts, options, hypotheses, label_index)
         embeds = any(narrowed) or any(scoring_mode(mode).uses_embedder for mode in scorings)  # then the embedder reads every text
         if admit is not None:
@@ -331,8 +329,8 @@ class ZeroShotClassifier:
             if any(narrowed):
                 # The K most similar labels per text, most similar first (a stable order for ties); a
                 # text with K labels or fewer keeps them all, in their order, as it would alone.
-                chosen = [np.argsort(-row, kind="stable")[:k] if narrows else np.arange(len(row))
-                          for row, k, narrows in zip(similarity, top_ks, narrowed)]
+                chosen = [np.argsort(-row, kind="stable")[: options.top_k(len(row), has_embedder)] if narrows else np.arange(len(row))
+                          for row, narrows in zip(similarity, narrowed)]
         # Each text's pairs: its windows (premises like any other) x the hypotheses of the labels NLI scores.
         columns = [label_index[i][scored_positions(len(label_sets[i]), scorings[i], chosen[i] if chosen is not None else None)]
                    for i in range(len(texts))]

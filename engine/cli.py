@@ -20,15 +20,13 @@ from .defaults import (
     DEFAULT_TEMPLATE,
     LONG_TEXT_MAX_TOKENS,
     LONG_TEXT_MODES,
-    PROVIDER_FEEDING,
     describe_auto_prefilter,
     describe_window_defaults,
 )
 from .distribution import RUNTIME_MISSING, install_hint
-from .graph_choice import PRECISION_CHOICES, PROVIDER_CHOICES
 from .jobs.files import MAX_ROW_BYTES
-from .load_options import LoadOptions
 from .options import CallOptions
+from .runtime_flags import add_runtime_options, load_options
 from .scoring_modes import SCORING_MODES, describe_scoring_modes
 from .server.config import add_serve_arguments
 
@@ -90,34 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
     scale.add_argument("--actors", type=int, help="Ray actors, each loading the model once (default: autoscale from 1)")
     scale.add_argument("--cpus-per-actor", type=float, default=1, help="CPUs (onnxruntime threads) per actor (default: %(default)s)")
     scale.add_argument("--gpus-per-actor", type=float, default=0, help="GPUs per actor; > 0 runs on CUDA (default: %(default)s)")
-    _add_runtime_options(classify)
+    add_runtime_options(classify)
 
     serve = sub.add_parser("serve", help=f"serve models over the Hugging Face Inference API (needs {install_hint('serve')})")
     add_serve_arguments(serve)
-    _add_runtime_options(serve)
+    add_runtime_options(serve)
     serve.set_defaults(handler=cmd_serve)
     classify.set_defaults(handler=cmd_classify)
     _register_plugin_commands(sub)
     return parser
-
-
-def _add_runtime_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--provider", choices=PROVIDER_CHOICES, default="auto",
-                        help="onnxruntime execution provider; auto uses CUDA when onnxruntime-gpu offers it and the model "
-                             "directory has a graph that suits it (int8 graphs stay on the CPU) (default: %(default)s)")
-    parser.add_argument("--precision", choices=PRECISION_CHOICES, default="auto",
-                        help="which of the model directory's graphs runs; auto: fp16 on CUDA, the 8-bit graph on the CPU "
-                             "(default: %(default)s)")
-    parser.add_argument("--threads", type=int, help="onnxruntime intra-op threads (default: all cores)")
-    parser.add_argument("--embedder", type=Path,
-                        help="sentence-embedding model directory (zsc export --task embedding) for --scoring hybrid/embedding and "
-                             "--prefilter-top-k (default: the embedded one, with the embedded model)")
-    cpu, cuda = PROVIDER_FEEDING["cpu"], PROVIDER_FEEDING["cuda"]
-    parser.add_argument("--batch-size", type=int,
-                        help=f"pairs per onnxruntime batch (default: {cpu.batch_size} on the CPU, {cuda.batch_size} on CUDA)")
-    parser.add_argument("--max-batch-tokens", type=int,
-                        help=f"padded tokens per onnxruntime batch, pairs x longest pair (default: {cpu.max_batch_tokens} on the "
-                             f"CPU, {cuda.max_batch_tokens} on CUDA)")
 
 
 def _prefilter_top_k(value: str) -> int | str | None:
@@ -128,12 +107,6 @@ def _prefilter_top_k(value: str) -> int | str | None:
         return int(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, auto or none, got {value!r}") from None
-
-
-def load_options(args: argparse.Namespace) -> LoadOptions:
-    """The runtime flags (``_add_runtime_options``) as one checked value."""
-    return LoadOptions.of(provider=args.provider, precision=args.precision, threads=args.threads, batch_size=args.batch_size,
-                          max_batch_tokens=args.max_batch_tokens)
 
 
 def _load_classifier(args: argparse.Namespace) -> Any:
@@ -181,10 +154,10 @@ def _check_classify_flags(args: argparse.Namespace) -> None:
         for flag, value in flags:
             if value is not None and args.engine != engine:
                 raise ValueError(f"{flag} applies to --engine {engine}")
-    for flag, value in (("--chunk-size", args.chunk_size), ("--max-row-bytes", args.max_row_bytes), ("--threads", args.threads),
-                        ("--batch-size", args.batch_size), ("--max-batch-tokens", args.max_batch_tokens)):
+    for flag, value in (("--chunk-size", args.chunk_size), ("--max-row-bytes", args.max_row_bytes)):
         if value is not None and value < 1:
             raise ValueError(f"{flag} must be positive, got {value}")
+    load_options(args)  # the runtime flags, checked by their names before any work
 
 
 def cmd_classify(args: argparse.Namespace) -> int:

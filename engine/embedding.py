@@ -9,7 +9,6 @@ batch-mates (per-row int8 is batch-invariant, padding is masked out of the mean)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +20,7 @@ from .feeding import Feeding
 from .load_options import LoadOptions, given_once
 from .loading import local_model_path
 from .lru import LruCache
-from .manifest import GraphVariant, Manifest
+from .manifest import Manifest
 from .model_dir import ModelDirectory, load_model_directory
 from .model_files import MANIFEST_NAME
 from .runner import BatchRunner, Feeds
@@ -76,9 +75,8 @@ class TextEmbedder:
                    max_batch_tokens: int | None = None) -> TextEmbedder:
         """An embedder over one graph (of ``manifest.precision``) and a tokenizer on the CPU: the
         graphs the exporter checks before it writes a directory (as ``ZeroShotClassifier.from_graph``)."""
-        graph = Path(graph)
-        directory = ModelDirectory(graph.parent, replace(manifest, model_file=graph.name, variants=[], int8_view={}))
-        session = open_session(graph.parent, [GraphVariant(manifest.precision, graph.name)], "cpu", "auto", None, output_rank=3)
+        directory, graphs = ModelDirectory.of_graph(Path(graph), manifest)
+        session = open_session(directory.path, graphs, "cpu", "auto", None, output_rank=3)
         return cls(directory, session, Tokenizer.from_file(str(tokenizer)), PROVIDER_FEEDING["cpu"].with_sizes(batch_size, max_batch_tokens))
 
     @property

@@ -8,11 +8,11 @@ is accepted too: its settings are derived the way transformers' pipeline derives
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .hf_config import manifest_from_hf_files
-from .manifest import Manifest
+from .manifest import GraphVariant, Manifest
 from .model_files import CONFIG_FILE, MANIFEST_NAME, MODEL_FILE, TOKENIZER_FILE, read_json, verify_hashes, verify_manifest_digest
 
 logger = logging.getLogger("zsc")
@@ -34,6 +34,13 @@ class ModelDirectory:
     @property
     def labels(self) -> list[str]:
         return [self.manifest.id2label[i] for i in sorted(self.manifest.id2label)]
+
+    @classmethod
+    def of_graph(cls, graph: Path, manifest: Manifest) -> tuple[ModelDirectory, list[GraphVariant]]:
+        """One graph file (of ``manifest.precision``) as a directory of its own, with no other
+        graph and no twin: what the exporter runs before it writes a directory."""
+        directory = cls(graph.parent, replace(manifest, model_file=graph.name, variants=[], int8_view={}))
+        return directory, [GraphVariant(manifest.precision, graph.name)]
 
 
 def load_model_directory(path: str | Path, verify: bool = True) -> ModelDirectory:

@@ -96,7 +96,8 @@ def run_export(task: ExportTask, out: Path, recipes: tuple[Recipe, ...], *, opti
             if recipe.precision != "fp32":
                 checks[recipe.precision] = task.check(reference, paths[recipe.choice], tokenizer, measured)
                 parity[recipe.precision] = task.parity(checks[recipe.precision], fp32)
-            parity[recipe.precision][task.invariance_key] = task.batch_invariance(paths[recipe.choice], tokenizer, measured)
+            parity[recipe.precision][task.invariance_key] = task.batch_invariance(checks[recipe.precision], paths[recipe.choice],
+                                                                                  tokenizer, measured)
         shutil.rmtree(work)
         manifest = finalise_checking_twin(staging, manifest, parity,
                                           lambda: twin_difference(partial(task.runtime_outputs, staging), checks["int8"].outputs))

@@ -32,9 +32,13 @@ def test_every_mode_either_scores_or_resolves():
         assert mode.help and (mode.uses_nli or mode.uses_embedder), mode.name
 
 
+def scoring_flag():
+    """`zsc classify --scoring` as the parser declares it now."""
+    return next(a for a in build_parser()._subparsers._group_actions[0].choices["classify"]._actions if "--scoring" in a.option_strings)
+
+
 def test_the_cli_and_the_openapi_contract_quote_the_table():
-    scoring = next(a for a in build_parser()._subparsers._group_actions[0].choices["classify"]._actions
-                   if "--scoring" in a.option_strings)
+    scoring = scoring_flag()
     assert list(scoring.choices) == list(SCORING_MODES)
     assert scoring.help.startswith(describe_scoring_modes())
     request, _, _ = openapi_contract()
@@ -69,8 +73,7 @@ def test_a_new_mode_is_one_entry_plus_its_scorer(clf, monkeypatch):
         expected = np.exp(entail - entail.max()) / np.exp(entail - entail.max()).sum()
         assert [p["label"] for p in row] == [LABELS[i] for i in ranking(expected)]
         assert [p["score"] for p in row] == pytest.approx(sorted(expected, reverse=True), abs=1e-6)
-    assert "sharp" in [a for a in build_parser()._subparsers._group_actions[0].choices["classify"]._actions
-                       if "--scoring" in a.option_strings][0].choices
+    assert "sharp" in scoring_flag().choices
 
 
 def test_a_mode_without_nli_makes_no_pairs_and_refuses_a_prefilter(clf):

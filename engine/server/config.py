@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..load_options import LoadOptions
+from ..runtime_flags import load_options
 
 logger = logging.getLogger("zsc.server")
 
@@ -244,14 +245,9 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     paths = [local_model_path(name) for name in names]  # a hub id is fetched (or exported) now, before serving
     for path in paths:
         check_model_directory(path)
-    batch_size = args.batch_size
     if args.max_batch_pairs is not None:
         logger.warning("--max-batch-pairs is deprecated: it now sets --batch-size, the pairs per onnxruntime batch, "
                        "which the server fills from its queue")
-        batch_size = args.max_batch_pairs
-    for name, value in (("threads", args.threads), ("batch_size", batch_size), ("max_batch_tokens", args.max_batch_tokens)):
-        if value is not None:
-            _require_positive(name, value)  # named as the flag, before LoadOptions' own check names the parameter
     return ServerConfig(
         models=dict(zip(ids, paths)),
         tokens=read_tokens(args.token_file) if args.token_file else frozenset(),
@@ -268,8 +264,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         max_wait_ms=args.max_wait_ms,
         max_queue_pairs=args.max_queue_pairs,
         cache_entries=args.cache_entries,
-        loading=LoadOptions.of(provider=args.provider, precision=args.precision, threads=args.threads, batch_size=batch_size,
-                               max_batch_tokens=args.max_batch_tokens),
+        loading=load_options(args, batch_size=args.max_batch_pairs),
         embedder=args.embedder,
         read_timeout_s=args.read_timeout,
         header_timeout_s=args.header_timeout,
