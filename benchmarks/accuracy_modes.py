@@ -8,8 +8,10 @@ never the few-shot rows), the embedded default models, template "This example is
 verbalised (underscores and slashes become spaces). Modes: exact NLI (`scoring="nli"`, the
 pipeline), hybrid, embedding alone, the prefilter at the default call's K with the default
 scoring (auto: the hybrid on the K), windows (imdb only: `long_text="mean"`; elsewhere the texts
-fit one window), the default call itself (`clf(texts, labels)`: exact NLI up to 10 labels, the
-prefilter and the hybrid past that), and `zsc tune` with k = 8 examples per label (int8;
+fit one window), the default call itself (`clf(texts, labels)`: up to 10 labels the hybrid over
+every label, its embedder weighted by the labels' spread; past that the prefilter and the hybrid),
+the default call as it was before that rule (exact NLI up to 10 labels; computed from the rows
+above), and `zsc tune` with k = 8 examples per label (int8;
 `--no-tune` leaves it out, a quarter of an hour less). The NLI logits and cosines are computed once per set; each mode's scores come from the
 engine's own `finish` over them. Accuracy and macro-F1, with a plot. The BTZSC figures are
 accuracy on their own samples with their own hypothesis wordings, and their models are far
@@ -32,10 +34,11 @@ import workloads as W
 from metrics import label_phrase, macro_f1
 from tqdm import tqdm
 
-from zsc.engine.defaults import AUTO_PREFILTER_TOP_K
+from zsc.engine.defaults import AUTO_PREFILTER_MIN_LABELS, AUTO_PREFILTER_TOP_K
 
 TEMPLATE = "This example is {}."
 PREFILTER_K = AUTO_PREFILTER_TOP_K
+BEFORE = "default call before (exact NLI up to 10 labels)"
 K_SHOT = 8
 # Our set name -> BTZSC's name and published accuracy (the BTZSC benchmark, arXiv 2603.11991: bart-large-mnli,
 # deberta-v3-large NLI, all-MiniLM-L6-v2 embeddings), as quoted in issue #22.
@@ -93,6 +96,9 @@ def modes(clf, texts: list[str], gold: list[str], labels: list[str], windows: bo
         out[f"prefilter K={PREFILTER_K} (auto: hybrid on the K)"] = scored(
             top_labels(clf.finish(replace(prepared, chosen=list(selection)), narrowed)), gold, labels)
     out["default call (auto)"] = scored(top_labels(clf(texts, labels)), gold, labels)  # the call itself, no options
+    # before the few-label rule (2026-12-05): exact NLI up to 10 labels, the prefilter past that
+    many = len(labels) >= AUTO_PREFILTER_MIN_LABELS
+    out[BEFORE] = out[f"prefilter K={PREFILTER_K} (auto: hybrid on the K)"] if many else out["nli (the pipeline)"]
     if windows:
         out["windows (long_text mean)"] = scored(top_labels(clf(texts, labels, long_text="mean")), gold, labels)
     return out
@@ -147,6 +153,7 @@ def plot(results: dict, path: Path) -> None:
     names = list(results["sets"])
     series = {"zsc exact NLI": [results["sets"][n]["modes"]["nli (the pipeline)"]["accuracy"] for n in names],
               "zsc hybrid": [results["sets"][n]["modes"]["hybrid"]["accuracy"] for n in names],
+              "zsc default call, before": [results["sets"][n]["modes"][BEFORE]["accuracy"] for n in names],
               "zsc default call": [results["sets"][n]["modes"]["default call (auto)"]["accuracy"] for n in names],
               BTZSC_MODELS[0]: [BTZSC[n][1] for n in names], BTZSC_MODELS[1]: [BTZSC[n][2] for n in names]}
     figure, axis = plt.subplots(figsize=(10, 4))

@@ -15,14 +15,12 @@ Writes results/<date>-<host>-auto-rules.{json,md}.
 
 from __future__ import annotations
 
-import json
-import random
 import time
 
 import numpy as np
 import results_io as R
 import workloads as W
-from metrics import label_phrase
+from metrics import labelled_sample, nli_and_cosine
 from tqdm import tqdm
 
 from zsc.engine.defaults import EMBEDDING_TEMPERATURE, HYBRID_NLI_WEIGHT
@@ -30,13 +28,6 @@ from zsc.engine.scoring import hybrid_scores
 
 SETS = ("banking77", "massive")
 CANDIDATE_K = (3, 5, 8, 10, 15, 20, 30)
-
-
-def sample(name: str, rows: int) -> tuple[list[str], list[int], list[str]]:
-    folder = W.ZSC_DATA / name
-    labels = json.loads((folder / "labels.json").read_text())
-    records = random.Random(0).sample([json.loads(line) for line in open(folder / "test.jsonl", encoding="utf-8")], rows)
-    return [r["text"] for r in records], [labels.index(r["label"]) for r in records], [label_phrase(label) for label in labels]
 
 
 def prefilter_top1(logits: np.ndarray, cosine: np.ndarray, head, k: int) -> np.ndarray:
@@ -91,10 +82,9 @@ def main() -> None:
     clf = ZeroShotClassifier.default(threads=args.threads)
     data = {}
     for name in tqdm(SETS, desc="NLI over every label", unit="set"):
-        texts, gold, labels = sample(name, args.rows)
-        logits = clf.logits(clf.prepare(texts, labels, scoring="nli").pairs).reshape(len(texts), len(labels), -1)
-        cosine = clf.embedder.embed(texts) @ clf.embedder.embed(labels).T
-        data[name] = (texts, np.asarray(gold), labels, logits, cosine)
+        texts, gold, labels = labelled_sample(W.ZSC_DATA / name, args.rows, seed=0)
+        logits, cosine, _ = nli_and_cosine(clf, texts, labels)
+        data[name] = (texts, gold, labels, logits, cosine)
     half = args.rows // 2
     tuning = {name: accuracies(x[3][:half], x[4][:half], x[1][:half], clf.head) for name, x in data.items()}
     tuning_mean = {mode: float(np.mean([tuning[s][mode] for s in SETS])) for mode in tuning[SETS[0]]}

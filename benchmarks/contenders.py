@@ -116,8 +116,10 @@ def zsc(model_dir: Path, threads: int, precision: str) -> Contender:
     from zsc.engine import ZeroShotClassifier
 
     classifier = ZeroShotClassifier.from_pretrained(model_dir, provider="cpu", threads=threads)
-    # every label, like for like with the pipeline (the default call prefilters past 10 labels where there is an embedder)
-    return Contender(f"zsc {precision}", lambda texts, labels, multi_label=False: classifier(texts, labels, multi_label=multi_label, prefilter_top_k=None),
+    # the pipeline's scores over every label, like for like (with an embedder the default call prefilters past 10 labels
+    # and calibrates multi-label scores)
+    return Contender(f"zsc {precision}", lambda texts, labels, multi_label=False: classifier(texts, labels, multi_label=multi_label,
+                                                                                           scoring="nli", prefilter_top_k=None),
                      precision, runs_first_token_only(model_dir))
 
 

@@ -174,6 +174,10 @@ def host_cost_ms(threads: int, text: str, calls: int) -> dict[str, float]:
     from zsc.engine.session import GraphSession
 
     def constant(session: Any, feeds: dict[str, np.ndarray], io_binding: bool = False) -> np.ndarray:
+        """Zeros of the graph's output shape: (batch, 3) logits, or the embedder's (batch, tokens, hidden) states."""
+        shape = session.inference.get_outputs()[0].shape
+        if len(shape) == 3:
+            return np.zeros((*feeds["input_ids"].shape, int(shape[-1])), np.float32)
         return np.zeros((feeds["input_ids"].shape[0], 3), np.float32)
 
     out = {}

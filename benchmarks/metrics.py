@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,25 @@ import numpy as np
 def label_phrase(label: str) -> str:
     """How a dataset label is put to the model: underscores and slashes become spaces."""
     return label.replace("_", " ").replace("/", " ")
+
+
+def labelled_sample(folder: Path, rows: int, seed: int) -> tuple[list[str], np.ndarray, list[str]]:
+    """``rows`` rows of a single-label set (``folder``: test.jsonl, labels.json) drawn with
+    ``seed``: texts, gold label indices, and the labels as phrases."""
+    labels = json.loads((folder / "labels.json").read_text())
+    with open(folder / "test.jsonl", encoding="utf-8") as lines:
+        records = [json.loads(line) for line in lines]
+    drawn = random.Random(seed).sample(records, min(rows, len(records)))
+    return [r["text"] for r in drawn], np.array([labels.index(r["label"]) for r in drawn]), [label_phrase(x) for x in labels]
+
+
+def nli_and_cosine(clf, texts: list[str], labels: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One NLI pass over every (text, label) pair, (texts, labels, classes), and one embedding pass:
+    the texts' cosine with the labels, and the label vectors. A pair's logits never depend on the
+    other pairs (per-row int8 is batch-invariant), so every mode's scores can come from these."""
+    logits = clf.logits(clf.prepare(texts, labels, scoring="nli", prefilter_top_k=None).pairs).reshape(len(texts), len(labels), -1)
+    label_vectors = clf.embedder.embed(labels)
+    return logits, clf.embedder.embed(texts) @ label_vectors.T, label_vectors
 
 
 def read_jsonl(path: Path, limit: int) -> list[dict]:

@@ -36,7 +36,7 @@ from .options import CallOptions
 from .plan import PreparedCall, scored_positions
 from .results import call_results
 from .runner import BatchRunner, Feeds
-from .scoring import aggregate_similarity
+from .scoring import aggregate_similarity, label_spread
 from .scoring_modes import scoring_mode
 from .session import GraphSession, open_session
 
@@ -319,12 +319,14 @@ class ZeroShotClassifier:
             window_counts = [len(w.ids) for w in windows] if windows is not None else [1] * len(texts)
             admit(sum(options.nli_labels(len(labels), has_embedder) * count for labels, count in zip(label_sets, window_counts)),
                   sum(window_counts) + len(call_labels) if embeds else 0)
-        similarity = window_similarity = chosen = None
+        similarity = window_similarity = chosen = spread = None
         if embeds:
+            label_vectors = self.embedder.embed(call_labels)
+            spread = [label_spread(label_vectors[index]) for index in label_index]
             if windows is None:
-                similarity = [rows[0] for rows in self._similarity([[text] for text in texts], call_labels, label_index)]
+                similarity = [rows[0] for rows in self._similarity([[text] for text in texts], label_vectors, label_index)]
             else:
-                window_similarity = self._similarity([w.texts() for w in windows], call_labels, label_index)
+                window_similarity = self._similarity([w.texts() for w in windows], label_vectors, label_index)
                 similarity = [aggregate_similarity(rows, options.long_text) for rows in window_similarity]
             if any(narrowed):
                 # The K most similar labels per text, most similar first (a stable order for ties); a
@@ -340,13 +342,12 @@ class ZeroShotClassifier:
             premises = [w.ids for w in windows]
         pairs = self.encoder.pairs_of(premises, hypotheses, call_labels, columns)
         return PreparedCall(texts, label_sets, options, scorings, single, pairs, chosen, similarity,
-                            [len(w) for w in premises] if windows is not None else None, window_similarity)
+                            [len(w) for w in premises] if windows is not None else None, window_similarity, spread)
 
-    def _similarity(self, passages: list[list[str]], call_labels: list[str], label_index: list[np.ndarray]) -> list[np.ndarray]:
+    def _similarity(self, passages: list[list[str]], label_vectors: np.ndarray, label_index: list[np.ndarray]) -> list[np.ndarray]:
         """Each text's passages' (the text, or its windows) cosine with each of the text's labels,
         (passages, labels). One product per text, so a text's rows never depend on the other texts."""
         embedder = self.embedder
-        label_vectors = embedder.embed(call_labels)
         vectors = np.split(embedder.embed([p for own in passages for p in own]), np.cumsum([len(own) for own in passages])[:-1])
         return [rows @ label_vectors[index].T for rows, index in zip(vectors, label_index)]
 

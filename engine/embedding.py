@@ -1,9 +1,11 @@
 """TextEmbedder: sentence embeddings from an exported encoder (task "embedding" in zsc.json).
 
-Token states are mean-pooled over the real tokens and L2-normalised, as sentence-transformers'
-all-MiniLM-L6-v2 does, so a dot product is a cosine similarity. Texts run in length-sorted
-batches under the same budget as the classifier's; a text's embedding never depends on its
-batch-mates (per-row int8 is batch-invariant, padding is masked out of the mean).
+Each text is read after the model's prompt (sentence-transformers' prompts, e.g. e5's "query: ";
+none for most), its token states are pooled as the checkpoint's sentence-transformers Pooling
+module says (mean over the real tokens, the first token, or the last; manifest.pooling) and
+L2-normalised, so a dot product is a cosine similarity. Texts run in length-sorted batches under
+the same budget as the classifier's; a text's embedding never depends on its batch-mates
+(per-row int8 is batch-invariant, padding is masked out of the pooling).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from .lru import LruCache
 from .manifest import Manifest
 from .model_dir import ModelDirectory, load_model_directory
 from .model_files import MANIFEST_NAME
+from .pooling import pool
 from .runner import BatchRunner, Feeds
 from .session import GraphSession, open_session
 from .text_bounds import bounded_text
@@ -101,7 +104,8 @@ class TextEmbedder:
 
     def _compute(self, texts: list[str]) -> list[np.ndarray]:
         max_length = self.model_dir.manifest.max_length
-        encodings = self.tokenizer.encode_batch([bounded_text(self._untruncated, text, max_length) for text in texts])
+        prompt = self.model_dir.manifest.prompt
+        encodings = self.tokenizer.encode_batch([bounded_text(self._untruncated, prompt + text, max_length) for text in texts])
         lengths = np.array([len(e.ids) for e in encodings], dtype=np.int64)
 
         def assemble(rows: np.ndarray, width: int) -> Feeds:
@@ -114,10 +118,9 @@ class TextEmbedder:
             return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
 
         out: list[np.ndarray] = [np.empty(0)] * len(texts)
+        pooling = self.model_dir.manifest.pooling
         for rows, feeds, states in self.runner.batches(lengths, assemble):
-            mask = feeds["attention_mask"]
-            pooled = (states * mask[:, :, None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
-            pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+            pooled = pool(states, feeds["attention_mask"], pooling)
             for row, index in enumerate(rows):
-                out[index] = pooled[row].astype(np.float32)
+                out[index] = pooled[row]
         return out

@@ -9,11 +9,20 @@ from typing import Any
 from .int8_twin import Int8Twin
 from .model_files import MANIFEST_DIGEST_KEY, MANIFEST_NAME, MODEL_FILE, TOKENIZER_FILE, is_sha256, plain_file_name
 from .nli_head import NliHead
+from .pooling import DEFAULT_POOLING, POOLING_MODES
 
 logger = logging.getLogger("zsc")
 
 
-MANIFEST_FORMAT = 1
+# 2: an embedder's pooling and prompt (a format-1 reader would mean-pool without the prompt, so
+# such a manifest says format 2 and older runtimes refuse it; every other manifest stays format 1).
+MANIFEST_FORMAT = 2
+MAX_PROMPT_CHARS = 1000
+
+
+def embedding_format(pooling: str, prompt: str) -> int:
+    """The manifest format an embedder with this pooling and prompt needs."""
+    return 1 if pooling == DEFAULT_POOLING and not prompt else 2
 TASKS = ("nli", "embedding")
 # What a graph computes in; "unknown" for a plain optimum export, whose manifest zsc derives.
 PRECISIONS = ("int8", "int8-dynamic", "fp16", "fp32", "unknown")
@@ -67,8 +76,12 @@ class Manifest:
     files: dict[str, str] = field(default_factory=dict)
     parity: dict[str, Any] = field(default_factory=dict)
     # "nli": a premise/hypothesis classifier (the ids above index its logits); "embedding": a
-    # sentence encoder whose token states are mean-pooled and L2-normalised (id2label is empty).
+    # sentence encoder whose token states are pooled (``pooling``) and L2-normalised (id2label is empty).
     task: str = "nli"
+    # An embedder's pooling (pooling.POOLING_MODES) and the prompt put before every text it reads
+    # (sentence-transformers' prompts, e.g. e5's "query: "); read from the checkpoint at export.
+    pooling: str = DEFAULT_POOLING
+    prompt: str = ""
     # Further graphs of the same model for other providers (e.g. fp16 for CUDA beside the int8
     # model_file); each {"precision", "file", "weights"?}. The runtime picks one per provider.
     variants: list[dict[str, Any]] = field(default_factory=list)
@@ -81,7 +94,7 @@ class Manifest:
     # `zsc tune`: the base model, the examples' sha256, labels, template, examples per label,
     # epochs, seed, ... (empty for a plain export).
     tuning: dict[str, Any] = field(default_factory=dict)
-    format: int = MANIFEST_FORMAT
+    format: int = 1  # the oldest format that reads this manifest right (embedding_format); MANIFEST_FORMAT is the newest read
 
     @property
     def head(self) -> NliHead:
@@ -120,6 +133,10 @@ class Manifest:
         must be inside the directory: a bad manifest is an error at load, not at the first call."""
         if self.task not in TASKS:
             raise ValueError(f"{MANIFEST_NAME}: task {self.task!r} is not one of {TASKS}")
+        if self.pooling not in POOLING_MODES:
+            raise ValueError(f"{MANIFEST_NAME}: pooling {self.pooling!r} is not one of {POOLING_MODES}")
+        if not isinstance(self.prompt, str) or len(self.prompt) > MAX_PROMPT_CHARS:
+            raise ValueError(f"{MANIFEST_NAME}: prompt must be a string of at most {MAX_PROMPT_CHARS} characters")
         _whole_number(self.max_length, "max_length", 2, MAX_SEQUENCE_LENGTH + 1)
         _whole_number(self.pad_token_id, "pad_token_id", 0, _TOKEN_ID_LIMIT)
         if not isinstance(self.files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in self.files.items()):

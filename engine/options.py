@@ -89,12 +89,12 @@ class CallOptions:
 
     def resolved_scoring(self, label_count: int, embedder: bool = True) -> str:
         """The mode a text with ``label_count`` labels runs: as asked, or what "auto" resolves to
-        (scoring_modes.py: exact NLI, so the pipeline, whenever the call uses only the pipeline's
-        parameters), given whether the classifier has an ``embedder``."""
+        (scoring_modes.py: exact NLI, so the pipeline, for a single-label call of at most 10 labels
+        that uses only the pipeline's parameters), given whether the classifier has an ``embedder``."""
         mode = scoring_mode(self.scoring)
         if mode.resolve is None:
             return mode.name
-        return mode.resolve(TextShape(self.multi_label, self.narrows(label_count, embedder), self.long_text, embedder))
+        return mode.resolve(TextShape(self.multi_label, label_count, self.narrows(label_count, embedder), self.long_text, embedder))
 
     def top_k(self, label_count: int, embedder: bool = True) -> int | None:
         """How many of a text's ``label_count`` labels the prefilter keeps (None: every label).

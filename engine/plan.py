@@ -26,8 +26,9 @@ class PreparedCall:
     its labels, or with a prefilter ``chosen[i]`` (positions in ``labels[i]``, most similar first),
     or none with scoring "embedding". ``similarity[i]``: text i's cosine with each of its labels,
     where the embedder ran (with windows: aggregated over them as the NLI logits are);
-    ``window_similarity[i]``: each window's, (windows, labels). ``scorings[i]``: the mode text i
-    runs (``options.scoring`` resolved for its label count).
+    ``window_similarity[i]``: each window's, (windows, labels). ``label_spread[i]``: the mean
+    pairwise cosine of text i's labels (``scoring.label_spread``), where the embedder ran.
+    ``scorings[i]``: the mode text i runs (``options.scoring`` resolved for its label count).
     Built whole by ``ZeroShotClassifier.prepare`` (``scored_labels`` decides the pairs before they
     exist, so ``pairs`` is the one field that follows the others); frozen after.
     """
@@ -42,6 +43,7 @@ class PreparedCall:
     similarity: list[np.ndarray] | None = None
     windows: list[int] | None = None
     window_similarity: list[np.ndarray] | None = None
+    label_spread: list[float] | None = None
 
     @property
     def multi_label(self) -> bool:

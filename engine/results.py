@@ -17,7 +17,8 @@ def call_results(prepared: PreparedCall, logits: np.ndarray, head: NliHead) -> l
         similarity = prepared.similarity[i] if prepared.similarity is not None else None
         evidence = TextEvidence(block, prepared.scored_labels(i), similarity,
                                 prepared.window_similarity[i] if prepared.window_similarity is not None else None,
-                                prepared.multi_label, prepared.long_text, head)
+                                prepared.multi_label, prepared.long_text, head,
+                                prepared.label_spread[i] if prepared.label_spread is not None else None)
         scorer = scoring_mode(prepared.scorings[i]).scorer
         if scorer is None:
             raise AssertionError(f"scoring {prepared.scorings[i]!r} was not resolved before planning")

@@ -10,6 +10,7 @@ import numpy as np
 
 from .defaults import (
     HYBRID_NLI_WEIGHT,
+    MULTI_LABEL_MARGIN,
     MULTI_LABEL_NLI_WEIGHT,
     MULTI_LABEL_TEMPERATURE,
     WINDOW_TEMPERATURE,
@@ -46,14 +47,35 @@ def embedding_scores(similarity: np.ndarray, temperature: float) -> np.ndarray:
     return _softmax(similarity.astype(np.float64) / temperature, axis=-1)
 
 
-def hybrid_scores(logits: np.ndarray, head: NliHead, similarity: np.ndarray, temperature: float, nli_weight: float) -> np.ndarray:
+def hybrid_scores(logits: np.ndarray, head: NliHead, similarity: np.ndarray, temperature: float, nli_weight: float,
+                  embedder_weight: float = 1.0) -> np.ndarray:
     """Single-label scores from both opinions: the product of the NLI distribution (raised to
-    ``nli_weight``) and the embedding distribution, renormalised over the labels.
+    ``nli_weight``) and the embedding distribution (raised to ``embedder_weight``), renormalised
+    over the labels.
 
     ``logits`` (texts, labels, classes) and ``similarity`` (texts, labels) cover the same labels.
     """
     nli = _log_softmax(head.entailment(logits), axis=-1)
-    return _softmax(nli_weight * nli + similarity.astype(np.float64) / temperature, axis=-1)
+    return _softmax(nli_weight * nli + embedder_weight * similarity.astype(np.float64) / temperature, axis=-1)
+
+
+def label_spread(label_vectors: np.ndarray) -> float:
+    """How alike the embedder finds a call's labels: their mean pairwise cosine (unit vectors,
+    (labels, dim)); 0.0 with fewer than two labels."""
+    count = len(label_vectors)
+    if count < 2:
+        return 0.0
+    cosine = label_vectors.astype(np.float64) @ label_vectors.T.astype(np.float64)
+    return float((cosine.sum() - np.trace(cosine)) / (count * count - count))
+
+
+def embedder_weight_for_spread(spread: float, gate: tuple[float, float]) -> float:
+    """The embedder's weight in the single-label hybrid: 1 while the labels' mean pairwise cosine
+    is at most ``gate[0]``, 0 from ``gate[1]`` on, linear between. Labels the embedder places close
+    together (antonyms, negations: "positive"/"negative", "spam"/"not spam") leave its cosine
+    little to tell them apart by."""
+    low, high = gate
+    return float(np.clip((high - spread) / (high - low), 0.0, 1.0))
 
 
 def ranking(scores: np.ndarray) -> np.ndarray:
@@ -77,22 +99,32 @@ def relative_similarity(similarity: np.ndarray) -> np.ndarray:
 
 
 def multi_label_hybrid_scores(logits: np.ndarray, head: NliHead, relative: np.ndarray, temperature: float,
-                              nli_weight: float) -> np.ndarray:
-    """Multi-label scores from both opinions, each label on its own: sigmoid of the NLI log-odds
-    (entailment minus contradiction, as the pipeline's multi-label mode) times ``nli_weight`` plus
-    the relative cosine over ``temperature``. ``logits`` (texts, labels, classes), ``relative`` (texts, labels)."""
-    return _sigmoid(hybrid_evidence(logits, head, relative, temperature, nli_weight))
+                              nli_weight: float, margin: float) -> np.ndarray:
+    """Multi-label scores from both opinions: each label's evidence (``hybrid_evidence``) measured
+    against the text's best label's (``best_relative``). ``logits`` (texts, labels, classes), ``relative`` (texts, labels)."""
+    return best_relative(hybrid_evidence(logits, head, relative, temperature, nli_weight), margin)
 
 
 def hybrid_evidence(logits: np.ndarray, head: NliHead, relative: np.ndarray, temperature: float, nli_weight: float) -> np.ndarray:
     """Each label's evidence on its own: ``nli_weight`` x NLI log-odds + relative cosine /
-    ``temperature``, per (text or window, label); the multi-label hybrid's before its sigmoid."""
+    ``temperature``, per (text or window, label); the multi-label hybrid's before it is calibrated."""
     return nli_weight * head.log_odds(logits) + relative / temperature
 
 
-def multi_label_embedding_scores(relative: np.ndarray, temperature: float) -> np.ndarray:
-    """Multi-label scores from the relative cosine alone: sigmoid(relative / T)."""
-    return _sigmoid(relative / temperature)
+def best_relative(evidence: np.ndarray, margin: float) -> np.ndarray:
+    """Multi-label scores that mean the same on every label set: sigmoid(evidence - the text's best
+    evidence + ``margin``) per (text, label). The best label scores sigmoid(margin), a label
+    ``margin`` behind it 0.5; a baseline from the text's own labels, so one text's scores never
+    depend on another's. With one label there is no best to be near: sigmoid(evidence) alone.
+    ``evidence`` (texts, labels)."""
+    if evidence.shape[-1] < 2:
+        return _sigmoid(evidence)
+    return _sigmoid(evidence - evidence.max(axis=-1, keepdims=True) + margin)
+
+
+def multi_label_embedding_scores(relative: np.ndarray, temperature: float, margin: float) -> np.ndarray:
+    """Multi-label scores from the relative cosine alone, calibrated as the hybrid's (``best_relative``)."""
+    return best_relative(relative / temperature, margin)
 
 
 def aggregate_windows(block: np.ndarray, long_text: str, head: NliHead) -> np.ndarray:
@@ -113,23 +145,24 @@ def aggregate_similarity(window_similarity: np.ndarray, long_text: str) -> np.nd
 
 
 def windowed_hybrid_scores(block: np.ndarray, window_similarity: np.ndarray, scored: np.ndarray, long_text: str,
-                           multi_label: bool, head: NliHead) -> np.ndarray:
+                           multi_label: bool, head: NliHead, embedder_weight: float = 1.0) -> np.ndarray:
     """The hybrid over a text's windows: each window's evidence for each label on its own, NLI
     log-odds (entailment against contradiction) plus the window's cosine with the label relative to
     its cosine with the call's other labels, over T; then per label the best window ("max") or the
-    mean ("mean"); a softmax over the labels (single-label) or a sigmoid per label (multi-label).
+    mean ("mean"); a softmax over the labels (single-label) or, per label, against the best label (multi-label, ``best_relative``).
 
     The log-odds judge every (window, label) pair alone: a window that entails no label does not
     have to hand the labels' probability to one of them, as a softmax over the labels within each
     window would, and the relative cosine discounts a window a little like every label (one
     on-topic sentence in ~650 words of unrelated text: ``make bench-long``).
-    ``block`` (windows, scored labels, classes); ``window_similarity`` (windows, all the text's labels).
+    ``block`` (windows, scored labels, classes); ``window_similarity`` (windows, all the text's labels);
+    ``embedder_weight`` scales the cosine term (single-label: ``embedder_weight_for_spread``).
     """
     temperature = MULTI_LABEL_TEMPERATURE if multi_label else WINDOW_TEMPERATURE
     weight = MULTI_LABEL_NLI_WEIGHT if multi_label else HYBRID_NLI_WEIGHT
-    evidence = hybrid_evidence(block, head, relative_similarity(window_similarity)[:, scored], temperature, weight)
+    evidence = hybrid_evidence(block, head, embedder_weight * relative_similarity(window_similarity)[:, scored], temperature, weight)
     combined = evidence.max(axis=0) if long_text == "max" else evidence.mean(axis=0)
-    return _sigmoid(combined) if multi_label else _softmax(combined, axis=-1)
+    return best_relative(combined, MULTI_LABEL_MARGIN) if multi_label else _softmax(combined, axis=-1)
 
 
 def prefiltered_order(part: np.ndarray, chosen: np.ndarray, similarity: np.ndarray) -> Ranked:

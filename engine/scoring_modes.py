@@ -13,10 +13,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .defaults import DEFAULT_SCORING, EMBEDDING_TEMPERATURE, HYBRID_NLI_WEIGHT, MULTI_LABEL_NLI_WEIGHT, MULTI_LABEL_TEMPERATURE
+from .defaults import (
+    AUTO_MULTI_LABEL_MIN_LABELS,
+    DEFAULT_SCORING,
+    EMBEDDING_TEMPERATURE,
+    HYBRID_LABEL_GATE,
+    HYBRID_NLI_WEIGHT,
+    MULTI_LABEL_MARGIN,
+    MULTI_LABEL_NLI_WEIGHT,
+    MULTI_LABEL_TEMPERATURE,
+)
 from .nli_head import NliHead
 from .scoring import (
     aggregate_windows,
+    embedder_weight_for_spread,
     embedding_scores,
     hybrid_scores,
     label_scores,
@@ -32,8 +42,9 @@ class TextEvidence:
     """What a scorer reads for one text: the NLI logits of its scored labels in each of its windows
     (windows, scored, classes; one window unless long_text is "max"/"mean"), the positions of those
     labels among the text's own (``scored``), and where the embedder ran, the text's cosine with
-    every one of its labels (``similarity``, aggregated over windows) and each window's
-    (``window_similarity``, (windows, labels), with long_text "max"/"mean")."""
+    every one of its labels (``similarity``, aggregated over windows), each window's
+    (``window_similarity``, (windows, labels), with long_text "max"/"mean") and how alike its
+    labels are (``label_spread``, their mean pairwise cosine)."""
 
     logits: np.ndarray
     scored: np.ndarray
@@ -42,11 +53,18 @@ class TextEvidence:
     multi_label: bool
     long_text: str
     head: NliHead
+    label_spread: float | None = None
 
     def text_logits(self) -> np.ndarray:
         """(scored, classes): the windows aggregated per label as long_text says (the pipeline's
         logits when there is one window)."""
         return aggregate_windows(self.logits, self.long_text, self.head)
+
+    def spread(self) -> float:
+        """How alike the text's labels are to the embedder; a mode that declares ``uses_embedder`` always has it."""
+        if self.label_spread is None:
+            raise AssertionError("an embedder mode scored a text the embedder did not read")
+        return self.label_spread
 
     def cosine(self) -> np.ndarray:
         """The text's cosine with each of its labels; a mode that declares ``uses_embedder`` always has it."""
@@ -61,6 +79,7 @@ class TextShape:
     text, and whether the classifier has an embedder."""
 
     multi_label: bool
+    label_count: int  # the text's labels
     narrowed: bool  # a prefilter drops some of the text's labels
     long_text: str
     has_embedder: bool
@@ -93,37 +112,46 @@ def _nli(evidence: TextEvidence) -> np.ndarray:
 def _embedding(evidence: TextEvidence) -> np.ndarray:
     cosine = evidence.cosine()[None]
     if evidence.multi_label:
-        return multi_label_embedding_scores(relative_similarity(cosine), MULTI_LABEL_TEMPERATURE)[0]
+        return multi_label_embedding_scores(relative_similarity(cosine), MULTI_LABEL_TEMPERATURE, MULTI_LABEL_MARGIN)[0]
     return embedding_scores(cosine, EMBEDDING_TEMPERATURE)[0]
 
 
 def _hybrid(evidence: TextEvidence) -> np.ndarray:
+    # single-label: the embedder's weight follows how far apart it places the text's labels
+    weight = 1.0 if evidence.multi_label else embedder_weight_for_spread(evidence.spread(), HYBRID_LABEL_GATE)
     if evidence.window_similarity is not None:  # windows: each window's evidence per label, then max or mean
         return windowed_hybrid_scores(evidence.logits, evidence.window_similarity, evidence.scored, evidence.long_text,
-                                      evidence.multi_label, evidence.head)
+                                      evidence.multi_label, evidence.head, weight)
+    if weight == 0.0:  # the embedder has nothing to add: exact NLI, the pipeline's scores to the bit
+        return _nli(evidence)
     logits, cosine = evidence.text_logits()[None], evidence.cosine()[None]
     if evidence.multi_label:  # the baseline is the text's whole label set, prefiltered or not
         relative = relative_similarity(cosine)[:, evidence.scored]
-        return multi_label_hybrid_scores(logits, evidence.head, relative, MULTI_LABEL_TEMPERATURE, MULTI_LABEL_NLI_WEIGHT)[0]
-    return hybrid_scores(logits, evidence.head, cosine[:, evidence.scored], EMBEDDING_TEMPERATURE, HYBRID_NLI_WEIGHT)[0]
+        return multi_label_hybrid_scores(logits, evidence.head, relative, MULTI_LABEL_TEMPERATURE, MULTI_LABEL_NLI_WEIGHT,
+                                         MULTI_LABEL_MARGIN)[0]
+    return hybrid_scores(logits, evidence.head, cosine[:, evidence.scored], EMBEDDING_TEMPERATURE, HYBRID_NLI_WEIGHT, weight)[0]
 
 
 def _auto(text: TextShape) -> str:
-    """Exact NLI (the pipeline) unless a single-label call narrows its labels with a prefilter or
-    reads windows with long_text "max" and has an embedder: then the hybrid (defaults.py says why)."""
-    if text.multi_label:
+    """With an embedder, the hybrid: in a single-label call its embedder weight set by the labels'
+    spread (0, exact NLI, for labels it cannot tell apart), in a multi-label call of at least 2
+    labels its calibrated scores. Exact NLI (the pipeline) without an embedder, for a multi-label
+    call of one label, and with long_text "mean" (defaults.py says why)."""
+    if not text.has_embedder:
         return "nli"
-    if text.narrowed or (text.long_text == "max" and text.has_embedder):
-        return "hybrid"
-    return "nli"
+    if text.multi_label:
+        return "hybrid" if text.label_count >= AUTO_MULTI_LABEL_MIN_LABELS else "nli"
+    return "nli" if text.long_text == "mean" and not text.narrowed else "hybrid"
 
 
 SCORING_MODES: dict[str, ScoringMode] = {mode.name: mode for mode in (
-    ScoringMode("auto", "nli; hybrid when a prefilter narrows the labels (prefilter_top_k, or its default 'auto' past 10 labels) "
-                        "or long_text is max (single-label, with an embedder)",
+    ScoringMode("auto", "with an embedder, hybrid (single-label: the embedder weighted by how far apart it places the labels, "
+                        "none for near-synonyms; multi-label of 2 labels or more: calibrated), except nli with long_text mean "
+                        "and no prefilter; without an embedder, nli",
                 uses_nli=True, uses_embedder=False, resolve=_auto, auto_prefilter=True),
     ScoringMode("nli", "the pipeline's scores, exactly", uses_nli=True, uses_embedder=False, scorer=_nli),
-    ScoringMode("hybrid", "NLI x text-label embedding similarity", uses_nli=True, uses_embedder=True, scorer=_hybrid),
+    ScoringMode("hybrid", "NLI x text-label embedding similarity (single-label: weighted by the labels' spread; "
+                        "multi-label: scored against the text's best label)", uses_nli=True, uses_embedder=True, scorer=_hybrid),
     ScoringMode("embedding", "text-label embedding similarity alone, no NLI pass", uses_nli=False, uses_embedder=True,
                 scorer=_embedding),
 )}

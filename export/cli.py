@@ -22,8 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("source", help="local Hugging Face model directory or hub id")
     export.add_argument("output", help="model directory to write")  # a str: "" must stay empty, not become "."
     export.add_argument("--task", choices=["nli", "embedding"], default="nli",
-                        help="nli: a premise/hypothesis classifier; embedding: a sentence encoder (mean pooling, "
-                             "normalised) for prefiltering and hybrid scoring; --quantize "
+                        help="nli: a premise/hypothesis classifier; embedding: a sentence encoder (pooled as its "
+                             "sentence-transformers files say: mean, CLS or last token; normalised) for prefiltering, hybrid "
+                             "and embedding scoring; --quantize "
                              f"{', '.join(name for name, r in RECIPES.items() if 'embedding' in r.tasks)} only (default: %(default)s)")
     export.add_argument("--quantize", default="int8", metavar="{" + ",".join(QUANTIZE_CHOICES) + "}[,...]",
                         help="; ".join(f"{name}: {recipe.help}" for name, recipe in RECIPES.items())
@@ -42,6 +43,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="JSON lines with premise/hypothesis for the parity report and int8 calibration")
     export.add_argument("--validation-size", type=int, default=DEFAULT_VALIDATION_SIZE,
                         help="pairs to read from --validation-data (default: %(default)s)")
+    prompts = export.add_mutually_exclusive_group()
+    prompts.add_argument("--prompt-name", help="--task embedding: the checkpoint's prompt (config_sentence_transformers.json) put "
+                                               "before every text and label, e.g. query (default: its default prompt, if any)")
+    prompts.add_argument("--prompt", help="--task embedding: this prompt before every text and label, e.g. 'query: ' for e5")
     export.add_argument("--force", action="store_true", help="replace an existing output directory")
     export.add_argument("--allow-no-entailment", action="store_true", help="accept a model without an entailment label")
     export.set_defaults(handler=run)
@@ -58,13 +63,16 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise ExportError(str(exc)) from exc
     pairs = read_validation_pairs(args.validation_data, args.validation_size) if args.validation_data else None
+    if args.task != "embedding" and (args.prompt is not None or args.prompt_name is not None):
+        raise OptionError("--prompt and --prompt-name are for --task embedding")
     if args.task == "embedding":
         from .embedder import export_embedder
 
         manifest = export_embedder(args.source, args.output, quantize=args.quantize, optimize=args.optimize, preset=args.preset,
-                                   force=args.force, validation_texts=[p for p, _ in pairs] if pairs else None)
+                                   force=args.force, validation_texts=[p for p, _ in pairs] if pairs else None,
+                                   prompt_name=args.prompt_name, prompt=args.prompt)
         print(json.dumps({"output": str(args.output), "task": "embedding", "precision": manifest.precision,
-                          "parity": manifest.parity}, indent=2))
+                          "pooling": manifest.pooling, "prompt": manifest.prompt, "parity": manifest.parity}, indent=2))
         return 0
     manifest = export_model(
         args.source, args.output, quantize=args.quantize, optimize=args.optimize, preset=args.preset,

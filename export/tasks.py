@@ -13,9 +13,11 @@ from typing import Any
 import numpy as np
 
 from zsc.engine.hf_config import derive_max_length
-from zsc.engine.manifest import Manifest
+from zsc.engine.manifest import Manifest, embedding_format
+from zsc.engine.pooling import pool
 
 from .calibrate import smoothing_factors
+from .embedder_layout import read_embedder_layout
 from .errors import SourceError
 from .presets import SUPPORTED_ARCHITECTURES
 from .source import check_local_weights, inspect_source, load_fast_tokenizer
@@ -97,20 +99,19 @@ BUILTIN_TEXTS = [
 
 
 class EmbeddingTask:
-    """A sentence encoder (sentence-transformers' mean pooling, L2-normalised): fp32 compared with
-    torch, the other graphs with the fp32 graph (cosine of each text's two embeddings)."""
+    """A sentence encoder (its sentence-transformers pooling and prompt, L2-normalised): fp32
+    compared with torch, the other graphs with the fp32 graph (cosine of each text's two embeddings)."""
 
     name = "embedding"
     optimum_task = "feature-extraction"
     calibrates = False  # per-row int8 without SmoothQuant: no pairs to calibrate on
     prunes = False
-    prune_reason = "mean pooling reads every token"
+    prune_reason = "an embedder's pooling reads every token's state"
     invariance_key = "batch_invariance_max_abs_diff"
     outputs_are = "embeddings"
 
-    def __init__(self, source: str, texts: list[str] | None) -> None:
+    def __init__(self, source: str, texts: list[str] | None, prompt_name: str | None = None, prompt: str | None = None) -> None:
         from transformers import AutoConfig
-
 
         self.source = source
         self.config = AutoConfig.from_pretrained(source)
@@ -120,24 +121,27 @@ class EmbeddingTask:
         check_local_weights(source)
         self.texts = list(texts or BUILTIN_TEXTS)
         self.max_length = _embedder_max_length(source, self.config.to_dict(), self.tokenizer)
+        self.layout = read_embedder_layout(source, prompt_name, prompt)
 
     def manifest(self, **fields: Any) -> Manifest:
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        layout = self.layout
         return Manifest(entailment_id=0, contradiction_id=0, max_length=self.max_length, pad_token_id=int(pad), id2label={},
-                        model_type=self.config.model_type, task=self.name, **fields)
+                        model_type=self.config.model_type, task=self.name, pooling=layout.pooling, prompt=layout.prompt,
+                        format=embedding_format(layout.pooling, layout.prompt), **fields)
 
     def reference(self) -> np.ndarray:
-        """The checkpoint in torch: mean pooling over real tokens, L2-normalised."""
+        """The checkpoint in torch: the prompt before each text, its pooling, L2-normalised."""
         import torch
         from transformers import AutoModel
 
         model = AutoModel.from_pretrained(self.source).eval()
         with torch.no_grad():
-            batch = self.tokenizer(self.texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
-            states = model(**batch).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).float()
-            pooled = (states * mask).sum(1) / mask.sum(1)
-            return torch.nn.functional.normalize(pooled, dim=1).numpy()
+            self.tokenizer.padding_side = "right"  # the engine pads on the right; "lasttoken" reads the last real token
+            batch = self.tokenizer([self.layout.prompt + text for text in self.texts], padding=True, truncation=True,
+                                   max_length=self.max_length, return_tensors="pt")
+            states = model(**batch).last_hidden_state.numpy()
+        return pool(states, batch["attention_mask"].numpy(), self.layout.pooling)
 
     def _embedded(self, graph: Path, tokenizer: Path, manifest: Manifest, one_at_a_time: bool = False) -> np.ndarray:
         from zsc.engine import TextEmbedder

@@ -235,8 +235,12 @@ def test_multi_label_study_smoke(tmp_path):
     assert study.returncode == 0, study.stderr[-3000:]
     (result,) = tmp_path.glob("*-multilabel-quick.json")
     data = json.loads(result.read_text())
-    assert set(data["goemotions_held_out"]) == set(data["multi_topic_built"]) == {"nli", "embedding (relative)", "hybrid (relative)"}
-    assert isinstance(data["accepted"], bool) and data["chosen"]["temperature"] > 0
+    assert len(data["held_out"]) == 3 and len(data["tuning_sets"]) == 4
+    for formulas in data["held_out"].values():
+        assert set(formulas) == {"exact NLI (the pipeline)", "hybrid, absolute (before)", "embedding, calibrated", "hybrid, calibrated"}
+        assert all(0 <= f["f1_at_0.5"] <= f["best_f1"] <= 1 for f in formulas.values())
+    assert isinstance(data["targets_met"], bool) and data["chosen"][1] > 0
+    assert data["default_call_matches"]  # the call with no options turns on the labels the study computed for it
 
 
 def test_accuracy_by_mode_smoke(tmp_path):
@@ -247,7 +251,9 @@ def test_accuracy_by_mode_smoke(tmp_path):
     assert set(sets) == {"rottentomatoes", "financialphrasebank"}
     modes = sets["financialphrasebank"]["modes"]
     assert {"nli (the pipeline)", "hybrid", "embedding", "default call (auto)", "zsc tune, k = 8"} <= set(modes)
-    assert modes["default call (auto)"] == modes["nli (the pipeline)"] and all(0 <= m["accuracy"] <= 1 for m in modes.values())
+    # 3 labels: the call with no options is the hybrid over every label; before the few-label rule it was exact NLI
+    assert modes["default call (auto)"] == modes["hybrid"] and all(0 <= m["accuracy"] <= 1 for m in modes.values())
+    assert modes["default call before (exact NLI up to 10 labels)"] == modes["nli (the pipeline)"]
 
 
 def test_auto_rules_smoke(tmp_path):
@@ -259,6 +265,17 @@ def test_auto_rules_smoke(tmp_path):
     data = json.loads(result.read_text())
     assert data["chosen_k"] in data["candidate_k"] and set(data["held_out"]) == {"banking77", "massive"}
     assert all(call["same labels as computed"] and call["exact NLI seconds"] > 0 for call in data["calls"].values())
+
+
+def test_few_label_rule_smoke(tmp_path):
+    """The study that chose the few-label gate: runs, chooses among its candidates by its stated
+    rule, and the default call itself picks the labels the study computed for the engine's gate."""
+    study = run_script("few_label_rule.py", tmp_path)
+    assert study.returncode == 0, study.stderr[-3000:]
+    (result,) = tmp_path.glob("*-few-label-rule-quick.json")
+    data = json.loads(result.read_text())
+    assert data["chosen"] in data["tuning"]["ag_news"] and len(data["held_out"]) == 7
+    assert all(0 <= weight <= 1 for weight in data["lambda"].values()) and data["default_call_matches"]
 
 
 def test_large_models_smoke(tmp_path):

@@ -28,7 +28,8 @@ def test_the_defaults_are_the_pipelines_and_come_from_defaults_py():
         (D.DEFAULT_TEMPLATE, False, D.DEFAULT_SCORING, D.DEFAULT_LONG_TEXT)
     assert options.prefilter_top_k == D.DEFAULT_PREFILTER_TOP_K == "auto" and options.window_tokens is None
     assert len(LABELS) <= 10 and options.top_k(len(LABELS)) is None
-    assert options.resolved_scoring(len(LABELS)) == "nli"  # up to 10 labels the defaults are exactly the pipeline
+    assert options.resolved_scoring(len(LABELS), embedder=False) == "nli"  # without an embedder the defaults are the pipeline
+    assert options.resolved_scoring(len(LABELS)) == "hybrid"  # with one, the hybrid (its weight set per call)
 
 
 @pytest.mark.parametrize("record, error, match", [

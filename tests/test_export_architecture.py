@@ -15,7 +15,7 @@ ENTRY = {"cli", "__init__"}
 PIPELINES = {"api", "embedder", "tune", "hub"}
 # The engine modules export may use besides the facade (zsc.engine): the manifest, its files and HF settings,
 # the install hint, CPU flags, the pair encoder (calibration), input checks and the record reader (tune).
-ENGINE_PLUMBING = {"manifest", "model_files", "hf_config", "distribution", "cpu", "encoding", "inputs", "jobs.files"}
+ENGINE_PLUMBING = {"manifest", "model_files", "hf_config", "distribution", "cpu", "encoding", "inputs", "jobs.files", "pooling"}
 
 
 def imports(path: Path) -> tuple[set[str], list[tuple[str, list[str]]]]:

@@ -11,6 +11,7 @@ from zsc.engine.defaults import (
     DEFAULT_WINDOW_TOKENS,
     EMBEDDING_TEMPERATURE,
     HYBRID_NLI_WEIGHT,
+    MULTI_LABEL_MARGIN,
     MULTI_LABEL_NLI_WEIGHT,
     MULTI_LABEL_TEMPERATURE,
     WINDOW_TEMPERATURE,
@@ -33,11 +34,12 @@ def softmax(x):
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def test_the_default_is_exact_and_a_large_k_changes_nothing(clf):
-    exact = clf(TEXTS, LABELS)
-    assert clf(TEXTS, LABELS, scoring="nli", prefilter_top_k=None) == exact
-    assert clf(TEXTS, LABELS, prefilter_top_k=len(LABELS)) == exact
-    assert clf(TEXTS, LABELS, prefilter_top_k=1000) == exact
+def test_the_default_is_the_hybrid_over_every_label_and_a_large_k_changes_nothing(clf):
+    default = clf(TEXTS, LABELS)
+    assert clf(TEXTS, LABELS, scoring="hybrid", prefilter_top_k=None) == default
+    assert clf(TEXTS, LABELS, prefilter_top_k=len(LABELS)) == default
+    assert clf(TEXTS, LABELS, prefilter_top_k=1000) == default
+    assert clf(TEXTS, LABELS, scoring="nli", prefilter_top_k=1000) == clf(TEXTS, LABELS, scoring="nli")
 
 
 def test_embedder_gives_unit_vectors_independent_of_batch_mates():
@@ -87,19 +89,25 @@ def test_prefilter_scores_the_k_most_similar_labels_and_orders_the_rest_by_simil
         assert rest == sorted(rest, key=lambda label: -sims[LABELS.index(label)])
 
 
-def test_auto_scoring_is_exact_nli_unless_a_prefilter_narrows_the_labels(clf):
-    """The default: the pipeline whenever every label is scored (so the server's HF-contract
-    requests are exact), the hybrid on the K a prefilter picked, and NLI for multi-label."""
-    assert clf(TEXTS, LABELS) == clf(TEXTS, LABELS, scoring="nli") == clf(TEXTS, LABELS, scoring="auto")
+def test_auto_scoring_is_the_hybrid_where_there_is_an_embedder(clf):
+    """The default: the hybrid over every label (its embedder weight from the labels' spread), the
+    hybrid on the K a prefilter picked, and the calibrated hybrid for multi-label (NLI with one label)."""
+    assert clf(TEXTS, LABELS) == clf(TEXTS, LABELS, scoring="hybrid") == clf(TEXTS, LABELS, scoring="auto")
+    assert clf(TEXTS, LABELS) != clf(TEXTS, LABELS, scoring="nli")
     assert clf(TEXTS, LABELS, prefilter_top_k=4) == clf(TEXTS, LABELS, prefilter_top_k=4, scoring="hybrid")
     assert clf(TEXTS, LABELS, prefilter_top_k=4) != clf(TEXTS, LABELS, prefilter_top_k=4, scoring="nli")
-    assert clf(TEXTS, LABELS, prefilter_top_k=len(LABELS)) == clf(TEXTS, LABELS, scoring="nli")  # nothing narrowed
-    assert clf(TEXTS, LABELS, multi_label=True, prefilter_top_k=4) == clf(TEXTS, LABELS, multi_label=True, prefilter_top_k=4, scoring="nli")
+    assert clf(TEXTS, LABELS, prefilter_top_k=len(LABELS)) == clf(TEXTS, LABELS, scoring="hybrid")  # nothing narrowed
+    assert clf(TEXTS, LABELS, multi_label=True, prefilter_top_k=4) == clf(TEXTS, LABELS, multi_label=True, prefilter_top_k=4, scoring="hybrid")
+    assert clf(TEXTS, LABELS, multi_label=True) == clf(TEXTS, LABELS, multi_label=True, scoring="hybrid")
+    assert clf(TEXTS, LABELS, multi_label=True) != clf(TEXTS, LABELS, multi_label=True, scoring="nli")
+    assert clf(TEXTS, LABELS[:1], multi_label=True) == clf(TEXTS, LABELS[:1], multi_label=True, scoring="nli")
     assert clf.prepare(TEXTS, LABELS, prefilter_top_k=4).scoring == "hybrid"
 
 
 def test_multi_label_hybrid_and_embedding_use_the_calls_own_baseline(clf):
-    """sigmoid(w * (entailment - contradiction) + (cos - mean cos of the other labels) / T), per label."""
+    """Per label, e = w * (entailment - contradiction) + (cos - mean cos of the other labels) / T,
+    scored sigmoid(e - the text's best e + margin): the best label scores sigmoid(margin)."""
+    from zsc.engine.defaults import MULTI_LABEL_MARGIN as M
     from zsc.engine.defaults import MULTI_LABEL_NLI_WEIGHT as W
     from zsc.engine.defaults import MULTI_LABEL_TEMPERATURE as T
 
@@ -109,10 +117,11 @@ def test_multi_label_hybrid_and_embedding_use_the_calls_own_baseline(clf):
     cos = (clf.embedder.embed(TEXTS) @ clf.embedder.embed(LABELS).T).astype(np.float64)
     relative = cos - (cos.sum(axis=1, keepdims=True) - cos) / (len(LABELS) - 1)
     for scoring, z in (("hybrid", W * log_odds + relative / T), ("embedding", relative / T)):
-        expected = 1 / (1 + np.exp(-z))
+        expected = 1 / (1 + np.exp(-(z - z.max(axis=1, keepdims=True) + M)))
         for row, want in zip(clf(TEXTS, LABELS, multi_label=True, scoring=scoring), expected):
             got = {p["label"]: p["score"] for p in row}
             assert [got[label] for label in LABELS] == pytest.approx(want, abs=1e-6)
+            assert row[0]["score"] == pytest.approx(1 / (1 + np.exp(-M)), abs=1e-9)  # the best label
     # The baseline is the call's label set: adding a label moves the others' scores.
     fewer = clf(TEXTS[0], LABELS[:3], multi_label=True, scoring="hybrid")
     assert {p["label"]: p["score"] for p in fewer} != {p["label"]: p["score"] for p in clf(TEXTS[0], LABELS, multi_label=True, scoring="hybrid")
@@ -125,7 +134,7 @@ def test_prefilter_equals_exact_nli_restricted_to_the_same_labels(clf):
     k = 4
     for text, row in zip(TEXTS, clf(TEXTS, LABELS, prefilter_top_k=k, scoring="nli")):
         kept = [p["label"] for p in row[:k]]
-        alone = clf(text, kept)
+        alone = clf(text, kept, scoring="nli")
         assert [(p["label"], round(p["score"], 9)) for p in alone] == [(p["label"], round(p["score"], 9)) for p in row[:k]]
 
 
@@ -205,15 +214,15 @@ WINDOW_LABELS = ["sports", "cooking", "finance", "weather"]
 @pytest.mark.parametrize("mode", ["max", "mean"])
 def test_windows_equal_truncation_when_the_text_fits_one_window(clf, mode):
     short = TEXTS[:2]
-    assert clf(short, WINDOW_LABELS, long_text=mode, scoring="nli") == clf(short, WINDOW_LABELS)
+    assert clf(short, WINDOW_LABELS, long_text=mode, scoring="nli") == clf(short, WINDOW_LABELS, scoring="nli")
     prepared = clf.prepare(short, WINDOW_LABELS, long_text=mode)
     assert prepared.windows == [1, 1] and len(prepared.pairs) == 2 * len(WINDOW_LABELS)
 
 
 def test_auto_scores_mean_windows_by_nli_and_max_windows_by_the_hybrid(clf):
-    assert clf(TEXTS[:2], WINDOW_LABELS, long_text="mean") == clf(TEXTS[:2], WINDOW_LABELS)  # one window: the pipeline's scores
+    assert clf(TEXTS[:2], WINDOW_LABELS, long_text="mean") == clf(TEXTS[:2], WINDOW_LABELS, scoring="nli")  # one window: the pipeline's
     assert clf.prepare(TEXTS, WINDOW_LABELS, long_text="max").scorings == ["hybrid"] * len(TEXTS)
-    assert clf.prepare(TEXTS, WINDOW_LABELS, long_text="max", multi_label=True).scorings == ["nli"] * len(TEXTS)
+    assert clf.prepare(TEXTS, WINDOW_LABELS, long_text="max", multi_label=True).scorings == ["hybrid"] * len(TEXTS)
     without_embedder = ZeroShotClassifier.from_pretrained(default_model_path())
     prepared = without_embedder.prepare(TEXTS, WINDOW_LABELS, long_text="max")
     assert prepared.scorings == ["nli"] * len(TEXTS) and prepared.similarity is None  # "auto" never asks for a missing embedder
@@ -247,7 +256,8 @@ def test_the_multi_label_windowed_hybrid_scores_each_label_on_its_own(clf):
     cosine = prepared.window_similarity[0]
     others = (cosine.sum(axis=1, keepdims=True) - cosine) / (len(WINDOW_LABELS) - 1)
     log_odds = logits[..., clf.entailment_id] - logits[..., clf.contradiction_id]
-    expected = 1 / (1 + np.exp(-(MULTI_LABEL_NLI_WEIGHT * log_odds + (cosine - others) / MULTI_LABEL_TEMPERATURE).max(axis=0)))
+    evidence = (MULTI_LABEL_NLI_WEIGHT * log_odds + (cosine - others) / MULTI_LABEL_TEMPERATURE).max(axis=0)
+    expected = 1 / (1 + np.exp(-(evidence - evidence.max() + MULTI_LABEL_MARGIN)))
     result = {p["label"]: p["score"] for p in clf.finish(prepared, clf.logits(prepared.pairs))}
     np.testing.assert_allclose([result[label] for label in WINDOW_LABELS], expected, rtol=1e-6)
 

@@ -84,7 +84,7 @@ def post(base, path="/models/minilm", body=None, **kwargs):
 def test_classify_matches_engine(server, default_model_dir):
     response = post(server, headers={"x-use-cache": "false"})
     assert response.status_code == 200
-    expected = ZeroShotClassifier.from_pretrained(default_model_dir)(TEXT, LABELS)
+    expected = ZeroShotClassifier.default()(TEXT, LABELS)  # the server pairs the embedded model with its embedder, as default() does
     assert_same_ranking(response.json(), [p["label"] for p in expected], [p["score"] for p in expected], 1e-6)
     assert response.headers["x-compute-type"] == "cpu"
     assert float(response.headers["x-compute-time"]) > 0
@@ -202,7 +202,7 @@ def test_huggingface_hub_client(server, default_model_dir):
     from huggingface_hub import InferenceClient
 
     client = InferenceClient(base_url=f"{server}/models/minilm")
-    engine = ZeroShotClassifier.from_pretrained(default_model_dir)
+    engine = ZeroShotClassifier.default()  # the server pairs the embedded model with the embedded embedder, as default() does
     for multi_label in (False, True):
         output = client.zero_shot_classification(TEXT, LABELS, multi_label=multi_label)
         expected = engine(TEXT, LABELS, multi_label=multi_label)
@@ -524,6 +524,6 @@ def test_precision_option_serves_that_graph(config, default_model_dir):
         (model,) = httpx.get(base + "/models").json()["models"]
         assert (model["precision"], model["compute_type"]) == ("fp16", "cpu")
         response = post(base, headers={"x-use-cache": "false"})
-    expected = ZeroShotClassifier.from_pretrained(default_model_dir, provider="cpu", precision="fp16")(TEXT, LABELS)
+    expected = ZeroShotClassifier.default(provider="cpu", precision="fp16")(TEXT, LABELS)
     assert response.status_code == 200
     assert_same_ranking(response.json(), [p["label"] for p in expected], [p["score"] for p in expected], 1e-5)
