@@ -1,5 +1,6 @@
-"""Where the time of each graph goes, per op type: fp32, the per-row int8 default, and its 7-bit-weight
-candidate, from onnxruntime's profile of the same AG News calls (part of make bench-avx2).
+"""Where the time of each graph goes, per op type: fp32, the per-row int8 default, its 7-bit-weight
+candidate, and the embedded default as shipped (its int8 twin on CPUs with 8-bit dot products),
+from onnxruntime's profile of the same AG News calls (part of make bench-avx2).
 
     python benchmarks/op_profile.py                         # this CPU's own kernels
     python benchmarks/avx2_kernels.py op_profile.py         # AVX2's kernels
@@ -26,11 +27,15 @@ SHOWN_TYPES = 12  # op types per table; the rest are summed as "other"
 def variants() -> dict[str, Path]:
     import int8_sensitivity as S
 
+    from zsc.engine.loading import default_model_path
     from zsc.export.per_row import Grid
 
     fp32 = C.zsc_fp32_dir()
+    # The embedded default as shipped: on a CPU with 8-bit dot products it runs its int8 twin,
+    # which the per-row graph built here (no twin) does not.
     return {"fp32": fp32, "int8 per-row (default, uint8 weights)": S.per_row(fp32, smooth=True),
-            "int8 per-row, 7-bit weights": S.per_row(fp32, smooth=True, grid=Grid(weight_bits=7))}
+            "int8 per-row, 7-bit weights": S.per_row(fp32, smooth=True, grid=Grid(weight_bits=7)),
+            "the embedded default as shipped": default_model_path()}
 
 
 def profile(model_dir: Path, texts: list[str], labels: list[str], threads: int, calls: int) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from zsc.engine.defaults import (
     HYBRID_LABEL_GATE,
     MULTI_LABEL_MARGIN,
 )
+from zsc.engine.loading import default_model_path
 from zsc.engine.scoring import embedder_weight_for_spread
 
 TEXTS = ["The striker scored twice in the cup final.", "Shares slid as the central bank raised rates.",
@@ -42,6 +43,14 @@ def test_ten_labels_or_fewer_are_all_scored_by_the_hybrid(clf):
     prepared = clf.prepare(TEXTS, FEW)
     assert prepared.chosen is None and prepared.scorings == ["hybrid"] * len(TEXTS) and len(prepared.pairs) == len(TEXTS) * len(FEW)
     assert clf(TEXTS, FEW) == clf(TEXTS, FEW, scoring="hybrid", prefilter_top_k=None)
+
+
+def test_scoring_nli_is_the_model_without_its_embedder(clf):
+    """scoring="nli" ignores the embedder: the same scores as the model alone, whose default call is
+    the pipeline's (tests/test_parity.py holds zsc's fp32 export to transformers' pipeline)."""
+    alone = ZeroShotClassifier.from_pretrained(default_model_path())
+    for multi_label in (False, True):
+        assert clf(TEXTS, FEW, scoring="nli", multi_label=multi_label) == alone(TEXTS, FEW, multi_label=multi_label)
 
 
 def softmax(x):
