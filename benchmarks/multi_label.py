@@ -34,11 +34,12 @@ from dataclasses import dataclass
 import numpy as np
 import results_io as R
 import workloads as W
-from metrics import label_phrase, micro_f1_matrix
+from metrics import label_phrase, micro_f1_matrix, nli_and_cosine
 from tqdm import tqdm
 
 from zsc.engine.defaults import MULTI_LABEL_MARGIN, MULTI_LABEL_NLI_WEIGHT, MULTI_LABEL_TEMPERATURE
-from zsc.engine.scoring import best_relative, relative_similarity
+from zsc.engine.nli_head import NliHead
+from zsc.engine.scoring import hybrid_evidence, label_scores, multi_label_embedding_scores, multi_label_hybrid_scores, relative_similarity
 
 NLI_WEIGHTS = (0.25, 0.5, 1.0)
 TEMPERATURES = (0.02, 0.05)
@@ -102,36 +103,34 @@ def no_label(rows: int) -> LabelledSet:
 
 @dataclass
 class Signals:
-    log_odds: np.ndarray  # (texts, labels) NLI entailment minus contradiction
+    logits: np.ndarray  # (texts, labels, classes) NLI
     relative: np.ndarray  # (texts, labels) cosine minus the mean cosine of the text's other labels
-
-    def rows(self, part: slice) -> Signals:
-        return Signals(self.log_odds[part], self.relative[part])
+    head: NliHead
 
 
 def signals(clf, data: LabelledSet) -> Signals:
-    prepared = clf.prepare(data.texts, data.labels, multi_label=True, scoring="nli", prefilter_top_k=None)
-    logits = clf.logits(prepared.pairs).reshape(len(data.texts), len(data.labels), -1)
-    cosine = clf.embedder.embed(data.texts) @ clf.embedder.embed(data.labels).T
-    return Signals(clf.head.log_odds(logits), relative_similarity(cosine))
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
+    logits, cosine, _ = nli_and_cosine(clf, data.texts, data.labels)
+    return Signals(logits, relative_similarity(cosine), clf.head)
 
 
 Formula = Callable[[Signals], np.ndarray]
 
 
 def calibrated(w: float, t: float, margin: float) -> Formula:
-    return lambda s: best_relative(w * s.log_odds + s.relative / t, margin)
+    return lambda s: multi_label_hybrid_scores(s.logits, s.head, s.relative, t, w, margin)
+
+
+def absolute_hybrid(s: Signals) -> np.ndarray:
+    """The multi-label hybrid before its calibration: sigmoid(e) with w = 1, T = 0.02."""
+    evidence = hybrid_evidence(s.logits, s.head, s.relative, 0.02, 1.0)
+    return 0.5 * (1.0 + np.tanh(0.5 * evidence))
 
 
 def formulas(chosen: tuple[float, float, float]) -> dict[str, Formula]:
     w, t, margin = chosen
-    return {"exact NLI (the pipeline)": lambda s: _sigmoid(s.log_odds),
-            "hybrid, absolute (before)": lambda s: _sigmoid(1.0 * s.log_odds + s.relative / 0.02),
-            "embedding, calibrated": lambda s: best_relative(s.relative / t, margin),
+    return {"exact NLI (the pipeline)": lambda s: label_scores(s.logits, s.head, multi_label=True),
+            "hybrid, absolute (before)": absolute_hybrid,
+            "embedding, calibrated": lambda s: multi_label_embedding_scores(s.relative, t, margin),
             "hybrid, calibrated": calibrated(w, t, margin)}
 
 

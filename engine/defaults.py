@@ -18,13 +18,13 @@ PROVIDER_FEEDING = {
 
 # Scoring beyond one NLI pass per label (see scoring.py; chosen by `make bench-hybrid` on the
 # tuning half of the shared sets, reported on the other half).
-# "auto" (the default): exact NLI, the pipeline's semantics, whenever every label of a whole text
-# is scored in a single-label call; the hybrid in a multi-label call (below, MULTI_LABEL_*), and in
-# a single-label call when a prefilter picks the candidates, where exact
+# "auto" (the default), with an embedder: the hybrid over every label of a short single-label call
+# (its embedder weight from HYBRID_LABEL_GATE, below), in a multi-label call (below, MULTI_LABEL_*),
+# and in a single-label call when a prefilter picks the candidates, where exact
 # NLI on the K alone ranked worse than the embedding it was narrowed by (banking77, 77 labels:
 # 0.40-0.51 against 0.65; hybrid on the K 0.67), and with long_text "max", where the hybrid over
 # windows finds one on-topic sentence in ~650 words of unrelated text far more often than NLI
-# alone (`make bench-long`).
+# alone (`make bench-long`). Exact NLI without an embedder, and with long_text "mean".
 # The modes themselves, what each needs and auto's rule as code: scoring_modes.py.
 DEFAULT_SCORING = "auto"
 # A long label list: with scoring "auto" and prefilter_top_k "auto" (both the defaults), a

@@ -23,6 +23,8 @@ MAX_PROMPT_CHARS = 1000
 def embedding_format(pooling: str, prompt: str) -> int:
     """The manifest format an embedder with this pooling and prompt needs."""
     return 1 if pooling == DEFAULT_POOLING and not prompt else 2
+
+
 TASKS = ("nli", "embedding")
 # What a graph computes in; "unknown" for a plain optimum export, whose manifest zsc derives.
 PRECISIONS = ("int8", "int8-dynamic", "fp16", "fp32", "unknown")

@@ -89,8 +89,8 @@ class CallOptions:
 
     def resolved_scoring(self, label_count: int, embedder: bool = True) -> str:
         """The mode a text with ``label_count`` labels runs: as asked, or what "auto" resolves to
-        (scoring_modes.py: exact NLI, so the pipeline, for a single-label call of at most 10 labels
-        that uses only the pipeline's parameters), given whether the classifier has an ``embedder``."""
+        (scoring_modes.py: the hybrid where the classifier has an ``embedder``, exact NLI, so the
+        pipeline, where it has none)."""
         mode = scoring_mode(self.scoring)
         if mode.resolve is None:
             return mode.name

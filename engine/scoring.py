@@ -61,12 +61,15 @@ def hybrid_scores(logits: np.ndarray, head: NliHead, similarity: np.ndarray, tem
 
 def label_spread(label_vectors: np.ndarray) -> float:
     """How alike the embedder finds a call's labels: their mean pairwise cosine (unit vectors,
-    (labels, dim)); 0.0 with fewer than two labels."""
+    (labels, dim)); 0.0 with fewer than two labels. The pairs' sum is |sum of the vectors|^2 less
+    each vector's own |v|^2, so a call of a thousand labels costs one pass over them, not a
+    thousand-by-thousand product for every text."""
     count = len(label_vectors)
     if count < 2:
         return 0.0
-    cosine = label_vectors.astype(np.float64) @ label_vectors.T.astype(np.float64)
-    return float((cosine.sum() - np.trace(cosine)) / (count * count - count))
+    vectors = label_vectors.astype(np.float64)
+    total = vectors.sum(axis=0)
+    return float((total @ total - np.einsum("ij,ij->", vectors, vectors)) / (count * count - count))
 
 
 def embedder_weight_for_spread(spread: float, gate: tuple[float, float]) -> float:

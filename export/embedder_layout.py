@@ -27,7 +27,6 @@ class EmbedderLayout:
 
     pooling: str = DEFAULT_POOLING
     prompt: str = ""
-    prompts: dict[str, str] | None = None  # every prompt the checkpoint names, for messages
 
 
 def _read_json(source: str, name: str) -> Any:
@@ -86,4 +85,4 @@ def read_embedder_layout(source: str, prompt_name: str | None = None, prompt: st
         prompt = prompts[name] if name is not None else ""
     if prompt and not pools_prompt:
         raise SourceError(f"{source}: its Pooling module leaves the prompt out of the pooling (include_prompt false), which zsc does not do")
-    return EmbedderLayout(pooling, prompt, prompts)
+    return EmbedderLayout(pooling, prompt)
