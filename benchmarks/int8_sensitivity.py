@@ -56,8 +56,13 @@ def _with_graph(fp32_dir: Path, name: str, write: Callable[[Path, Path], Any], p
     return out
 
 
-def per_row(fp32_dir: Path, smooth: bool, grid: Any = None) -> Path:
-    """The per-row graph as export builds it; ``grid`` (per_row.Grid) narrows weights or
+CALIBRATION_PAIRS = 512  # the Makefile's --validation-size for the embedded default
+QUICK_CALIBRATION_PAIRS = 32  # --quick checks the scripts; it measures nothing
+
+
+def per_row(fp32_dir: Path, smooth: bool, grid: Any = None, calibration_pairs: int = CALIBRATION_PAIRS) -> Path:
+    """The per-row graph as export builds it (SmoothQuant calibrated on ``calibration_pairs`` MNLI
+    pairs, as the embedded default's export does); ``grid`` (per_row.Grid) narrows weights or
     activations to 7 bits, with int8 weights, for AVX2's u8 x s8 kernel."""
     from zsc.engine.manifest import Manifest
     from zsc.export.calibrate import smoothing_factors
@@ -72,7 +77,7 @@ def per_row(fp32_dir: Path, smooth: bool, grid: Any = None) -> Path:
         factors = None
         if smooth:
             manifest = Manifest.from_json(json.loads((fp32_dir / "zsc.json").read_text()))
-            nli = read_jsonl(W.NLI_DATA / "mnli_dev_mismatched.jsonl", 512)
+            nli = read_jsonl(W.NLI_DATA / "mnli_dev_mismatched.jsonl", calibration_pairs)
             factors = smoothing_factors(src, fp32_dir / "tokenizer.json", manifest, [(r["premise"], r["hypothesis"]) for r in nli])
         quantize_per_row(src, dst, weight_type, smoothing=factors, grid=grid)
 
@@ -168,8 +173,10 @@ def main() -> None:
     parser.add_argument("--latency-calls", type=int, default=60, help="one short text x 3 labels, per variant")
     parser.add_argument("--no-nbits", action="store_true", help="skip MatMulNBits (needs onnx_ir)")
     args = parser.parse_args()
-    if args.quick:
+    calibration = CALIBRATION_PAIRS
+    if args.quick:  # MatMulNBits left out too: each variant is a build
         args.texts, args.rows_per_set, args.speed_texts, args.rounds, args.long_texts, args.latency_calls = 6, 4, 4, 1, 1, 2
+        args.no_nbits, calibration = True, QUICK_CALIBRATION_PAIRS
     from zsc.engine.cpu import flags_summary
     from zsc.engine.loading import default_model_path
     from zsc.export.per_row import Grid
@@ -177,10 +184,12 @@ def main() -> None:
     fp32_dir = C.zsc_fp32_dir()
     builders: dict[str, Callable[[], Path]] = {
         "fp32 (O2, first-token pruned)": lambda: fp32_dir,
-        "int8 per-row + SmoothQuant (default)": lambda: per_row(fp32_dir, smooth=True),
+        "int8 per-row + SmoothQuant (default)": lambda: per_row(fp32_dir, smooth=True, calibration_pairs=calibration),
         "int8 per-row, no SmoothQuant": lambda: per_row(fp32_dir, smooth=False),
-        "int8 per-row + SmoothQuant, 7-bit weights (u8 x s8)": lambda: per_row(fp32_dir, smooth=True, grid=Grid(weight_bits=7)),
-        "int8 per-row + SmoothQuant, 7-bit activations (u8 x s8)": lambda: per_row(fp32_dir, smooth=True, grid=Grid(activation_bits=7)),
+        "int8 per-row + SmoothQuant, 7-bit weights (u8 x s8)": lambda: per_row(fp32_dir, smooth=True, grid=Grid(weight_bits=7),
+                                                                               calibration_pairs=calibration),
+        "int8 per-row + SmoothQuant, 7-bit activations (u8 x s8)": lambda: per_row(fp32_dir, smooth=True, grid=Grid(activation_bits=7),
+                                                                                   calibration_pairs=calibration),
         "int8-dynamic (previous default)": lambda: dynamic(fp32_dir),
         "weights only 8-bit, fp32 activations": lambda: weights_only(fp32_dir),
         # as shipped: on a CPU with 8-bit dot products it runs its int8 twin (the graphs built here have none)

@@ -5,6 +5,7 @@ from onnxruntime's profile of the same AG News calls (part of make bench-avx2).
     python benchmarks/op_profile.py                         # this CPU's own kernels
     python benchmarks/avx2_kernels.py op_profile.py         # AVX2's kernels
     python benchmarks/op_profile.py --quick                 # tiny sizes, for the smoke test
+    python benchmarks/op_profile.py --also "before=DIR"     # a model directory of your own beside them
 
 The int8 graphs are the ones benchmarks/int8_sensitivity.py builds (from the same fused,
 first-token-pruned fp32 graph). Writes benchmarks/results/<date>-<host>-ops.{json,md}.
@@ -24,7 +25,7 @@ from tqdm.auto import tqdm
 SHOWN_TYPES = 12  # op types per table; the rest are summed as "other"
 
 
-def variants() -> dict[str, Path]:
+def variants(quick: bool = False) -> dict[str, Path]:
     import int8_sensitivity as S
 
     from zsc.engine.loading import default_model_path
@@ -33,8 +34,9 @@ def variants() -> dict[str, Path]:
     fp32 = C.zsc_fp32_dir()
     # The embedded default as shipped: on a CPU with 8-bit dot products it runs its int8 twin,
     # which the per-row graph built here (no twin) does not.
-    return {"fp32": fp32, "int8 per-row (default, uint8 weights)": S.per_row(fp32, smooth=True),
-            "int8 per-row, 7-bit weights": S.per_row(fp32, smooth=True, grid=Grid(weight_bits=7)),
+    pairs = S.QUICK_CALIBRATION_PAIRS if quick else S.CALIBRATION_PAIRS
+    return {"fp32": fp32, "int8 per-row (default, uint8 weights)": S.per_row(fp32, smooth=True, calibration_pairs=pairs),
+            "int8 per-row, 7-bit weights": S.per_row(fp32, smooth=True, grid=Grid(weight_bits=7), calibration_pairs=pairs),
             "the embedded default as shipped": default_model_path()}
 
 
@@ -67,13 +69,14 @@ def main() -> None:
     parser = R.parser(__doc__)
     parser.add_argument("--texts", type=int, default=100)
     parser.add_argument("--calls", type=int, default=3)
+    R.add_also(parser)
     args = parser.parse_args()
     if args.quick:
         args.texts, args.calls = 4, 1
     from zsc.engine.cpu import flags_summary
 
     texts, labels = W.ag_news(args.texts)
-    built = variants()
+    built = variants(args.quick) | dict(args.also)
     profiles = {name: profile(path, texts, labels, args.threads, args.calls) for name, path in tqdm(built.items(), desc="profile")}
     lines = [f"### Node time per op type: {len(texts)} AG News texts x {len(labels)} labels per call, {args.calls} calls; "
              f"CPU flags: {flags_summary()}; kernels: {R.kernels()}; {args.threads} threads", "", *table(profiles), "",

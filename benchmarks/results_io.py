@@ -29,6 +29,20 @@ def parser(doc: str | None) -> argparse.ArgumentParser:
     return made
 
 
+def model_directory(value: str) -> tuple[str, Path]:
+    """``--also NAME=DIR``: a zsc model directory measured beside a script's own contenders (an
+    earlier export, to compare before and after in one run)."""
+    name, sep, folder = value.partition("=")
+    if not sep or not name or not (Path(folder) / "zsc.json").is_file():
+        raise argparse.ArgumentTypeError(f"--also takes NAME=DIR, DIR a zsc model directory; got {value!r}")
+    return name, Path(folder)
+
+
+def add_also(made: argparse.ArgumentParser) -> None:
+    made.add_argument("--also", type=model_directory, action="append", default=[], metavar="NAME=DIR",
+                      help="a zsc model directory measured beside the others, as NAME (repeatable)")
+
+
 def results_base(out: Path, kind: str = "", quick: bool = False) -> Path:
     """<out>/<date>-<host>[-kind][-quick], without a suffix; the folder is created."""
     out.mkdir(parents=True, exist_ok=True)

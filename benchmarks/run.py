@@ -3,6 +3,7 @@
     python benchmarks/run.py                 # default sizes (make bench), ~11 minutes on 2 cores
     python benchmarks/run.py --texts 1000 --texts-50 200 --long-texts 100   # the issue's sizes, ~1 hour
     python benchmarks/run.py --quick         # tiny sizes, for the smoke test
+    python benchmarks/run.py --also "zsc before=DIR"   # a zsc model directory of your own beside them
 
 Writes benchmarks/results/<date>-<host>.json, .md (tables) and .png (plot).
 """
@@ -10,6 +11,7 @@ Writes benchmarks/results/<date>-<host>.json, .md (tables) and .png (plot).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import functools
 import json
@@ -43,6 +45,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--texts-50", type=int, default=16, help="texts for the 50-label run")
     parser.add_argument("--long-texts", type=int, default=16, help="texts near max length (x 5 labels)")
     parser.add_argument("--latency-calls", type=int, default=200)
+    R.add_also(parser)
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.texts, args.texts_50, args.long_texts, args.latency_calls = 1, 8, 1, 1, 5
@@ -125,11 +128,12 @@ def main() -> None:
                     "python": platform.python_version()},
         "model": str(C.MINILM.name),
         "quick": args.quick,
-        "settings": vars(args) | {"out": str(args.out)},
+        "settings": vars(args) | {"out": str(args.out), "also": [[name, str(folder)] for name, folder in args.also]},
     }
     batch, batch_rates = best_torch_batch(args.threads, args.quick)
     results["torch_batch_search_pairs_per_s"] = batch_rates
     contenders = [C.torch_pipeline(args.threads, batch)] + C.all_contenders(args.threads)[1:]
+    contenders += [dataclasses.replace(C.zsc(folder, args.threads, "int8"), name=name) for name, folder in args.also]
     texts, labels = W.ag_news(args.texts)
     work = args.rounds * len(contenders) * 4
     with tqdm(total=work, desc="benchmark", unit="run") as bar:
