@@ -20,8 +20,9 @@ point of 128 (the u8 x u8 kernel widens to int16 first and cannot saturate), kee
 The fused ``Attention`` op keeps its QKV projection inside, where no per-row scheme can
 reach it; it is split into one MatMul (quantised like the others) and an attention core: ONNX's
 own ``Attention`` (opset 23) with a boolean key mask where the fused op read key lengths summed
-from a 2-D mask (BERT-like graphs), which onnxruntime runs 1.05-1.2x faster than the contrib
-``MultiHeadAttention`` with the same scores, to the bit; ``MultiHeadAttention`` otherwise.
+from a 2-D mask (BERT-like graphs): the contrib ``MultiHeadAttention``'s logits to the bit, in 25%
+less time on CPU (onnxruntime's MultiHeadAttention kernel turns key lengths into a float mask and
+leaves its flash path); ``MultiHeadAttention`` otherwise.
 The word-embedding table is stored as int8 with one scale per row (token), gathered and then
 scaled. Everything else (layer norms, biases, the classification head) stays fp32.
 """
@@ -220,7 +221,7 @@ def rewrite_model(model: Any, weight_type: str, keep_fp32: Collection[str] = (),
             new_nodes.append(node)
     del graph.node[:]
     graph.node.extend(new_nodes)
-    if rewrite.key_masks or any(n.op_type == "Attention" and n.domain in ("", "ai.onnx") for n in new_nodes):
+    if any(n.op_type == "Attention" and n.domain in ("", "ai.onnx") for n in new_nodes):
         _raise_default_opset(model, ATTENTION_OPSET)
     still_read = {name for node in graph.node for name in node.input}
     kept = [t for t in graph.initializer if t.name not in replaced_weights or t.name in still_read]
