@@ -18,6 +18,7 @@ except ImportError as exc:  # the runtime depends on neither build: say how to c
     raise ImportError(RUNTIME_MISSING) from exc
 
 from .cpu import has_int8_dot_products
+from .distribution import MIN_ONNXRUNTIME, MIN_ONNXRUNTIME_TEXT
 from .graph_choice import PROVIDERS, GraphChoice, choose_graph
 from .int8_twin import Int8Twin
 from .manifest import GraphVariant
@@ -121,6 +122,18 @@ def session_options(choice: GraphChoice, threads: int | None = None) -> ort.Sess
     return options
 
 
+def runtime_too_old_hint() -> str:
+    """What a load failure adds when the installed onnxruntime predates the ops zsc's graphs use."""
+    try:
+        installed = tuple(int(part) for part in ort.__version__.split(".")[:2])
+    except ValueError:  # a version string of another shape: say nothing rather than guess
+        return ""
+    if installed >= MIN_ONNXRUNTIME:
+        return ""
+    return (f" (zsc's graphs need onnxruntime {MIN_ONNXRUNTIME_TEXT} or later and this is {ort.__version__}: "
+            f"pip install --upgrade 'onnxruntime>={MIN_ONNXRUNTIME_TEXT}', or onnxruntime-gpu on a CUDA host)")
+
+
 def create_session(model_path: Path, choice: GraphChoice, threads: int | None = None, num_labels: int | None = None,
                    output_rank: int = 2) -> GraphSession:
     """An onnxruntime session for a zsc graph: NLI logits (batch, labels), or token states
@@ -134,7 +147,7 @@ def create_session(model_path: Path, choice: GraphChoice, threads: int | None = 
     try:
         session = ort.InferenceSession(str(model_path), sess_options=options, providers=choice.providers)
     except Exception as exc:  # onnxruntime raises its own exception types for bad graphs
-        raise ValueError(f"onnxruntime cannot load {model_path}: {exc}") from exc
+        raise ValueError(f"onnxruntime cannot load {model_path}: {exc}{runtime_too_old_hint()}") from exc
     del flipped
     if choice.compute == "cuda" and session.get_providers()[0] != PROVIDERS["cuda"]:
         raise CudaInitFailed("onnxruntime's CUDA execution provider failed to initialise (see its log: CUDA or cuDNN "

@@ -296,3 +296,19 @@ def test_vnni_int8_weights_warn_on_a_cpu_without_vnni(monkeypatch, caplog):
     caplog.clear()
     module.warn_if_int8_saturates("int8", "avx2", "cpu")
     assert caplog.text == ""
+
+
+def test_a_load_failure_on_an_old_onnxruntime_says_which_version_is_needed(tiny_exported, tmp_path, monkeypatch):
+    import onnxruntime
+
+    from zsc.engine.distribution import MIN_ONNXRUNTIME_TEXT
+
+    model = copy_model(tiny_exported("bert", "none"), tmp_path)
+    (model / "model.onnx").write_bytes(b"this is not a protobuf")
+    monkeypatch.setattr(onnxruntime, "__version__", "1.22.1")
+    with pytest.raises(ValueError, match=f"onnxruntime cannot load .*need onnxruntime {MIN_ONNXRUNTIME_TEXT} or later and this is 1.22.1"):
+        ZeroShotClassifier.from_pretrained(model, verify=False)
+    monkeypatch.setattr(onnxruntime, "__version__", "1.23.0")
+    with pytest.raises(ValueError, match="onnxruntime cannot load") as current:
+        ZeroShotClassifier.from_pretrained(model, verify=False)
+    assert "or later" not in str(current.value)

@@ -62,6 +62,12 @@ def test_wheel_holds_one_namespace_and_the_model(wheel):
     metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()
     required = [l.split(":", 1)[1].strip() for l in metadata.splitlines() if l.startswith("Requires-Dist:") and "extra ==" not in l]
     assert sorted(Requirement(r).name for r in required) == ["numpy", "tokenizers"]  # the onnxruntime build is an extra
+    # Each build's extra asks for the onnxruntime that a load failure names as the oldest that runs zsc's graphs.
+    from zsc.engine.distribution import MIN_ONNXRUNTIME_TEXT
+
+    builds = [Requirement(l.split(":", 1)[1].strip()) for l in metadata.splitlines() if l.startswith("Requires-Dist: onnxruntime")]
+    assert {r.name for r in builds} == {"onnxruntime", "onnxruntime-gpu"}
+    assert all(str(r.specifier) == f">={MIN_ONNXRUNTIME_TEXT}" for r in builds), [str(r) for r in builds]
 
 
 @pytest.mark.slow
