@@ -57,7 +57,11 @@ def _with_graph(fp32_dir: Path, name: str, write: Callable[[Path, Path], Any], p
 
 
 CALIBRATION_PAIRS = 512  # the Makefile's --validation-size for the embedded default
-QUICK_CALIBRATION_PAIRS = 32  # --quick checks the scripts; it measures nothing
+
+
+def calibration_pairs(quick: bool) -> int:
+    """SmoothQuant's calibration pairs: as the default's export, or 32 under --quick (which checks the scripts, measuring nothing)."""
+    return 32 if quick else CALIBRATION_PAIRS
 
 
 def per_row(fp32_dir: Path, smooth: bool, grid: Any = None, calibration_pairs: int = CALIBRATION_PAIRS) -> Path:
@@ -173,10 +177,10 @@ def main() -> None:
     parser.add_argument("--latency-calls", type=int, default=60, help="one short text x 3 labels, per variant")
     parser.add_argument("--no-nbits", action="store_true", help="skip MatMulNBits (needs onnx_ir)")
     args = parser.parse_args()
-    calibration = CALIBRATION_PAIRS
     if args.quick:  # MatMulNBits left out too: each variant is a build
         args.texts, args.rows_per_set, args.speed_texts, args.rounds, args.long_texts, args.latency_calls = 6, 4, 4, 1, 1, 2
-        args.no_nbits, calibration = True, QUICK_CALIBRATION_PAIRS
+        args.no_nbits = True
+    calibration = calibration_pairs(args.quick)
     from zsc.engine.cpu import flags_summary
     from zsc.engine.loading import default_model_path
     from zsc.export.per_row import Grid

@@ -34,7 +34,7 @@ def variants(quick: bool = False) -> dict[str, Path]:
     fp32 = C.zsc_fp32_dir()
     # The embedded default as shipped: on a CPU with 8-bit dot products it runs its int8 twin,
     # which the per-row graph built here (no twin) does not.
-    pairs = S.QUICK_CALIBRATION_PAIRS if quick else S.CALIBRATION_PAIRS
+    pairs = S.calibration_pairs(quick)
     return {"fp32": fp32, "int8 per-row (default, uint8 weights)": S.per_row(fp32, smooth=True, calibration_pairs=pairs),
             "int8 per-row, 7-bit weights": S.per_row(fp32, smooth=True, grid=Grid(weight_bits=7), calibration_pairs=pairs),
             "the embedded default as shipped": default_model_path()}

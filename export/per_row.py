@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ConversionError, OptionError
+from .onnx_nodes import attribute, reduction_axes
 
 logger = logging.getLogger("zsc.export")
 
@@ -401,11 +402,9 @@ def _boolean_key_mask(rewrite: _Rewrite, mask_source: Any, weights: dict[str, An
     emit (none once built) and its name; None where the key mask is anything else."""
     from onnx import helper, numpy_helper
 
-    if mask_source.op_type != "ReduceSum" or _attribute(mask_source, "keepdims", 1) != 0:
+    if mask_source.op_type != "ReduceSum" or attribute(mask_source, "keepdims", 1) != 0:
         return None
-    axes = numpy_helper.to_array(weights[mask_source.input[1]]).tolist() if len(mask_source.input) > 1 and mask_source.input[1] in weights \
-        else _attribute(mask_source, "axes", None)
-    if axes not in ([1], [-1]):
+    if reduction_axes(mask_source, lambda name: numpy_helper.to_array(weights[name]) if name in weights else None) not in ([1], [-1]):
         return None
     mask2d = mask_source.input[0]
     if mask2d in rewrite.key_masks:
@@ -424,13 +423,6 @@ def _boolean_key_mask(rewrite: _Rewrite, mask_source: Any, weights: dict[str, An
         helper.make_node("Concat", [ones, length, one], [target], axis=0),  # [1, 1, S, 1]
         helper.make_node("Expand", [flags4, target], [mask4]),  # (B, 1, S, S): onnxruntime wants the query axis spelt out
     ], mask4
-
-
-def _attribute(node: Any, name: str, default: Any) -> Any:
-    from onnx import helper
-
-    found = [a for a in node.attribute if a.name == name]
-    return helper.get_attribute_value(found[0]) if found else default
 
 
 def _multi_head_attention(rewrite: _Rewrite, node: Any, qkv: str) -> list[Any]:

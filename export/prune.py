@@ -17,6 +17,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from .onnx_nodes import attribute, reduction_axes
+
 logger = logging.getLogger("zsc.export")
 
 # Ops whose output row i depends only on input row i (along the sequence axis). Binary ops
@@ -102,7 +104,7 @@ def _first_token_gather(nodes, constants) -> int | None:
     for position, node in enumerate(nodes):
         if node.op_type != "Gather":
             continue
-        axis = next((a.i for a in node.attribute if a.name == "axis"), 0)
+        axis = attribute(node, "axis", 0)
         gathered = constants.get(node.input[1])
         first = gathered is not None and gathered.size == 1 and int(gathered.reshape(-1)[0]) == 0
         if axis == 1 and first and node.input[0] not in constants:
@@ -117,10 +119,7 @@ def _is_tokenwise(node, constants) -> bool:
     if node.op_type in TOKENWISE_OPS:
         return True
     if node.op_type in _REDUCTIONS:
-        axes = next((list(a.ints) for a in node.attribute if a.name == "axes"), None)
-        if axes is None and len(node.input) > 1 and node.input[1] in constants:
-            axes = [int(v) for v in constants[node.input[1]].reshape(-1)]
-        return axes in ([-1], [2])
+        return reduction_axes(node, constants.get) in ([-1], [2])
     return False
 
 
