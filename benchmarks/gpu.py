@@ -72,13 +72,13 @@ def zsc_contenders(models: list[Path], threads: int) -> dict[str, tuple[Classify
     from zsc.engine import PROVIDER_FEEDING, ZeroShotClassifier, default_model_path
 
     default = default_model_path()
-    cuda = PROVIDER_FEEDING["cuda"]
+    cuda, cpu = PROVIDER_FEEDING["cuda"], PROVIDER_FEEDING["cpu"]
     settings: list[tuple[str, Path, dict[str, Any]]] = [("zsc default, auto", default, {})]
     settings += [(f"zsc default, auto, {name}", default, {"feeding": feeding}) for name, feeding in (
         ("no length buckets", replace(cuda, pad_multiple=1)),
         ("no I/O binding", replace(cuda, io_binding=False)),
         ("no prefetch", replace(cuda, prefetch=False)),
-        ("CPU batch budget", replace(cuda, batch_size=16, max_batch_tokens=2048)),
+        ("CPU batch budget", replace(cuda, batch_size=cpu.batch_size, max_batch_tokens=cpu.max_batch_tokens)),
         ("batch 1024", replace(cuda, batch_size=1024, max_batch_tokens=131072)),
     )]
     settings.append(("zsc default, cpu", default, {"provider": "cpu"}))

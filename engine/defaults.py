@@ -8,11 +8,15 @@ from .feeding import Feeding
 DEFAULT_TEMPLATE = "This example is {}."
 
 
-# CPU: measured, larger batches pad more. CUDA: batch 256 / 32,768 tokens was the best of
-# 16, 256 and 1024 (fp16 export, H200: 11.6k, 21.0k and 15.8k pairs/s). The CUDA buckets,
-# I/O binding and prefetching are not measured yet (benchmarks/gpu.py compares them on and off).
+# CPU: a batch's activations should stay in the cores' caches (2 MB of L2 per core where measured).
+# `benchmarks/batch_budget.py` measured 32 pairs / 512 padded tokens (the least the budget is lifted
+# to for a 512-token model) at 1.04-1.15x the earlier 16 pairs / 2,048 tokens with MiniLM, and
+# 1.09-1.45x with bart-large- and deberta-base-shaped models (short pairs there: 0.94-0.98x).
+# CUDA: batch 256 / 32,768 tokens was the best of 16, 256 and 1024 (fp16 export, H200: 11.6k, 21.0k
+# and 15.8k pairs/s). The CUDA buckets, I/O binding and prefetching are not measured yet
+# (benchmarks/gpu.py compares them on and off).
 PROVIDER_FEEDING = {
-    "cpu": Feeding(batch_size=16, max_batch_tokens=2048, pad_multiple=1, io_binding=False, prefetch=False),
+    "cpu": Feeding(batch_size=32, max_batch_tokens=512, pad_multiple=1, io_binding=False, prefetch=False),
     "cuda": Feeding(batch_size=256, max_batch_tokens=32768, pad_multiple=16, io_binding=True, prefetch=True),
 }
 

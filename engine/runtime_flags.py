@@ -26,8 +26,8 @@ def add_runtime_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int,
                         help=f"pairs per onnxruntime batch (default: {cpu.batch_size} on the CPU, {cuda.batch_size} on CUDA)")
     parser.add_argument("--max-batch-tokens", type=int,
-                        help=f"padded tokens per onnxruntime batch, pairs x longest pair (default: {cpu.max_batch_tokens} on the "
-                             f"CPU, {cuda.max_batch_tokens} on CUDA)")
+                        help=f"padded tokens per onnxruntime batch, pairs x longest pair, at least one window of the model "
+                             f"(default: {cpu.max_batch_tokens} on the CPU, {cuda.max_batch_tokens} on CUDA)")
 
 
 def load_options(args: argparse.Namespace, batch_size: int | None = None) -> LoadOptions:

@@ -15,6 +15,7 @@ from conftest import REPO
 from ranking import assert_same_ranking
 
 from zsc.engine.cpu import cpu_flags, has_int8_dot_products
+from zsc.engine.defaults import PROVIDER_FEEDING
 
 pytestmark = pytest.mark.slow
 
@@ -22,6 +23,14 @@ pytestmark = pytest.mark.slow
 def run_script(name: str, out) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(REPO / "benchmarks" / name), "--quick", "--out", str(out)],
                           capture_output=True, text=True, timeout=900)
+
+
+def quick_result(name: str, kind: str, out) -> tuple:
+    """Run benchmark ``name`` with --quick; its one ``*-<kind>-quick.json`` result: (path, data)."""
+    ran = run_script(name, out)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    (result,) = out.glob(f"*-{kind}-quick.json")
+    return result, json.loads(result.read_text())
 
 
 def test_accuracy_then_speed_benchmark_smoke(tmp_path):
@@ -45,6 +54,17 @@ def test_accuracy_then_speed_benchmark_smoke(tmp_path):
     assert cold["zsc int8 (default)"]["peak_rss_mb"] < cold["transformers torch"]["peak_rss_mb"]
     assert result.with_suffix(".png").stat().st_size > 10_000
     assert "Throughput" in result.with_suffix(".md").read_text()
+
+
+def test_batch_budget_smoke(tmp_path):
+    result, data = quick_result("batch_budget.py", "batch-budget", tmp_path)
+    cpu = PROVIDER_FEEDING["cpu"]
+    assert data["default_budget"] == [cpu.batch_size, cpu.max_batch_tokens]
+    measured = data["models"]["the embedded default"]
+    assert measured["effective_budgets"]["16 rows, 2048 tokens"] == [16, 2048]  # the budget each classifier ran
+    rates = measured["pairs_per_s"]
+    assert len(rates) == 5 and all(len(r) == 2 and min(r.values()) > 0 for r in rates.values())
+    assert "(default)" in result.with_suffix(".md").read_text()
 
 
 def test_export_variants_and_server_load_smoke(tmp_path):
@@ -120,10 +140,7 @@ def test_hybrid_and_long_text_smoke(tmp_path):
 
 
 def test_int8_sensitivity_smoke(tmp_path):
-    sensitivity = run_script("int8_sensitivity.py", tmp_path)
-    assert sensitivity.returncode == 0, sensitivity.stderr[-3000:]
-    (result,) = tmp_path.glob("*-int8-quick.json")
-    data = json.loads(result.read_text())
+    _, data = quick_result("int8_sensitivity.py", "int8", tmp_path)
     variants = data["variants"]
     assert len(variants) == 9 and data["cpu_flags"] and data["kernels"] == "native"  # --quick leaves out the two MatMulNBits builds
     reference = variants.pop("fp32 (O2, first-token pruned)")

@@ -20,7 +20,7 @@ pytest.importorskip("fastapi")
 import uvicorn
 from ranking import assert_same_ranking
 
-from zsc.engine import ZeroShotClassifier
+from zsc.engine import PROVIDER_FEEDING, ZeroShotClassifier
 from zsc.engine.load_options import LoadOptions
 from zsc.engine.server.app import create_app
 from zsc.engine.server.config import Limits, ServerConfig
@@ -145,7 +145,8 @@ def test_health_models_and_openapi(server):
     assert httpx.get(server + "/health").json()["status"] == "ok"
     models = {m["id"]: m for m in httpx.get(server + "/models").json()["models"]}
     assert models["minilm"]["precision"] == "int8" and models["minilm"]["labels"] == ["contradiction", "neutral", "entailment"]
-    assert (models["minilm"]["compute_type"], models["minilm"]["batch_size"], models["minilm"]["max_batch_tokens"]) == ("cpu", 16, 2048)
+    cpu = PROVIDER_FEEDING["cpu"]
+    assert (models["minilm"]["compute_type"], models["minilm"]["batch_size"], models["minilm"]["max_batch_tokens"]) == ("cpu", cpu.batch_size, cpu.max_batch_tokens)
     spec = httpx.get(server + "/openapi.json").json()
     assert "/models/{model_id}" in spec["paths"] and "requestBody" in spec["paths"]["/"]["post"]
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-# Batches hold up to --batch-size pairs (16 by default; larger on a GPU) within --max-batch-tokens.
+# Batches hold up to --batch-size pairs (32 by default on the CPU; 256 on a GPU) within --max-batch-tokens.
 _PAIR_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 _TOKEN_BUCKETS = (64, 256, 1024, 2048, 4096, 8192, 16384, 32768)
 
