@@ -223,8 +223,9 @@ def _classify_with_spark(args: argparse.Namespace, options: CallOptions) -> int:
     spark = local_session(args.master or "local[*]")
     try:
         classified = classify_column(read_files(spark, str(args.input)), args.labels, text_column=args.text_field or "text",
-                                     labels_column=args.labels_field, model=args.model, options=options,
-                                     threads=args.threads or 1, pairs_per_batch=args.batch_size)
+                                     labels_column=args.labels_field, model=args.model, embedder=args.embedder, options=options,
+                                     precision=args.precision, threads=args.threads or 1, pairs_per_batch=args.batch_size,
+                                     max_batch_tokens=args.max_batch_tokens)
         write_files(classified, output, args.output_format)
     finally:
         spark.stop()

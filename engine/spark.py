@@ -64,16 +64,27 @@ class ModelRef:
         return str(path)
 
 
-_LOADED: dict[tuple[ModelRef, LoadOptions], ZeroShotClassifier] = {}  # per Python worker process
+@dataclass(frozen=True)
+class Models:
+    """What an executor loads: the NLI model and, where one was given, the embedder (None: the
+    model's own way, which for the embedded default is its embedded embedder)."""
+
+    model: ModelRef = ModelRef()
+    embedder: ModelRef | None = None
 
 
-def _classifier(model: ModelRef, loading: LoadOptions) -> ZeroShotClassifier:
+_LOADED: dict[tuple[Models, LoadOptions], ZeroShotClassifier] = {}  # per Python worker process
+
+
+def _classifier(models: Models, loading: LoadOptions) -> ZeroShotClassifier:
     from .classifier import ZeroShotClassifier
 
-    key = (model, loading)
+    key = (models, loading)
     if key not in _LOADED:
-        path = model.resolve()
-        _LOADED[key] = ZeroShotClassifier.from_pretrained(path, options=loading) if path else ZeroShotClassifier.default(options=loading)
+        path = models.model.resolve()
+        embedder: dict[str, Any] = {} if models.embedder is None else {"embedder": models.embedder.resolve()}
+        _LOADED[key] = (ZeroShotClassifier.from_pretrained(path, options=loading, **embedder) if path
+                        else ZeroShotClassifier.default(options=loading, **embedder))
     return _LOADED[key]
 
 
@@ -84,16 +95,21 @@ def classify_column(
     text_column: str = "text",
     labels_column: str | None = None,
     model: str | Path | None = None,
+    embedder: str | Path | None = None,
     options: CallOptions = CallOptions(),
+    precision: str = "auto",
     threads: int = 1,
     pairs_per_batch: int | None = None,
+    max_batch_tokens: int | None = None,
 ) -> DataFrame:
     """``df`` with ``zsc_label``, ``zsc_score``, ``zsc_ranking`` (an array of {label, score}, best
     first) and ``zsc_error`` added. ``candidate_labels``: every row's labels; or ``labels_column``:
     a column holding each row's own (an array of strings, or one comma-separated string).
     ``model``: a model directory on the driver (shipped to the executors), a hub id, or None for
-    the embedded default. ``threads``: onnxruntime threads per Python worker (Spark runs one
-    worker per task slot). Lazy, like any transform: nothing runs until the result is used.
+    the embedded default; ``embedder``: a sentence-embedding model given the same way, for hybrid
+    scoring and prefiltering (None: the embedded default's own, none for another model).
+    ``threads``: onnxruntime threads per Python worker (Spark runs one worker per task slot);
+    ``precision``, ``pairs_per_batch`` and ``max_batch_tokens`` as for ``from_pretrained``. Lazy, like any transform: nothing runs until the result is used.
     Bad labels, options or columns raise a ValueError here, before any work is scheduled."""
     from pyspark.sql import functions as F
 
@@ -101,11 +117,16 @@ def classify_column(
     for column in (text_column, labels_column):
         if column is not None and column not in df.columns:
             raise InputError(f"no column {column!r} in the DataFrame (columns: {df.columns})")
-    if threads < 1 or (pairs_per_batch is not None and pairs_per_batch < 1):
-        raise InputError("threads and pairs_per_batch must be positive")
-    reference = _ship(df.sparkSession, model)
-    loading = LoadOptions.of(provider="cpu", threads=threads, batch_size=pairs_per_batch)
-    function = _row_labels_udf(reference, loading, options) if labels is None else _fixed_labels_udf(reference, loading, options, labels)
+    if threads < 1 or any(size is not None and size < 1 for size in (pairs_per_batch, max_batch_tokens)):
+        raise InputError("threads, pairs_per_batch and max_batch_tokens must be positive")
+    loading = LoadOptions.of(provider="cpu", precision=precision, threads=threads, batch_size=pairs_per_batch,
+                             max_batch_tokens=max_batch_tokens)
+    folders = [Path(p).expanduser().resolve() for p in (model, embedder) if p is not None and Path(p).expanduser().is_dir()]
+    if len(folders) == 2 and folders[0] != folders[1] and folders[0].name == folders[1].name:
+        raise InputError(f"the model and the embedder are folders of one name ({folders[0].name!r}); Spark ships files by "
+                         "name, so rename one")
+    models = Models(_ship(df.sparkSession, model), None if embedder is None else _ship(df.sparkSession, embedder))
+    function = _row_labels_udf(models, loading, options) if labels is None else _fixed_labels_udf(models, loading, options, labels)
     udf = F.pandas_udf(function, RESULT_TYPE)  # type: ignore[call-overload]  # typed by the function's hints, as Spark reads them
     arguments = [F.col(text_column)] + ([F.col(labels_column)] if labels_column is not None else [])
     result = df.withColumn("__zsc", udf(*arguments))
@@ -125,16 +146,16 @@ def _ship(spark: SparkSession, model: str | Path | None) -> ModelRef:
     raise FileNotFoundError(f"model directory not found: {local}")
 
 
-def _fixed_labels_udf(model: ModelRef, loading: LoadOptions, options: CallOptions, labels: list[str]) -> Any:
+def _fixed_labels_udf(models: Models, loading: LoadOptions, options: CallOptions, labels: list[str]) -> Any:
     def classify(texts: pd.Series) -> pd.DataFrame:
-        return classified(_classifier(model, loading), list(texts), [labels] * len(texts), options)
+        return classified(_classifier(models, loading), list(texts), [labels] * len(texts), options)
 
     return classify
 
 
-def _row_labels_udf(model: ModelRef, loading: LoadOptions, options: CallOptions) -> Any:
+def _row_labels_udf(models: Models, loading: LoadOptions, options: CallOptions) -> Any:
     def classify(texts: pd.Series, row_labels: pd.Series) -> pd.DataFrame:
-        return classified(_classifier(model, loading), list(texts), [_labels_of(value) for value in row_labels], options)
+        return classified(_classifier(models, loading), list(texts), [_labels_of(value) for value in row_labels], options)
 
     return classify
 

@@ -14,7 +14,8 @@ pytest.importorskip("pyspark")
 
 from zsc.engine import CallOptions, ZeroShotClassifier
 from zsc.engine.inputs import InputError
-from zsc.engine.spark import RESULT_COLUMNS, ModelRef, classify_column, local_session
+from zsc.engine.loading import default_embedder_path
+from zsc.engine.spark import RESULT_COLUMNS, ModelRef, Models, classify_column, local_session
 
 TEXTS = ["Shares fell after the quarterly earnings report", "The football team won the cup final",
          "Parliament passed the new tax law", "A new vaccine was tested on volunteers", "The striker signed a new contract",
@@ -87,13 +88,35 @@ def test_a_model_directory_is_shipped_to_the_executors(spark, tiny_exported, tmp
     assert [as_engine(row) for row in rows] == expected
 
 
+def test_an_embedder_directory_is_shipped_and_used(spark, tiny_exported, tmp_path):
+    """A model without an embedder scores hybrid with the one given, shipped like the model; the
+    load options reach the executors too."""
+    import shutil
+
+    model = shutil.copytree(tiny_exported("bert"), tmp_path / "tiny-model")
+    embedder = shutil.copytree(default_embedder_path(), tmp_path / "an-embedder")
+    hybrid = CallOptions.of(scoring="hybrid")
+    frame = spark.createDataFrame([(i, t) for i, t in enumerate(TEXTS)], ["id", "text"])
+    rows = rows_of(classify_column(frame, LABELS, model=model, embedder=embedder, options=hybrid, pairs_per_batch=3,
+                                   max_batch_tokens=600))
+    expected = ZeroShotClassifier.from_pretrained(model, embedder=embedder)(TEXTS, LABELS, options=hybrid)
+    assert [as_engine(row) for row in rows] == expected
+    nli = ZeroShotClassifier.from_pretrained(model)(TEXTS, LABELS)
+    assert expected != nli  # the embedder moved the scores: had it been dropped, the rows could not match
+    without = rows_of(classify_column(frame, LABELS, model=model, options=hybrid))
+    assert all("embedder" in row["zsc_error"] for row in without)
+    namesake = shutil.copytree(default_embedder_path(), tmp_path / "elsewhere" / "tiny-model")
+    with pytest.raises(InputError, match="folders of one name"):  # Spark would ship one over the other
+        classify_column(frame, LABELS, model=model, embedder=namesake)
+
+
 def test_a_model_missing_on_an_executor_is_one_clear_error(spark):
     from pyspark.sql import functions as F
 
     from zsc.engine import spark as adapter
 
     frame = spark.createDataFrame([(0, TEXTS[0])], ["id", "text"])
-    udf = F.pandas_udf(adapter._fixed_labels_udf(ModelRef("never-shipped", shipped=True), "{}", CallOptions(), LABELS),
+    udf = F.pandas_udf(adapter._fixed_labels_udf(Models(ModelRef("never-shipped", shipped=True)), "{}", CallOptions(), LABELS),
                        adapter.RESULT_TYPE)
     with pytest.raises(Exception, match="the model directory 'never-shipped' is missing on this executor"):
         frame.select(udf("text")).collect()
@@ -103,7 +126,9 @@ def test_bad_arguments_fail_before_any_work(spark):
     frame = spark.createDataFrame([(0, "a text")], ["id", "text"])
     for kwargs, message in [({}, "exactly one"), ({"candidate_labels": "a", "labels_column": "text"}, "exactly one"),
                             ({"candidate_labels": []}, "empty"), ({"candidate_labels": "a", "text_column": "body"}, "no column 'body'"),
-                            ({"candidate_labels": "a", "model": "/no/such/model"}, "model directory not found")]:
+                            ({"candidate_labels": "a", "model": "/no/such/model"}, "model directory not found"),
+                            ({"candidate_labels": "a", "embedder": "/no/such/embedder"}, "model directory not found"),
+                            ({"candidate_labels": "a", "max_batch_tokens": 0}, "must be positive")]:
         with pytest.raises((InputError, FileNotFoundError), match=message):
             classify_column(frame, **kwargs)
 
