@@ -126,12 +126,18 @@ def absolute_hybrid(s: Signals) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * evidence))
 
 
+SHIPPED = (MULTI_LABEL_NLI_WEIGHT, MULTI_LABEL_TEMPERATURE, MULTI_LABEL_MARGIN)
+
+
 def formulas(chosen: tuple[float, float, float]) -> dict[str, Formula]:
+    """The candidates at the grid's pick, and the hybrid at the engine's values: what the call with no
+    options scores, which differs from the pick when a rerun's grid prefers another point."""
     w, t, margin = chosen
     return {"exact NLI (the pipeline)": lambda s: label_scores(s.logits, s.head, multi_label=True),
             "hybrid, absolute (before)": absolute_hybrid,
             "embedding, calibrated": lambda s: multi_label_embedding_scores(s.relative, t, margin),
-            "hybrid, calibrated": calibrated(w, t, margin)}
+            "hybrid, calibrated": calibrated(w, t, margin),
+            "hybrid, calibrated, as shipped": calibrated(*SHIPPED)}
 
 
 def f1_at(scores: np.ndarray, gold: np.ndarray, threshold: float) -> float:
@@ -149,8 +155,8 @@ def markdown(result: dict) -> str:
     held = result["held_out"]
     lines = [f"# Multi-label scores, calibrated against the text's best label ({result['cpu_flags']})", "",
              f"Chosen on the tuning sets ({', '.join(result['tuning_sets'])}): w = {w}, T = {t}, margin = {margin} "
-             f"(mean micro-F1 at 0.5 {result['tuning_mean_f1']:.3f}); the engine ships w = {result['shipped'][0]}, "
-             f"T = {result['shipped'][1]}, margin = {result['shipped'][2]}.", "",
+             f"(mean micro-F1 at 0.5 {result['tuning_mean_f1']:.4f}); the engine ships w = {result['shipped'][0]}, "
+             f"T = {result['shipped'][1]}, margin = {result['shipped'][2]} ({result['tuning_mean_f1_shipped']:.4f}).", "",
              "Held out, micro-F1 at 0.5 / at the best single threshold (that threshold):", "",
              "| formula | " + " | ".join(held) + " |", "|---|" + "---|" * len(held)]
     for name in next(iter(held.values())):
@@ -200,10 +206,10 @@ def main() -> None:
     goemotions_held = held_out["goemotions_ekman, second half"]
     answers = clf(goemotions_held.texts, goemotions_held.labels, multi_label=True)
     turned_on = np.array([[next(a["score"] for a in answer if a["label"] == label) >= 0.5 for label in goemotions_held.labels] for answer in answers])
-    shipped = (MULTI_LABEL_NLI_WEIGHT, MULTI_LABEL_TEMPERATURE, MULTI_LABEL_MARGIN)
-    expected = calibrated(*shipped)(measured["goemotions_ekman, second half"]) >= 0.5
+    expected = calibrated(*SHIPPED)(measured["goemotions_ekman, second half"]) >= 0.5
     result = {"cpu_flags": flags_summary(), "rows": args.rows, "tuning_sets": list(tuning), "chosen": list(chosen),
-              "tuning_mean_f1": tuning_mean(chosen), "shipped": list(shipped), "held_out": report,
+              "tuning_mean_f1": tuning_mean(chosen), "shipped": list(SHIPPED), "tuning_mean_f1_shipped": tuning_mean(SHIPPED),
+              "held_out": report,
               "no_label_rows": len(nothing.texts),
               "no_label_any_on": {label: float((formula(measured["no label"]) >= 0.5).any(axis=1).mean()) for label, formula in candidates.items()},
               "targets_met": met, "default_call_matches": bool((turned_on == expected).all()),

@@ -255,9 +255,11 @@ def test_multi_label_study_smoke(tmp_path):
     data = json.loads(result.read_text())
     assert len(data["held_out"]) == 3 and len(data["tuning_sets"]) == 4
     for formulas in data["held_out"].values():
-        assert set(formulas) == {"exact NLI (the pipeline)", "hybrid, absolute (before)", "embedding, calibrated", "hybrid, calibrated"}
+        assert set(formulas) == {"exact NLI (the pipeline)", "hybrid, absolute (before)", "embedding, calibrated", "hybrid, calibrated",
+                                 "hybrid, calibrated, as shipped"}
         assert all(0 <= f["f1_at_0.5"] <= f["best_f1"] <= 1 for f in formulas.values())
     assert isinstance(data["targets_met"], bool) and data["chosen"][1] > 0
+    assert data["tuning_mean_f1_shipped"] <= data["tuning_mean_f1"]  # the pick is the grid's best
     assert data["default_call_matches"]  # the call with no options turns on the labels the study computed for it
 
 
