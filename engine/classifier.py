@@ -150,6 +150,15 @@ class ZeroShotClassifier:
         return cls.from_pretrained(default_model_path(), **kwargs)
 
     @classmethod
+    def named(cls, model: str | Path | None, options: LoadOptions, embedder: str | Path | None = None) -> ZeroShotClassifier:
+        """The classifier a front-end's flags name (the CLI, Ray, Spark): ``model`` a directory or hub
+        id, None for the embedded default; ``embedder`` where one is given, else the model's own way
+        (the embedded default keeps its embedded embedder, another model has none)."""
+        if not model:
+            return cls.default(options=options, **({} if embedder is None else {"embedder": embedder}))
+        return cls.from_pretrained(model, options=options, embedder=embedder)
+
+    @classmethod
     def from_graph(
         cls,
         graph: str | Path,

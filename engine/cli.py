@@ -112,10 +112,7 @@ def _prefilter_top_k(value: str) -> int | str | None:
 def _load_classifier(args: argparse.Namespace) -> Any:
     from .classifier import ZeroShotClassifier
 
-    embedder = {"embedder": args.embedder} if args.embedder else {}
-    if args.model:
-        return ZeroShotClassifier.from_pretrained(args.model, options=load_options(args), **embedder)
-    return ZeroShotClassifier.default(options=load_options(args), **embedder)
+    return ZeroShotClassifier.named(args.model, load_options(args), args.embedder)
 
 
 def _print_table(text: str, predictions: list[dict[str, Any]]) -> None:

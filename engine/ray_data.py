@@ -51,10 +51,7 @@ class ZeroShotBatches:
 
         cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
         load = replace(loading, threads=max(1, int(cpus)))
-        if model:
-            self.classifier = ZeroShotClassifier.from_pretrained(model, options=load, embedder=embedder)
-        else:  # the embedded model keeps its own embedder unless one is given
-            self.classifier = ZeroShotClassifier.default(options=load, **({"embedder": embedder} if embedder is not None else {}))
+        self.classifier = ZeroShotClassifier.named(model, load, embedder)
         self.labels, self.options, self.text_column, self.labels_column = labels, options, text_column, labels_column
 
     def __call__(self, batch: pa.Table) -> pa.Table:

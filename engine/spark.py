@@ -81,10 +81,8 @@ def _classifier(models: Models, loading: LoadOptions) -> ZeroShotClassifier:
 
     key = (models, loading)
     if key not in _LOADED:
-        path = models.model.resolve()
-        embedder: dict[str, Any] = {} if models.embedder is None else {"embedder": models.embedder.resolve()}
-        _LOADED[key] = (ZeroShotClassifier.from_pretrained(path, options=loading, **embedder) if path
-                        else ZeroShotClassifier.default(options=loading, **embedder))
+        _LOADED[key] = ZeroShotClassifier.named(models.model.resolve(), loading,
+                                                None if models.embedder is None else models.embedder.resolve())
     return _LOADED[key]
 
 
@@ -109,8 +107,9 @@ def classify_column(
     the embedded default; ``embedder``: a sentence-embedding model given the same way, for hybrid
     scoring and prefiltering (None: the embedded default's own, none for another model).
     ``threads``: onnxruntime threads per Python worker (Spark runs one worker per task slot);
-    ``precision``, ``pairs_per_batch`` and ``max_batch_tokens`` as for ``from_pretrained``. Lazy, like any transform: nothing runs until the result is used.
-    Bad labels, options or columns raise a ValueError here, before any work is scheduled."""
+    ``precision``, ``pairs_per_batch`` and ``max_batch_tokens`` as for ``from_pretrained``. Lazy,
+    like any transform: nothing runs until the result is used. Bad labels, options or columns
+    raise a ValueError here, before any work is scheduled."""
     from pyspark.sql import functions as F
 
     labels = job_labels(candidate_labels, labels_column, options.hypothesis_template)
