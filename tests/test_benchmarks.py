@@ -34,10 +34,7 @@ def quick_result(name: str, kind: str, out) -> tuple:
 
 
 def test_accuracy_then_speed_benchmark_smoke(tmp_path):
-    accuracy = run_script("accuracy.py", tmp_path)
-    assert accuracy.returncode == 0, accuracy.stderr[-3000:]
-    (accuracy_json,) = tmp_path.glob("*-accuracy-quick.json")
-    data = json.loads(accuracy_json.read_text())
+    _, data = quick_result("accuracy.py", "accuracy", tmp_path)
     assert {"nli/mnli_dev_mismatched", "zsc/ag_news", "zsc/goemotions_ekman"} <= set(data["tasks"])
     assert data["agreement_with_torch"]["zsc fp32"]["max_abs_score_diff"] < 1e-4
 
@@ -68,27 +65,20 @@ def test_batch_budget_smoke(tmp_path):
 
 
 def test_export_variants_and_server_load_smoke(tmp_path):
-    variants = run_script("export_variants.py", tmp_path)
-    assert variants.returncode == 0, variants.stderr[-3000:]
-    (export_json,) = tmp_path.glob("*-export-quick.json")
-    rows = json.loads(export_json.read_text())["variants"]
+    _, data = quick_result("export_variants.py", "export", tmp_path)
+    rows = data["variants"]
     assert rows["int8 (O2 + per-row int8)"]["model_mb"] < rows["fp32"]["model_mb"] / 3
     assert rows["int8-dynamic (O2 + dynamic int8)"]["model_mb"] < rows["fp32"]["model_mb"] / 3
     assert len(rows) == 3 and all(r["ag_news_pairs_per_s"] > 0 for r in rows.values())  # --quick: 3 of the 6
 
-    load = run_script("server_load.py", tmp_path)
-    assert load.returncode == 0, load.stderr[-3000:]
-    (server_json,) = tmp_path.glob("*-server-quick.json")
-    data = json.loads(server_json.read_text())
+    _, data = quick_result("server_load.py", "server", tmp_path)
     for mode in ("batching on", "batching off"):
         assert all(data[mode][c]["errors"] == 0 and data[mode][c]["requests"] == 8 for c in ("1", "8", "32"))
 
 
 def test_soak_smoke(tmp_path):
-    soak = run_script("soak.py", tmp_path)
-    assert soak.returncode == 0, soak.stderr[-3000:]
-    (result,) = tmp_path.glob("*-soak-quick.json")
-    phases = json.loads(result.read_text())["phases"]
+    _, data = quick_result("soak.py", "soak", tmp_path)
+    phases = data["phases"]
     mixed, small_queue, hostile = phases.values()
     assert mixed["bad_5xx"] == 0 and mixed["statuses"]["200"] == 40 and mixed["requests"] == 60
     assert all(code in ("400", "413") for kind, counts in mixed["by_kind"].items() if kind not in ("valid", "probe") for code in map(str, counts))
@@ -100,34 +90,27 @@ def test_soak_smoke(tmp_path):
     assert set(kinds["padded cache key"]) <= {"200", "503"} and "200" in kinds["padded cache key"]
     assert set(kinds["embedding, 64 texts"]) <= {"200", "503"}
     # Phase 4: a light probe is answered, every time, while valid heavy clients saturate the server.
-    fairness = json.loads(result.read_text())["fairness"]
+    fairness = data["fairness"]
     assert len(fairness) == 2 and all(r["probes"] > 0 and set(r["probe_statuses"]) == {"200"} for r in fairness.values())
 
 
 def test_scale_smoke(tmp_path):
-    scale = run_script("scale.py", tmp_path)
-    assert scale.returncode == 0, scale.stderr[-3000:]
-    (result,) = tmp_path.glob("*-scale-quick.json")
-    contenders = json.loads(result.read_text())["contenders"]
+    _, data = quick_result("scale.py", "scale", tmp_path)
+    contenders = data["contenders"]
     assert set(contenders) == {"in-process (2 threads)", "Ray, 2 actors x 1 thread", "Spark, local[2] x 1 thread"}
     assert all(c["same_labels"] and c["max_abs_score_diff"] == 0 and c["rows_per_s"] > 0 and c["startup_s"] > 0 for c in contenders.values())
 
 
 def test_hybrid_and_long_text_smoke(tmp_path):
-    hybrid = run_script("hybrid.py", tmp_path)
-    assert hybrid.returncode == 0, hybrid.stderr[-3000:]
-    (result,) = tmp_path.glob("*-hybrid-quick.json")
-    data = json.loads(result.read_text())
+    _, data = quick_result("hybrid.py", "hybrid", tmp_path)
     assert set(data["hybrid"]["held_out"]) == {"ag_news", "dair_emotion", "sst2", "trec", "banking77"}
     assert all(0 <= v <= 1 for r in data["hybrid"]["held_out"].values() for k, v in r.items() if k != "rows_held_out")
     many = data["many_labels"]["banking77 (77 labels)"]
     assert {"exact NLI", "embedding only", "hybrid, all labels", "prefilter K=5, nli on the K", "prefilter K=50, hybrid on the K"} <= set(many)
     assert many["prefilter K=5, hybrid on the K"]["nli_pairs_per_text"] == 5 and many["exact NLI"]["nli_pairs_per_text"] == 77
 
-    long = run_script("long_text.py", tmp_path)
-    assert long.returncode == 0, long.stderr[-3000:]
-    (result,) = tmp_path.glob("*-long-quick.json")
-    workloads = json.loads(result.read_text())["workloads"]
+    _, data = quick_result("long_text.py", "long", tmp_path)
+    workloads = data["workloads"]
     built = next(v for k, v in workloads.items() if k.startswith("needle in film"))
     default_max = "max, hybrid, 32 (default for max)"
     assert built[default_max]["nli_pairs_per_text"] > built["max, nli, 128 (the old default)"]["nli_pairs_per_text"] > 4
@@ -204,10 +187,8 @@ def test_the_default_answers_the_same_with_avx2_kernels(tmp_path):
 
 
 def test_op_profile_smoke(tmp_path):
-    profile = run_script("op_profile.py", tmp_path)
-    assert profile.returncode == 0, profile.stderr[-3000:]
-    (result,) = tmp_path.glob("*-ops-quick.json")
-    variants = json.loads(result.read_text())["variants"]
+    _, data = quick_result("op_profile.py", "ops", tmp_path)
+    variants = data["variants"]
     assert len(variants) == 4
     fp32, default, seven_bit, shipped = variants.values()
     assert any(op.startswith("MatMul on") for op in fp32["ms_per_call_by_type"])
@@ -217,20 +198,15 @@ def test_op_profile_smoke(tmp_path):
 
 
 def test_memory_smoke(tmp_path):
-    memory = run_script("memory.py", tmp_path)
-    assert memory.returncode == 0, memory.stderr[-3000:]
-    (result,) = tmp_path.glob("*-memory-quick.json")
-    rows = json.loads(result.read_text())["peak_rss_mb"]
+    _, data = quick_result("memory.py", "memory", tmp_path)
+    rows = data["peak_rss_mb"]
     assert len(rows) == 1  # --quick: the first of the 3 workloads
     assert all(row["zsc int8"] < row["transformers torch"] for row in rows.values())
 
 
 def test_gpu_comparison_dry_run(tmp_path):
     """On this CPU-only machine: the default under auto and cpu (GPU feeding switches are skipped)."""
-    gpu = run_script("gpu.py", tmp_path)
-    assert gpu.returncode == 0, gpu.stderr[-3000:]
-    (result,) = tmp_path.glob("*-gpu-quick.json")
-    data = json.loads(result.read_text())
+    _, data = quick_result("gpu.py", "gpu", tmp_path)
     rows = data["contenders"]
     assert {"zsc default, auto", "zsc default, cpu"} <= set(rows) and data["reference"] == "zsc default, cpu"
     assert rows["zsc default, auto"]["precision"] == "int8" and rows["zsc default, auto"]["compute_type"] == "cpu"
@@ -238,10 +214,7 @@ def test_gpu_comparison_dry_run(tmp_path):
 
 
 def test_tune_benchmark_smoke(tmp_path):
-    tune = run_script("tune.py", tmp_path)
-    assert tune.returncode == 0, tune.stderr[-3000:]
-    (result,) = tmp_path.glob("*-tune-quick.json")
-    data = json.loads(result.read_text())
+    result, data = quick_result("tune.py", "tune", tmp_path)
     trec = data["sets"]["trec"]
     assert trec["k"] == 2 and trec["pairs"] == 6 * 2 * 6 and trec["held_out_rows"] == 20  # 1 entailment + 5 contradictions each
     assert 0 <= trec["zero_shot"]["accuracy"] <= 1 and 0 <= trec["tuned"]["accuracy"] <= 1
@@ -249,10 +222,7 @@ def test_tune_benchmark_smoke(tmp_path):
 
 
 def test_multi_label_study_smoke(tmp_path):
-    study = run_script("multi_label.py", tmp_path)
-    assert study.returncode == 0, study.stderr[-3000:]
-    (result,) = tmp_path.glob("*-multilabel-quick.json")
-    data = json.loads(result.read_text())
+    _, data = quick_result("multi_label.py", "multilabel", tmp_path)
     assert len(data["held_out"]) == 3 and len(data["tuning_sets"]) == 4
     for formulas in data["held_out"].values():
         assert set(formulas) == {"exact NLI (the pipeline)", "hybrid, absolute (before)", "embedding, calibrated", "hybrid, calibrated",
@@ -264,10 +234,8 @@ def test_multi_label_study_smoke(tmp_path):
 
 
 def test_accuracy_by_mode_smoke(tmp_path):
-    study = run_script("accuracy_modes.py", tmp_path)
-    assert study.returncode == 0, study.stderr[-3000:]
-    (result,) = tmp_path.glob("*-accuracy-modes-quick.json")
-    sets = json.loads(result.read_text())["sets"]
+    _, data = quick_result("accuracy_modes.py", "accuracy-modes", tmp_path)
+    sets = data["sets"]
     assert set(sets) == {"rottentomatoes", "financialphrasebank"}
     modes = sets["financialphrasebank"]["modes"]
     assert {"nli (the pipeline)", "hybrid", "embedding", "default call (auto)", "zsc tune, k = 8"} <= set(modes)
@@ -279,10 +247,7 @@ def test_accuracy_by_mode_smoke(tmp_path):
 def test_auto_rules_smoke(tmp_path):
     """The study that chose the default call's K: runs, chooses a K among its candidates, and the
     default call itself picks the labels the study computed for it."""
-    study = run_script("auto_rules.py", tmp_path)
-    assert study.returncode == 0, study.stderr[-3000:]
-    (result,) = tmp_path.glob("*-auto-rules-quick.json")
-    data = json.loads(result.read_text())
+    _, data = quick_result("auto_rules.py", "auto-rules", tmp_path)
     assert data["chosen_k"] in data["candidate_k"] and set(data["held_out"]) == {"banking77", "massive"}
     assert all(call["same labels as computed"] and call["exact NLI seconds"] > 0 for call in data["calls"].values())
 
@@ -290,10 +255,7 @@ def test_auto_rules_smoke(tmp_path):
 def test_few_label_rule_smoke(tmp_path):
     """The study that chose the few-label gate: runs, chooses among its candidates by its stated
     rule, and the default call itself picks the labels the study computed for the engine's gate."""
-    study = run_script("few_label_rule.py", tmp_path)
-    assert study.returncode == 0, study.stderr[-3000:]
-    (result,) = tmp_path.glob("*-few-label-rule-quick.json")
-    data = json.loads(result.read_text())
+    _, data = quick_result("few_label_rule.py", "few-label-rule", tmp_path)
     assert data["chosen"] in data["tuning"]["ag_news"] and len(data["held_out"]) == 7
     assert all(0 <= weight <= 1 for weight in data["lambda"].values()) and data["default_call_matches"]
 
