@@ -115,8 +115,12 @@ def main() -> None:
             agreement[name] = {"top1_agreement": float(top1), "max_abs_score_diff": float(delta)}
         bar.update()
 
+    from zsc.engine.cpu import flags_summary
+
     result = {
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "cpu_flags": flags_summary(),  # where the agreement and accuracy figures were measured
+        "kernels": R.kernels(),
         "template": TEMPLATE,
         "note": f"first {args.nli_pairs} pairs of each NLI set (3-way argmax); first {args.rows} rows of each zero-shot set; "
                 f"multi-label: multi_label=True, threshold {MULTI_LABEL_THRESHOLD}",

@@ -70,7 +70,8 @@ def markdown(results: dict[str, Any]) -> str:
 
 def accuracy_markdown(accuracy: dict[str, Any]) -> str:
     contenders = list(next(iter(accuracy["tasks"].values())))
-    lines = ["### Accuracy", "", f"Template {accuracy['template']!r}; labels from each labels.json with _ and / as spaces; {accuracy['note']}", ""]
+    machine = f"; CPU flags: {accuracy['cpu_flags']}" if "cpu_flags" in accuracy else ""  # results written before it was recorded lack it
+    lines = ["### Accuracy", "", f"Template {accuracy['template']!r}; labels from each labels.json with _ and / as spaces; {accuracy['note']}{machine}", ""]
     lines += ["| dataset | metric | " + " | ".join(contenders) + " |", "|---|---|" + "---|" * len(contenders)]
     for task, by_contender in accuracy["tasks"].items():
         for metric in next(iter(by_contender.values())):

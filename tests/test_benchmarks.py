@@ -34,7 +34,8 @@ def quick_result(name: str, kind: str, out) -> tuple:
 
 
 def test_accuracy_then_speed_benchmark_smoke(tmp_path):
-    _, data = quick_result("accuracy.py", "accuracy", tmp_path)
+    accuracy_json, data = quick_result("accuracy.py", "accuracy", tmp_path)
+    assert data["cpu_flags"] and "CPU flags" in accuracy_json.with_suffix(".md").read_text()
     assert {"nli/mnli_dev_mismatched", "zsc/ag_news", "zsc/goemotions_ekman"} <= set(data["tasks"])
     assert data["agreement_with_torch"]["zsc fp32"]["max_abs_score_diff"] < 1e-4
 
