@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install run lint browser test screenshot test-fast bench bench-accuracy bench-export bench-int8 bench-memory bench-server bench-soak bench-scale bench-hybrid bench-auto bench-long bench-tune bench-multilabel bench-large bench-avx2 bench-budget default-model wheel clean
+.PHONY: install run lint browser test screenshot test-fast bench bench-accuracy bench-export bench-int8 bench-memory bench-server bench-soak bench-scale bench-hybrid bench-auto bench-long bench-tune bench-multilabel bench-large bench-avx2 bench-budget bench-layer-norm default-model wheel clean
 
 STAMP := $(VENV)/.installed
 # The embedded default: the shared MiniLM NLI model in per-row int8, plus an fp16 graph for CUDA
@@ -96,6 +96,7 @@ bench-int8: $(STAMP)
 bench-avx2: $(STAMP)
 	$(PY) benchmarks/avx2_kernels.py int8_sensitivity.py --no-nbits
 	$(PY) benchmarks/avx2_kernels.py op_profile.py
+	$(PY) benchmarks/avx2_kernels.py layer_norm_fusion.py
 	$(PY) benchmarks/avx2_kernels.py run.py
 
 # The CPU's batch budget: pairs/s at each (rows, padded tokens) budget, the embedded model (about 7 minutes).
@@ -103,6 +104,10 @@ bench-budget: $(STAMP)
 	$(PY) benchmarks/batch_budget.py
 
 # Peak RSS of a fresh process per workload, zsc against the torch pipeline.
+# A residual layer norm on the CPU: onnxruntime's fused SkipLayerNormalization against the ops zsc keeps (under a minute).
+bench-layer-norm: $(STAMP)
+	$(PY) benchmarks/layer_norm_fusion.py
+
 bench-memory: $(STAMP)
 	$(PY) benchmarks/memory.py
 

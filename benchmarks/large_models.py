@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import contenders as C
 import measure as M
 import results_io as R
 import workloads as W
@@ -111,7 +112,9 @@ def exported(name: str, quick: bool) -> dict[str, Any]:
     base = CACHE / (name + ("-quick" if quick else ""))
     checkpoint, out, record = base / "hf", base / "zsc", base / "export.json"
     optimize = EXPORT_OPTIMIZE.get(name, "O2")
-    if not record.exists() or json.loads(record.read_text()).get("optimize") != optimize:  # an export made otherwise is redone
+    manifest_file = out / "zsc.json"
+    if (not record.exists() or json.loads(record.read_text()).get("optimize") != optimize  # an export made otherwise is redone
+            or not manifest_file.exists() or C.fuses_skip_layer_norm(json.loads(manifest_file.read_text()))):
         started = time.perf_counter()
         params = build_checkpoint(name, checkpoint, quick)
         built = time.perf_counter() - started

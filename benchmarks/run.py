@@ -152,16 +152,16 @@ def main() -> None:
     tokens_per_pair = _mean_tokens(texts, labels)
     peak = M.matmul_peak_gops(args.threads)
     results["efficiency"] = {"tokens_per_pair": tokens_per_pair, "flops_per_token": FLOPS_PER_TOKEN, "matmul_peak": peak, "contenders": {}}
-    pruned_by_name = {c.name: c.first_token_only for c in contenders}
+    by_name = {c.name: c for c in contenders}
     results["efficiency"]["pruned_flops_per_token"] = PRUNED_FLOPS_PER_TOKEN
     for name, entry in results["throughput_ag_news_4_labels"].items():
         flops_per_pair = tokens_per_pair * FLOPS_PER_TOKEN
-        if pruned_by_name[name]:
+        if by_name[name].first_token_only:
             flops_per_pair -= (tokens_per_pair - 1) * PRUNED_FLOPS_PER_TOKEN  # work the graph does not do
         achieved = entry["pairs_per_s"]["median"] * flops_per_pair / 1e9
-        limit = peak["int8_gops"] if "int8" in name else peak["fp32_gops"]
+        limit = peak["int8_gops"] if "int8" in by_name[name].precision else peak["fp32_gops"]  # an --also NAME may say neither
         results["efficiency"]["contenders"][name] = {"achieved_gops": achieved, "fraction_of_matmul_peak": achieved / limit,
-                                                     "first_token_only": pruned_by_name[name]}
+                                                     "first_token_only": by_name[name].first_token_only}
     accuracy_file = R.results_base(args.out, "accuracy").with_suffix(".json")
     if accuracy_file.exists():
         results["accuracy"] = json.loads(accuracy_file.read_text())

@@ -17,7 +17,10 @@ def optimize_graph(fp32_dir: Path, out_dir: Path, level: str, model_type: str | 
     from optimum.onnxruntime import ORTOptimizer
     from optimum.onnxruntime.configuration import AutoOptimizationConfig
 
-    config = AutoOptimizationConfig.with_optimization_level(level, disable_shape_inference=model_type in NO_SHAPE_INFERENCE)
+    # SkipLayerNormalization stays unfused: on CPU it is slower than the ops it replaces, and
+    # CUDA's session fuses it at load (zsc.engine.session.UNFUSED_AT_LOAD).
+    config = AutoOptimizationConfig.with_optimization_level(level, disable_shape_inference=model_type in NO_SHAPE_INFERENCE,
+                                                            disable_skip_layer_norm_fusion=True)
     try:
         optimizer = ORTOptimizer.from_pretrained(fp32_dir, file_names=["model.onnx"])
         optimizer.optimize(save_dir=out_dir, optimization_config=config)

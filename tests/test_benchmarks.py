@@ -65,6 +65,19 @@ def test_batch_budget_smoke(tmp_path):
     assert "(default)" in result.with_suffix(".md").read_text()
 
 
+def test_layer_norm_fusion_smoke(tmp_path):
+    result, data = quick_result("layer_norm_fusion.py", "layer-norm", tmp_path)
+    assert data["cpu_flags"] and "CPU flags" in result.with_suffix(".md").read_text()
+    (measured,) = data["results"].values()
+    assert len(measured) == 3 and all(m["us"] > 0 for m in measured.values())
+    assert max(m["max_abs_diff"] for m in measured.values()) < 1e-4  # the same arithmetic, summed in another order
+    (model,) = data["models"].values()
+    assert set(model) == {"as zsc loads it", "onnxruntime's fusion at load"}
+    assert all(m["pairs_per_s"] > 0 and m["one_text_p50_ms"] > 0 for m in model.values())
+    # the embedded default: onnxruntime's own load fuses its norms, zsc's session runs none
+    assert model["as zsc loads it"]["skip_layer_norms_run"] == 0 < model["onnxruntime's fusion at load"]["skip_layer_norms_run"]
+
+
 def test_export_variants_and_server_load_smoke(tmp_path):
     _, data = quick_result("export_variants.py", "export", tmp_path)
     rows = data["variants"]
