@@ -103,11 +103,11 @@ bench-avx2: $(STAMP)
 bench-budget: $(STAMP)
 	$(PY) benchmarks/batch_budget.py
 
-# Peak RSS of a fresh process per workload, zsc against the torch pipeline.
 # A residual layer norm on the CPU: onnxruntime's fused SkipLayerNormalization against the ops zsc keeps (under a minute).
 bench-layer-norm: $(STAMP)
 	$(PY) benchmarks/layer_norm_fusion.py
 
+# Peak RSS of a fresh process per workload, zsc against the torch pipeline.
 bench-memory: $(STAMP)
 	$(PY) benchmarks/memory.py
 

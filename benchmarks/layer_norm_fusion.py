@@ -9,7 +9,7 @@ Each hidden size gets three one-op graphs over the same inputs (a layer's output
 the dense bias): the fused contrib op; the three ops as zsc's CPU session loads them
 (``zsc.engine.session.UNFUSED_AT_LOAD`` keeps onnxruntime from fusing them back); and the same
 three ops loaded with onnxruntime's defaults, which fuse them (a check that the fusion is what
-is measured). They are timed in interleaved rounds at three shapes: one short text with 3 labels
+is measured). They are timed in blocks alternating over rounds at three shapes: one short text with 3 labels
 (3 pairs x 38 tokens), a batch at the CPU's default budget (32 pairs x 16 tokens), and one pair
 of 512 tokens. zsc's exports leave these norms unfused because of what this measures.
 
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import statistics
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -80,55 +79,40 @@ def session(model: Any, disabled: list[str], threads: int) -> ort.InferenceSessi
 
 
 def measure(hidden: int, shape: tuple[int, int], threads: int, rounds: int, runs: int) -> dict[str, Any]:
-    """Median microseconds per run of each graph (interleaved rounds), and its largest output difference from the fused op."""
+    """Median microseconds per run of each graph (in blocks, alternating over the rounds), and its
+    largest output difference from the fused op."""
     rng = np.random.default_rng(0)
     feed = {name: rng.standard_normal((*shape, hidden)).astype(np.float32) for name in ("x", "residual")}
     sessions = {name: session(model, disabled, threads) for name, (model, disabled) in graphs(hidden).items()}
     outputs = {name: s.run(None, feed)[0] for name, s in sessions.items()}
     reference = outputs["SkipLayerNormalization"]
-    times: dict[str, list[float]] = {name: [] for name in sessions}
-    for _ in range(rounds):
-        for name, s in sessions.items():
-            for _ in range(max(runs // 10, 1)):  # warm the caches and the thread pool
-                s.run(None, feed)
-            per_run = []
-            for _ in range(runs):
-                started = time.perf_counter()
-                s.run(None, feed)
-                per_run.append(time.perf_counter() - started)
-            times[name].append(statistics.median(per_run) * 1e6)
-    return {name: {"us": statistics.median(times[name]), "max_abs_diff": float(np.abs(outputs[name] - reference).max())} for name in sessions}
+    latency = M.block_latency({name: lambda s=s: s.run(None, feed) for name, s in sessions.items()}, runs * rounds, rounds)
+    return {name: {"us": latency[name]["p50_ms"] * 1000, "max_abs_diff": float(np.abs(outputs[name] - reference).max())}
+            for name in sessions}
 
 
 def whole_model(model_dir: Path, texts: int, rounds: int, latency_calls: int, threads: int) -> dict[str, Any]:
     """AG News x 4 pairs/s (median of the rounds) and one text's p50 ms, as zsc loads the model and
     with onnxruntime's load-time fusion of the norms let back in."""
-    from zsc.engine import ZeroShotClassifier
 
-    fused_norms: dict[str, int] = {}
-
-    def load(name: str, fusing: bool) -> Any:
+    def load(fusing: bool) -> tuple[Any, int]:
         """The classifier, and how many SkipLayerNormalization nodes its session runs (read from
         the graph onnxruntime writes after its load-time optimisations)."""
         unfused = {provider: () for provider in UNFUSED_AT_LOAD} if fusing else UNFUSED_AT_LOAD
-        plain = engine_session.session_options
         with tempfile.TemporaryDirectory() as folder:
             loaded = Path(folder) / "loaded.onnx"
 
-            def writing_the_loaded_graph(*args: Any, **kwargs: Any) -> Any:
-                options = plain(*args, **kwargs)
+            def writing_the_loaded_graph(options: Any) -> None:
                 options.optimized_model_filepath = str(loaded)
                 options.add_session_config_entry("session.optimized_model_external_initializers_file_name", "weights.bin")
-                return options
 
-            with (mock.patch.object(engine_session, "UNFUSED_AT_LOAD", unfused),
-                  mock.patch.object(engine_session, "session_options", writing_the_loaded_graph)):
-                classifier = ZeroShotClassifier.from_pretrained(model_dir, threads=threads)
+            with mock.patch.object(engine_session, "UNFUSED_AT_LOAD", unfused):
+                classifier = M.classifier_with_session_options(model_dir, "cpu", threads, writing_the_loaded_graph)
             nodes = onnx.load(str(loaded), load_external_data=False).graph.node
-            fused_norms[name] = sum(node.op_type == "SkipLayerNormalization" for node in nodes)
-        return classifier
+            return classifier, sum(node.op_type == "SkipLayerNormalization" for node in nodes)
 
-    classifiers = {"as zsc loads it": load("as zsc loads it", False), "onnxruntime's fusion at load": load("onnxruntime's fusion at load", True)}
+    loaded = {"as zsc loads it": load(False), "onnxruntime's fusion at load": load(True)}
+    classifiers = {name: classifier for name, (classifier, _) in loaded.items()}
     ag_texts, ag_labels = W.ag_news(texts)
     exact = {"scoring": "nli", "prefilter_top_k": None}
     for classifier in classifiers.values():
@@ -138,7 +122,7 @@ def whole_model(model_dir: Path, texts: int, rounds: int, latency_calls: int, th
                               latency_calls, rounds)
     pairs = len(ag_texts) * len(ag_labels)
     return {name: {"pairs_per_s": statistics.median(pairs / s for s in seconds[name]), "one_text_p50_ms": latency[name]["p50_ms"],
-                   "skip_layer_norms_run": fused_norms[name]} for name in classifiers}
+                   "skip_layer_norms_run": loaded[name][1]} for name in classifiers}
 
 
 def model_table(models: dict[str, dict[str, Any]]) -> list[str]:
@@ -180,7 +164,7 @@ def main() -> None:
     directories = {"the embedded default (MiniLM)": default_model_path()} | dict(args.also)
     models = {name: whole_model(folder, args.texts, args.rounds, args.latency_calls, args.threads)
               for name, folder in tqdm(directories.items(), desc="models")}
-    header = (f"### A residual layer norm on the CPU: median µs per run, {args.rounds} interleaved rounds of {args.runs} runs; "
+    header = (f"### A residual layer norm on the CPU: median µs per run, {args.rounds} rounds of {args.runs} runs per graph in blocks; "
               f"onnxruntime {ort.__version__}; CPU flags: {flags_summary()}; kernels: {R.kernels()}; {args.threads} threads")
     models_header = (f"### Whole models: {args.texts} AG News texts × 4 labels (exact NLI), {args.rounds} interleaved rounds (median); "
                      f"one text × 3 labels, p50 of {args.latency_calls} calls in blocks")

@@ -131,10 +131,9 @@ def distribution_size_mb(roots: list[str]) -> float:
     return total / 1e6
 
 
-def profiled_classifier(model_dir: Path, provider: str, threads: int) -> Any:
-    """A ZeroShotClassifier whose onnxruntime session records onnxruntime's profile (the graph
-    and provider chosen as usual, the int8 twin included); ``op_profile`` reads it at the end."""
-    import tempfile
+def classifier_with_session_options(model_dir: Path, provider: str, threads: int, adjust: Callable[[Any], None]) -> Any:
+    """A ZeroShotClassifier loaded as usual (graph, provider, the int8 twin), ``adjust`` applied to
+    its onnxruntime session options before the session is created."""
     from unittest import mock
 
     from zsc.engine import ZeroShotClassifier
@@ -142,14 +141,25 @@ def profiled_classifier(model_dir: Path, provider: str, threads: int) -> Any:
 
     plain = engine_session.session_options
 
-    def with_profiling(*args: Any, **kwargs: Any) -> Any:
+    def adjusted(*args: Any, **kwargs: Any) -> Any:
         options = plain(*args, **kwargs)
-        options.enable_profiling = True
-        options.profile_file_prefix = str(Path(tempfile.mkdtemp()) / "zsc")
+        adjust(options)
         return options
 
-    with mock.patch.object(engine_session, "session_options", with_profiling):
+    with mock.patch.object(engine_session, "session_options", adjusted):
         return ZeroShotClassifier.from_pretrained(model_dir, provider=provider, threads=threads)
+
+
+def profiled_classifier(model_dir: Path, provider: str, threads: int) -> Any:
+    """A ZeroShotClassifier whose onnxruntime session records onnxruntime's profile (the graph
+    and provider chosen as usual, the int8 twin included); ``op_profile`` reads it at the end."""
+    import tempfile
+
+    def profiling(options: Any) -> None:
+        options.enable_profiling = True
+        options.profile_file_prefix = str(Path(tempfile.mkdtemp()) / "zsc")
+
+    return classifier_with_session_options(model_dir, provider, threads, profiling)
 
 
 def op_profile(classifier: Any, skip_runs: int = 0) -> dict[str, Any]:
